@@ -1,0 +1,1 @@
+"""ree-ledger: a verifiable traceability ledger for rare-earth material."""

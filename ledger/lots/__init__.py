@@ -1,0 +1,1 @@
+"""The life of a lot (pure): events, custody state, composition, rules."""

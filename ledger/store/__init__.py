@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, engine, repository and the sequencer."""

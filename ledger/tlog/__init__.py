@@ -1,0 +1,1 @@
+"""The transparency-log machinery, free of any rare-earth notion (pure)."""
