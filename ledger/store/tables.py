@@ -1,0 +1,147 @@
+"""SQLModel tables: the log (entries, tree nodes, checkpoints) and the state derived from it."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, String, Text
+from sqlmodel import Field, SQLModel
+
+
+def _big(*, primary_key: bool = False, index: bool = False, nullable: bool = False) -> Any:
+    return Field(
+        sa_column=Column(BigInteger(), primary_key=primary_key, index=index, nullable=nullable)
+    )
+
+
+def _json() -> Any:
+    return Field(sa_column=Column(JSON(), nullable=False))
+
+
+class LedgerMeta(SQLModel, table=True):
+    """The log's identity, written once by `init`: origin, log verifier key, operator key."""
+
+    __tablename__ = "ledger_meta"
+
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: str = Field(sa_column=Column(Text(), nullable=False))
+
+
+class LogHead(SQLModel, table=True):
+    """One row: the current tree size and root. Its row lock is the sequencer."""
+
+    __tablename__ = "log_head"
+
+    id: int = Field(primary_key=True)
+    size: int = _big()
+    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class EntryRow(SQLModel, table=True):
+    """One accepted envelope: leaf `idx` of the Merkle tree."""
+
+    __tablename__ = "entries"
+
+    idx: int = _big(primary_key=True)
+    envelope: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    event_hash: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    event_id: str = Field(sa_column=Column(String(128), nullable=False, unique=True))
+    type: str = Field(sa_column=Column(String(32), nullable=False))
+    actor: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    keyid: str = Field(sa_column=Column(String(96), nullable=False))
+    integrated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TreeNodeRow(SQLModel, table=True):
+    """The hash of a perfect subtree: leaves [idx << level, (idx + 1) << level)."""
+
+    __tablename__ = "tree_nodes"
+
+    level: int = Field(primary_key=True)
+    idx: int = _big(primary_key=True)
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class CheckpointRow(SQLModel, table=True):
+    """A signed checkpoint, one per committed batch."""
+
+    __tablename__ = "checkpoints"
+
+    size: int = _big(primary_key=True)
+    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str = Field(sa_column=Column(Text(), nullable=False))
+    signed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ParticipantRow(SQLModel, table=True):
+    __tablename__ = "participants"
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    name: str = Field(sa_column=Column(String(256), nullable=False))
+    country: str = Field(sa_column=Column(String(2), nullable=False))
+    roles: list[str] = _json()
+    registered_index: int = _big()
+
+
+class KeyRow(SQLModel, table=True):
+    """A participant key and the log positions it is valid between."""
+
+    __tablename__ = "participant_keys"
+
+    keyid: str = Field(sa_column=Column(String(96), primary_key=True))
+    participant: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    public_key: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    valid_from: int = _big()
+    revoked_at: int | None = _big(nullable=True)
+
+
+class LotRow(SQLModel, table=True):
+    __tablename__ = "lots"
+    __table_args__ = (Index("ix_lots_custodian_status", "custodian", "status"),)
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    product: str = Field(sa_column=Column(String(32), nullable=False))
+    spec: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    mass_g: int = _big()
+    composition_ppm: dict[str, int] = _json()
+    custodian: str = Field(sa_column=Column(String(64), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    head: str = Field(sa_column=Column(String(64), nullable=False))
+    created_index: int = _big()
+    updated_index: int = _big()
+    pending_to: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    origins: list[str] = _json()
+
+
+class LotEdgeRow(SQLModel, table=True):
+    """Mass of `parent` consumed by the transform that made `child`."""
+
+    __tablename__ = "lot_edges"
+
+    child: str = Field(sa_column=Column(String(64), primary_key=True))
+    parent: str = Field(sa_column=Column(String(64), primary_key=True, index=True))
+    mass_g: int = _big()
+    idx: int = _big()
+
+
+class DeclarationRow(SQLModel, table=True):
+    __tablename__ = "declarations"
+
+    id: str = Field(sa_column=Column(String(128), primary_key=True))
+    exporter: str = Field(sa_column=Column(String(64), nullable=False))
+    lots: list[str] = _json()
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    declared_index: int = _big()
+    hs_code: str = Field(sa_column=Column(String(10), nullable=False))
+    declared_mass_g: int = _big()
+    destination: str = Field(sa_column=Column(String(2), nullable=False))
+
+
+class ReadTokenRow(SQLModel, table=True):
+    """A read token, stored only as its SHA-256."""
+
+    __tablename__ = "read_tokens"
+
+    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    participant: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
