@@ -1,0 +1,283 @@
+"""RFC 9162 Merkle tree: hashing, proofs read from stored perfect subtrees, verification."""
+
+from collections.abc import Callable, Sequence
+
+from ledger.tlog.encoding import sha256
+from ledger.tlog.errors import VerificationError
+
+LEAF_HASH_PREFIX = 0
+NODE_HASH_PREFIX = 1
+HASH_SIZE = 32
+EMPTY_ROOT = sha256(b"")
+
+NodeId = tuple[int, int]
+"""(level, index): the perfect subtree over leaves [index << level, (index + 1) << level)."""
+NodeReader = Callable[[int, int], bytes]
+"""Returns the stored hash of the perfect subtree (level, index)."""
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """Return the RFC 9162 hash of a leaf: SHA-256(0x00 || data)."""
+    return sha256(bytes([LEAF_HASH_PREFIX]) + data)
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """Return the RFC 9162 hash of an interior node: SHA-256(0x01 || left || right)."""
+    return sha256(bytes([NODE_HASH_PREFIX]) + left + right)
+
+
+def root_from_leaves(leaf_hashes: Sequence[bytes]) -> bytes:
+    """Return MTH over `leaf_hashes` by the RFC 9162 §2.1.1 recursion (reads every leaf)."""
+    size = len(leaf_hashes)
+    if size == 0:
+        return EMPTY_ROOT
+    if size == 1:
+        return leaf_hashes[0]
+    split = 1 << ((size - 1).bit_length() - 1)  # the largest power of two below size
+    return node_hash(root_from_leaves(leaf_hashes[:split]), root_from_leaves(leaf_hashes[split:]))
+
+
+def root_nodes(size: int) -> list[NodeId]:
+    """Return the perfect subtrees, largest first, whose fold is the root of a tree of `size`."""
+    if size < 0:
+        raise ValueError(f"tree size must not be negative, got {size}")
+    return _range_nodes(0, size)
+
+
+def root_at(size: int, get_node: NodeReader) -> bytes:
+    """Return the root of the tree of `size` leaves from its O(log n) stored subtrees."""
+    nodes = root_nodes(size)
+    return _fold([get_node(*node) for node in nodes]) if nodes else EMPTY_ROOT
+
+
+def inclusion_nodes(index: int, size: int) -> list[NodeId]:
+    """Return every stored node that `inclusion_proof(index, size, ...)` reads."""
+    return [node for group in _inclusion_groups(index, size) for node in group]
+
+
+def inclusion_proof(index: int, size: int, get_node: NodeReader) -> list[bytes]:
+    """Return the RFC 9162 §2.1.3 inclusion proof of leaf `index` in the tree of `size`."""
+    return [_fold([get_node(*n) for n in group]) for group in _inclusion_groups(index, size)]
+
+
+def consistency_nodes(first: int, second: int) -> list[NodeId]:
+    """Return every stored node that `consistency_proof(first, second, ...)` reads."""
+    return [node for group in _consistency_groups(first, second) for node in group]
+
+
+def consistency_proof(first: int, second: int, get_node: NodeReader) -> list[bytes]:
+    """Return the RFC 9162 §2.1.4 proof that the tree of `first` is a prefix of `second`.
+
+    Requires 0 < first <= second; for first == second the proof is empty (SUBPROOF(m, D[m],
+    true) = {}). A proof from the empty tree is refused: it would prove nothing, and
+    verify_consistency rejects size1 == 0 as transparency-dev/merkle does.
+    """
+    return [_fold([get_node(*n) for n in group]) for group in _consistency_groups(first, second)]
+
+
+def verify_inclusion(
+    index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes], root: bytes
+) -> None:
+    """Check that `leaf_hash` is leaf `index` of the tree of `size` with `root`.
+
+    Raises VerificationError for any failure, bad arguments (index >= size) included.
+    """
+    _verify_match(root_from_inclusion_proof(index, size, leaf_hash, proof), root)
+
+
+def root_from_inclusion_proof(
+    index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes]
+) -> bytes:
+    """Return the root implied by an inclusion proof; requires 0 <= index < size."""
+    if not 0 <= index < size:
+        raise VerificationError(f"leaf index {index} is outside a tree of size {size}")
+    _check_hash(leaf_hash, "leaf hash")
+    _check_proof_hashes(proof)
+    inner, border = _decompose(index, size)
+    if len(proof) != inner + border:
+        raise VerificationError(f"wrong proof size {len(proof)}, want {inner + border}")
+    seed = _chain_inner(leaf_hash, proof[:inner], index)
+    return _chain_border_right(seed, proof[inner:])
+
+
+def verify_consistency(
+    size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]
+) -> None:
+    """Check that the tree of `size1` with `root1` is a prefix of `size2` with `root2`.
+
+    Requires 0 < size1 <= size2; any failure, bad sizes included, raises VerificationError.
+    """
+    _verify_match(root_from_consistency_proof(size1, size2, root1, proof), root2)
+
+
+def root_from_consistency_proof(
+    size1: int, size2: int, root1: bytes, proof: Sequence[bytes]
+) -> bytes:
+    """Return the root of the tree of `size2` implied by `root1` and a consistency proof."""
+    if size2 < size1:
+        raise VerificationError(f"size2 ({size2}) < size1 ({size1})")
+    # Refused even for (0, 0), as the shared transparency-dev vectors require: an empty
+    # tree's root is fixed, so a "proof" from it can only mislead.
+    if size1 <= 0:
+        raise VerificationError("a consistency proof from the empty tree proves nothing")
+    if size1 == size2:
+        if proof:
+            raise VerificationError("size1 == size2, but the proof is not empty")
+        return root1
+    if not proof:
+        raise VerificationError("empty consistency proof")
+    _check_proof_hashes(proof)
+    inner, border = _decompose(size1 - 1, size2)
+    shift = _trailing_zeros(size1)
+    inner -= shift  # the proof starts at the subtree of 2**shift leaves that ends at size1
+    # When size1 is that very subtree, the verifier already holds its hash: root1.
+    seed, path = (root1, proof) if size1 == 1 << shift else (proof[0], proof[1:])
+    if len(path) != inner + border:
+        raise VerificationError(f"wrong proof size {len(proof)} for sizes {size1}, {size2}")
+    mask = (size1 - 1) >> shift
+    hash1 = _chain_border_right(_chain_inner_right(seed, path[:inner], mask), path[inner:])
+    _verify_match(hash1, root1)
+    return _chain_border_right(_chain_inner(seed, path[:inner], mask), path[inner:])
+
+
+class CompactRange:
+    """The right edge of a growing tree: the O(log n) perfect subtrees that fold to its root."""
+
+    def __init__(self, size: int = 0, hashes: Sequence[bytes] = ()) -> None:
+        """Start from `hashes`, the hashes of root_nodes(size) in order (empty tree by default)."""
+        if len(hashes) != len(root_nodes(size)):
+            raise ValueError(f"a tree of size {size} needs {size.bit_count()} subtree hashes")
+        self._size = size
+        self._hashes = list(hashes)
+
+    @classmethod
+    def from_nodes(cls, size: int, get_node: NodeReader) -> "CompactRange":
+        """Load the right edge of the tree of `size` from its stored subtrees."""
+        return cls(size, [get_node(*node) for node in root_nodes(size)])
+
+    @property
+    def size(self) -> int:
+        """The number of leaves appended so far."""
+        return self._size
+
+    def append(self, leaf_hash: bytes) -> list[tuple[int, int, bytes]]:
+        """Append a leaf; return (level, index, hash) of every subtree it completes, leaf first."""
+        _check_hash(leaf_hash, "leaf hash", error=ValueError)
+        level, index, node = 0, self._size, leaf_hash
+        completed = [(level, index, node)]
+        # Each trailing one bit of the old size is a left sibling this leaf now completes.
+        while index & 1:
+            node = node_hash(self._hashes.pop(), node)
+            level, index = level + 1, index >> 1
+            completed.append((level, index, node))
+        self._hashes.append(node)
+        self._size += 1
+        return completed
+
+    def root(self) -> bytes:
+        """Return the root of the tree covered so far."""
+        return _fold(self._hashes) if self._hashes else EMPTY_ROOT
+
+
+def _range_nodes(begin: int, end: int) -> list[NodeId]:
+    """Split leaves [begin, end) into maximal aligned perfect subtrees, left to right."""
+    nodes: list[NodeId] = []
+    while begin < end:
+        level = (end - begin).bit_length() - 1
+        if begin:
+            level = min(level, _trailing_zeros(begin))
+        nodes.append((level, begin >> level))
+        begin += 1 << level
+    return nodes
+
+
+def _path_groups(level: int, index: int, size: int) -> list[list[NodeId]]:
+    """Return, bottom-up, the siblings on the path from node (level, index) to the root.
+
+    Each sibling is given as the stored subtrees whose fold is its hash: one node when the
+    sibling is perfect, several when it is the right edge of the tree (RFC 9162's MTH of
+    D[k:n]). A sibling wholly beyond `size` does not exist: the node is promoted.
+    """
+    groups: list[list[NodeId]] = []
+    while index > 0 or (1 << level) < size:
+        begin = (index ^ 1) << level
+        if begin < size:
+            groups.append(_range_nodes(begin, min(begin + (1 << level), size)))
+        level, index = level + 1, index >> 1
+    return groups
+
+
+def _inclusion_groups(index: int, size: int) -> list[list[NodeId]]:
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} is outside a tree of size {size}")
+    return _path_groups(0, index, size)
+
+
+def _consistency_groups(first: int, second: int) -> list[list[NodeId]]:
+    if not 0 < first <= second:
+        raise ValueError(f"consistency proof needs 0 < first <= second, got {first}, {second}")
+    if first == second:
+        return []
+    # The largest perfect subtree ending at `first`, and its inclusion path in `second`.
+    level = _trailing_zeros(first)
+    index = (first - 1) >> level
+    groups = _path_groups(level, index, second)
+    if index == 0:  # first is a power of two: that subtree is root1, which the verifier has
+        return groups
+    return [[(level, index)], *groups]
+
+
+def _fold(hashes: Sequence[bytes]) -> bytes:
+    """Hash subtrees that lie side by side, largest first, into the root of their range."""
+    node = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        node = node_hash(left, node)
+    return node
+
+
+def _decompose(index: int, size: int) -> tuple[int, int]:
+    """Split the proof length of leaf `index` in `size` at where its path leaves size-1's."""
+    inner = (index ^ (size - 1)).bit_length()
+    border = (index >> inner).bit_count()
+    return inner, border
+
+
+def _chain_inner(seed: bytes, proof: Sequence[bytes], index: int) -> bytes:
+    for i, sibling in enumerate(proof):
+        seed = node_hash(sibling, seed) if (index >> i) & 1 else node_hash(seed, sibling)
+    return seed
+
+
+def _chain_inner_right(seed: bytes, proof: Sequence[bytes], index: int) -> bytes:
+    # Only left siblings count: the result is the hash of the older, smaller tree.
+    for i, sibling in enumerate(proof):
+        if (index >> i) & 1:
+            seed = node_hash(sibling, seed)
+    return seed
+
+
+def _chain_border_right(seed: bytes, proof: Sequence[bytes]) -> bytes:
+    for sibling in proof:
+        seed = node_hash(sibling, seed)
+    return seed
+
+
+def _trailing_zeros(value: int) -> int:
+    return (value & -value).bit_length() - 1
+
+
+def _verify_match(calculated: bytes, expected: bytes) -> None:
+    if calculated != expected:
+        raise VerificationError(
+            f"calculated root {calculated.hex()} does not match expected root {expected.hex()}"
+        )
+
+
+def _check_hash(value: bytes, what: str, error: type[Exception] = VerificationError) -> None:
+    if len(value) != HASH_SIZE:
+        raise error(f"{what} must be {HASH_SIZE} bytes, got {len(value)}")
+
+
+def _check_proof_hashes(proof: Sequence[bytes]) -> None:
+    for position, value in enumerate(proof):
+        _check_hash(value, f"proof hash {position}")
