@@ -1,0 +1,32 @@
+"""The FastAPI application factory."""
+
+from fastapi import FastAPI
+
+from api import errors
+from api.limits import BodySizeLimit
+from api.routers import entries, health, log, lots
+from api.settings import Settings
+from ledger.home import Home, bind_identity
+from ledger.service.identity import LogIdentity
+from ledger.store.engine import Database
+
+
+def create_app(settings: Settings | None = None, identity: LogIdentity | None = None) -> FastAPI:
+    """Build the app: settings, identity (from the home's key files) and the database engine."""
+    settings = settings or Settings()
+    identity = identity or Home(settings.home).identity(settings.origin)
+    db = Database(settings.database_url)
+    bind_identity(db, identity)
+    app = FastAPI(
+        title="ree-ledger",
+        version="1",
+        description="A verifiable, hash-chained traceability ledger for rare-earth material.",
+    )
+    app.state.settings = settings
+    app.state.identity = identity
+    app.state.db = db
+    errors.install(app)
+    for router in (entries.router, log.router, lots.router, health.router):
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

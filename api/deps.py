@@ -1,0 +1,65 @@
+"""Dependencies: the database, the log identity, the reader behind a token, strict JSON bodies."""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from api.errors import ApiError
+from api.settings import Settings
+from ledger.lots.state import ParticipantState
+from ledger.service.identity import LogIdentity
+from ledger.service.tokens import resolve_token
+from ledger.store.engine import Database
+from ledger.tlog.encoding import parse_json
+from ledger.tlog.errors import EncodingError
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_identity(request: Request) -> LogIdentity:
+    identity: LogIdentity = request.app.state.identity
+    return identity
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+IdentityDep = Annotated[LogIdentity, Depends(get_identity)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_reader(request: Request, db: DbDep) -> ParticipantState | None:
+    """The participant behind `Authorization: Bearer <token>`, or None when there is no header."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "bad_authorization", "use `Authorization: Bearer <read token>`")
+    reader = resolve_token(db, token.strip())
+    if reader is None:
+        raise ApiError(
+            401, "unknown_token", "the read token is not known: ask the operator for a new one"
+        )
+    return reader
+
+
+ReaderDep = Annotated[ParticipantState | None, Depends(get_reader)]
+
+
+async def strict_json_body(request: Request) -> Any:
+    """The body parsed strictly: no duplicate keys, floats, NaN or deep nesting."""
+    raw = await request.body()
+    try:
+        return parse_json(raw)
+    except EncodingError as exc:
+        raise ApiError(400, "malformed_json", f"request body: {exc}") from exc
+
+
+JsonBody = Annotated[Any, Depends(strict_json_body)]

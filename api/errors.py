@@ -1,0 +1,91 @@
+"""RFC 9457 problem+json for every error the API returns."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.lots.state import Rejection
+
+PROBLEM_TYPE_BASE = "https://ree-ledger.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ApiError(Exception):
+    """An error raised by the API layer itself (auth, limits, lookups)."""
+
+    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _title(code: str) -> str:
+    return code.replace("_", " ").capitalize()
+
+
+def rejection_response(exc: Rejection, **extra: Any) -> JSONResponse:
+    return problem(
+        exc.status,
+        exc.code,
+        _title(exc.code),
+        exc.detail,
+        field=exc.field,
+        value=_json_safe(exc.value),
+        **extra,
+    )
+
+
+def _json_safe(value: object) -> Any:
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    return repr(value)[:200]
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through problem+json."""
+
+    @app.exception_handler(Rejection)
+    async def _rejection(_request: Request, exc: Rejection) -> JSONResponse:
+        return rejection_response(exc, position=getattr(exc, "position", None))
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return problem(exc.status, exc.code, _title(exc.code), exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(
+            str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")
+        )
+        detail = f"{field or 'request'}: {first.get('msg', 'invalid request')}"
+        return problem(422, "invalid_request", "Invalid request", detail, field=field or None)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem(exc.status_code, code, _title(code), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
+        # Never leak internals: the log has the traceback.
+        return problem(
+            500, "internal_error", "Internal error", "the server failed; nothing was written"
+        )

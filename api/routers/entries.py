@@ -1,0 +1,89 @@
+"""Writes and reads of log entries."""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from api.deps import DbDep, IdentityDep, JsonBody, ReaderDep, SettingsDep
+from api.errors import ApiError
+from api.schemas import BatchAccepted, BatchIn, EntryAccepted, EntryOut, EnvelopeIn, InclusionProof
+from ledger.service import queries
+from ledger.service.ingest import Accepted, ingest
+from ledger.tlog.encoding import b64encode, parse_json
+
+router = APIRouter(prefix="/v1/entries", tags=["entries"])
+
+
+def _body_schema(model: type[EnvelopeIn] | type[BatchIn]) -> dict[str, object]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+def _accepted(result: Accepted, size: int) -> EntryAccepted:
+    return EntryAccepted(
+        index=result.index,
+        event_hash=result.event_hash,
+        leaf_hash=b64encode(result.leaf_hash),
+        checkpoint=result.checkpoint,
+        inclusion_proof=InclusionProof(
+            index=result.index, size=size, hashes=[b64encode(h) for h in result.inclusion_proof]
+        ),
+        flags=result.flags,
+    )
+
+
+def _checkpoint_size(note: str) -> int:
+    return int(note.split("\n", 2)[1])
+
+
+@router.post("", status_code=201, openapi_extra=_body_schema(EnvelopeIn))
+def post_entry(body: JsonBody, db: DbDep, identity: IdentityDep) -> EntryAccepted:
+    """Append one signed envelope; answered once committed and covered by a checkpoint."""
+    [result] = ingest(db, identity, [body], datetime.now(UTC))
+    return _accepted(result, _checkpoint_size(result.checkpoint))
+
+
+@router.post("/batch", status_code=201, openapi_extra=_body_schema(BatchIn))
+def post_batch(
+    body: JsonBody, db: DbDep, identity: IdentityDep, settings: SettingsDep
+) -> BatchAccepted:
+    """Append envelopes in order, all or nothing; later ones may depend on earlier ones."""
+    if (
+        not isinstance(body, dict)
+        or set(body) != {"envelopes"}
+        or not isinstance(body["envelopes"], list)
+    ):
+        raise ApiError(400, "malformed_batch", 'a batch is {"envelopes": [envelope, ...]}')
+    envelopes = body["envelopes"]
+    if len(envelopes) > settings.max_batch_envelopes:
+        raise ApiError(
+            413,
+            "batch_too_large",
+            f"{len(envelopes)} envelopes > limit {settings.max_batch_envelopes}: split the batch",
+        )
+    results = ingest(db, identity, envelopes, datetime.now(UTC))
+    size = _checkpoint_size(results[-1].checkpoint)
+    return BatchAccepted(results=[_accepted(result, size) for result in results])
+
+
+@router.get("/{index}")
+def get_entry(index: int, db: DbDep, reader: ReaderDep) -> EntryOut:
+    """One entry; its payload holds commercial detail, so a read token is needed."""
+    if reader is None:
+        raise ApiError(401, "token_required", "entries hold commercial detail: send a read token")
+    try:
+        row = queries.get_entry(db, index)
+    except queries.NotFound as exc:
+        raise ApiError(404, "unknown_entry", str(exc)) from exc
+    if not (reader.roles & queries.OVERSIGHT_ROLES) and reader.id != row.actor:
+        raise ApiError(403, "not_your_entry", f"entry {index} was posted by another participant")
+    return EntryOut(
+        index=row.idx,
+        envelope=parse_json(row.envelope),
+        event_hash=row.event_hash,
+        leaf_hash=b64encode(row.leaf_hash),
+    )

@@ -1,0 +1,51 @@
+"""The open half of the log: its identity, checkpoint and proofs."""
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+
+from api.deps import DbDep
+from api.errors import ApiError
+from api.schemas import ConsistencyProof, InclusionProof, LogOut
+from ledger.service import queries
+from ledger.tlog.encoding import b64encode
+
+router = APIRouter(prefix="/v1", tags=["log"])
+
+
+@router.get("/log")
+def get_log(db: DbDep) -> LogOut:
+    info = queries.log_info(db)
+    return LogOut(
+        origin=info.origin, size=info.size, log_key=info.log_key, operator_key=info.operator_key
+    )
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse)
+def get_checkpoint(db: DbDep) -> PlainTextResponse:
+    try:
+        note = queries.latest_checkpoint(db)
+    except queries.NotFound as exc:
+        raise ApiError(404, "no_checkpoint", str(exc)) from exc
+    return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
+
+
+@router.get("/proofs/inclusion")
+def get_inclusion_proof(
+    db: DbDep, index: int = Query(ge=0), size: int = Query(ge=1)
+) -> InclusionProof:
+    try:
+        hashes = queries.inclusion_proof(db, index, size)
+    except queries.BadRange as exc:
+        raise ApiError(422, "bad_range", str(exc)) from exc
+    return InclusionProof(index=index, size=size, hashes=[b64encode(h) for h in hashes])
+
+
+@router.get("/proofs/consistency")
+def get_consistency_proof(
+    db: DbDep, first: int = Query(ge=1), second: int = Query(ge=1)
+) -> ConsistencyProof:
+    try:
+        hashes = queries.consistency_proof(db, first, second)
+    except queries.BadRange as exc:
+        raise ApiError(422, "bad_range", str(exc)) from exc
+    return ConsistencyProof(first=first, second=second, hashes=[b64encode(h) for h in hashes])

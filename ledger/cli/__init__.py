@@ -1,0 +1,1 @@
+"""The `ree-ledger` command: one small module per verb group."""

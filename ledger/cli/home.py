@@ -1,0 +1,69 @@
+"""`init`, `serve` and `demo`: make a ledger home and run the API on it."""
+
+import os
+from pathlib import Path
+
+import typer
+import uvicorn
+
+from ledger.cli.context import HomeOption, one_line_errors, settings_for
+from ledger.home import init_home
+from ledger.store.migrate import upgrade
+
+
+@one_line_errors
+def init(home: HomeOption = None) -> None:
+    """Create the home: database, log key, operator key; print the log verifier key."""
+    settings = settings_for(home)
+    identity = init_home(settings.home, settings.database_url, settings.origin)
+    print(f"home:          {settings.home.resolve()}")
+    print(f"database:      {settings.database_url}")
+    print(f"log key:       {identity.log_vkey}")
+    print(f"operator key:  {identity.operator_key_b64}")
+
+
+def _export_environment(home: Path | None) -> None:
+    # uvicorn workers build the app from the environment (create_app reads Settings()).
+    if home is not None:
+        os.environ["REE_LEDGER_HOME"] = str(home.resolve())
+
+
+@one_line_errors
+def serve(
+    home: HomeOption = None,
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    workers: int = typer.Option(1, min=1, help="API processes sharing the database"),
+) -> None:
+    """Run the API; migrates the database to head first."""
+    settings = settings_for(home)
+    upgrade(settings.database_url)
+    _export_environment(home)
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+@one_line_errors
+def demo(
+    home: HomeOption = None,
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+) -> None:
+    """Init a home, seed a small supply chain, print what to open, and serve it."""
+    from ledger.service.seed import seed_demo
+
+    settings = settings_for(home)
+    init_home(settings.home, settings.database_url, settings.origin)
+    report = seed_demo(settings.home, settings.database_url, settings.origin)
+    base = f"http://{host}:{port}"
+    print(report.summary(base))
+    upgrade(settings.database_url)
+    _export_environment(settings.home)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(serve)
+    app.command()(demo)

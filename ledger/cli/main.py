@@ -1,0 +1,22 @@
+"""Entry point of the `ree-ledger` command."""
+
+import typer
+
+from ledger.cli import audit, home, keys, participants
+
+app = typer.Typer(
+    name="ree-ledger",
+    help="A verifiable traceability ledger for rare-earth material.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+home.register(app)
+keys.register(app)
+audit.register(app)
+app.add_typer(participants.participant_app, name="participant")
+app.add_typer(participants.token_app, name="token")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,173 @@
+"""Custody transitions of lots: extract, transform, assay, ship, receive."""
+
+from ledger.lots.events import LotAssay, LotExtract, LotReceive, LotShip, LotTransform, NewLot
+from ledger.lots.guards import (
+    check_prev,
+    require_custodian,
+    require_lots,
+    require_new_lot,
+    require_participant,
+    require_role,
+    require_status,
+    touch,
+)
+from ledger.lots.records import (
+    ACTIVE,
+    CONSUMED,
+    DECLARED,
+    IN_TRANSIT,
+    Edge,
+    Effects,
+    LotState,
+    Rejection,
+    StateReader,
+)
+
+_SPLIT_OR_BLEND = frozenset({"split", "blend"})
+_ASSAYABLE = frozenset({ACTIVE, IN_TRANSIT, DECLARED})
+
+
+def extract(event: LotExtract, event_hash: str, index: int, reader: StateReader) -> Effects:
+    require_role(reader, event.actor, {"mine"}, event.type)
+    check_prev(event.prev, [])
+    require_new_lot(reader, event.lot.id, "lot.id", ())
+    # An extracted lot is its own origin: every descendant carries its id back to the mine.
+    lot = _new_lot(event.lot, event.actor, event_hash, index, origins=(event.lot.id,))
+    return Effects(lots=(lot,))
+
+
+def transform(event: LotTransform, event_hash: str, index: int, reader: StateReader) -> Effects:
+    if event.process in _SPLIT_OR_BLEND:
+        # Mixing changes no material, so any custodian may split or blend what it holds.
+        require_participant(reader, event.actor, "actor")
+    else:
+        require_role(reader, event.actor, {"mine", "processor"}, event.type)
+    refs = [(f"inputs.{i}.lot", ref.lot) for i, ref in enumerate(event.inputs)]
+    inputs = require_lots(reader, refs)
+    check_prev(event.prev, inputs)
+    require_custodian(inputs, refs, event.actor)
+    require_status(inputs, refs, {ACTIVE}, "lot_not_active")
+    consumed = _consume(event, inputs, event_hash, index)
+    origins = tuple(sorted({origin for lot in inputs for origin in lot.origins}))
+    outputs: list[LotState] = []
+    made: set[str] = set()
+    for i, new in enumerate(event.outputs):
+        require_new_lot(reader, new.id, f"outputs.{i}.id", made)
+        made.add(new.id)
+        outputs.append(_new_lot(new, event.actor, event_hash, index, origins))
+    edges = tuple(
+        Edge(parent=ref.lot, child=new.id, mass_g=ref.mass_g, index=index)
+        for ref in event.inputs
+        for new in event.outputs
+    )
+    return Effects(lots=(*consumed, *outputs), edges=edges)
+
+
+def _consume(
+    event: LotTransform, inputs: list[LotState], event_hash: str, index: int
+) -> list[LotState]:
+    """The inputs after the transform took its mass from each; an emptied lot is consumed."""
+    changed = []
+    for i, (lot, ref) in enumerate(zip(inputs, event.inputs, strict=True)):
+        if ref.mass_g > lot.mass_g:
+            raise Rejection(
+                409,
+                "insufficient_mass",
+                f"inputs.{i}.mass_g: {ref.mass_g} g is more than the {lot.mass_g} g lot "
+                f"{lot.id!r} holds; consume at most what remains",
+                field=f"inputs.{i}.mass_g",
+                value=ref.mass_g,
+            )
+        remaining = lot.mass_g - ref.mass_g
+        status = CONSUMED if remaining == 0 else ACTIVE
+        changed.append(touch(lot, event_hash, index, mass_g=remaining, status=status))
+    return changed
+
+
+def _new_lot(
+    new: NewLot, custodian: str, event_hash: str, index: int, origins: tuple[str, ...]
+) -> LotState:
+    return LotState(
+        id=new.id,
+        product=new.product,
+        spec=new.spec,
+        mass_g=new.mass_g,
+        composition_ppm=dict(new.composition_ppm),
+        custodian=custodian,
+        status=ACTIVE,
+        head=event_hash,
+        created_index=index,
+        updated_index=index,
+        pending_to=None,
+        origins=origins,
+    )
+
+
+def assay(event: LotAssay, event_hash: str, index: int, reader: StateReader) -> Effects:
+    actor = require_participant(reader, event.actor, "actor")
+    refs = [("lot", event.lot)]
+    lots = require_lots(reader, refs)
+    check_prev(event.prev, lots)
+    # A lab or customs officer may test a lot it does not hold; anyone else must hold it.
+    if not actor.roles & {"lab", "customs"}:
+        require_custodian(lots, refs, event.actor)
+    require_status(lots, refs, _ASSAYABLE, "lot_not_active")
+    return Effects(lots=(touch(lots[0], event_hash, index),))
+
+
+def ship(event: LotShip, event_hash: str, index: int, reader: StateReader) -> Effects:
+    if event.to == event.actor:
+        raise Rejection(
+            422,
+            "self_shipment",
+            f"to: {event.to!r} is the sender; ship to another participant",
+            field="to",
+            value=event.to,
+        )
+    require_participant(reader, event.to, "to")
+    refs = [(f"lots.{i}.lot", ref.lot) for i, ref in enumerate(event.lots)]
+    lots = require_lots(reader, refs)
+    check_prev(event.prev, lots)
+    require_custodian(lots, refs, event.actor)
+    require_status(lots, refs, {ACTIVE}, "lot_not_active")
+    moved = (touch(lot, event_hash, index, status=IN_TRANSIT, pending_to=event.to) for lot in lots)
+    return Effects(lots=tuple(moved))
+
+
+def receive(event: LotReceive, event_hash: str, index: int, reader: StateReader) -> Effects:
+    refs = [(f"lots.{i}.lot", ref.lot) for i, ref in enumerate(event.lots)]
+    lots = require_lots(reader, refs)
+    check_prev(event.prev, lots)
+    require_status(lots, refs, {IN_TRANSIT}, "lot_not_in_transit")
+    for lot, (field, _) in zip(lots, refs, strict=True):
+        if lot.pending_to != event.actor:
+            raise Rejection(
+                403,
+                "not_receiver",
+                f"{field}: lot {lot.id!r} was shipped to {lot.pending_to!r}, not {event.actor!r}",
+                field=field,
+                value=lot.id,
+            )
+        if lot.custodian != event.from_:
+            raise Rejection(
+                422,
+                "sender_mismatch",
+                f"from: lot {lot.id!r} was shipped by {lot.custodian!r}, not {event.from_!r}; "
+                "name the shipper in from",
+                field="from",
+                value=event.from_,
+            )
+    # The weighed mass is the record from now on; a gap to the shipped mass is flagged, not refused.
+    received = (
+        touch(
+            lot,
+            event_hash,
+            index,
+            custodian=event.actor,
+            mass_g=ref.mass_g,
+            status=ACTIVE,
+            pending_to=None,
+        )
+        for lot, ref in zip(lots, event.lots, strict=True)
+    )
+    return Effects(lots=tuple(received))

@@ -1,0 +1,96 @@
+"""Export declarations and customs decisions: the last steps of a lot's custody."""
+
+from dataclasses import replace
+
+from ledger.lots.events import CustomsDecide, ExportDeclare
+from ledger.lots.guards import (
+    check_prev,
+    require_custodian,
+    require_lots,
+    require_role,
+    require_status,
+    touch,
+)
+from ledger.lots.records import (
+    ACTIVE,
+    DECLARED,
+    EXPORTED,
+    HELD,
+    PENDING,
+    RELEASED,
+    SEIZED,
+    DeclarationState,
+    Effects,
+    Rejection,
+    StateReader,
+)
+
+_OPEN = frozenset({PENDING, HELD})
+# decision -> (new declaration status, new status of its lots)
+_OUTCOME = {"release": (RELEASED, EXPORTED), "hold": (HELD, DECLARED), "seize": (SEIZED, SEIZED)}
+
+
+def declare(event: ExportDeclare, event_hash: str, index: int, reader: StateReader) -> Effects:
+    require_role(reader, event.actor, {"exporter"}, event.type)
+    claim = event.declaration
+    if reader.declaration(claim.id) is not None:
+        raise Rejection(
+            409,
+            "duplicate_declaration_id",
+            f"declaration.id: declaration {claim.id!r} already exists; declaration ids are "
+            "unique forever, choose another",
+            field="declaration.id",
+            value=claim.id,
+        )
+    refs = [(f"declaration.lots.{i}", lot_id) for i, lot_id in enumerate(claim.lots)]
+    lots = require_lots(reader, refs)
+    check_prev(event.prev, lots)
+    require_custodian(lots, refs, event.actor)
+    require_status(lots, refs, {ACTIVE}, "lot_not_active")
+    declaration = DeclarationState(
+        id=claim.id,
+        exporter=event.actor,
+        lots=claim.lots,
+        status=PENDING,
+        declared_index=index,
+        hs_code=claim.hs_code,
+        declared_mass_g=claim.declared_mass_g,
+        destination=claim.destination,
+    )
+    declared = tuple(touch(lot, event_hash, index, status=DECLARED) for lot in lots)
+    return Effects(lots=declared, declarations=(declaration,))
+
+
+def decide(event: CustomsDecide, event_hash: str, index: int, reader: StateReader) -> Effects:
+    require_role(reader, event.actor, {"customs"}, event.type)
+    declaration = require_open_declaration(reader, event.declaration)
+    # The event names only the declaration; its lots are the ones prev must carry.
+    refs = [(f"prev.{lot_id}", lot_id) for lot_id in declaration.lots]
+    lots = require_lots(reader, refs)
+    check_prev(event.prev, lots)
+    require_status(lots, refs, {DECLARED}, "lot_not_declared")
+    declaration_status, lot_status = _OUTCOME[event.decision]
+    decided = tuple(touch(lot, event_hash, index, status=lot_status) for lot in lots)
+    return Effects(lots=decided, declarations=(replace(declaration, status=declaration_status),))
+
+
+def require_open_declaration(reader: StateReader, declaration_id: str) -> DeclarationState:
+    declaration = reader.declaration(declaration_id)
+    if declaration is None:
+        raise Rejection(
+            404,
+            "unknown_declaration",
+            f"declaration: declaration {declaration_id!r} does not exist; check the id",
+            field="declaration",
+            value=declaration_id,
+        )
+    if declaration.status not in _OPEN:
+        raise Rejection(
+            409,
+            "declaration_final",
+            f"declaration: declaration {declaration_id!r} is already {declaration.status}; "
+            "a release or seizure is final",
+            field="declaration",
+            value=declaration_id,
+        )
+    return declaration

@@ -1,0 +1,71 @@
+"""Custody state held in memory, optionally layered over another reader (a batch over the store)."""
+
+from ledger.lots.records import (
+    DeclarationState,
+    Edge,
+    Effects,
+    KeyState,
+    LotState,
+    ParticipantState,
+    StateReader,
+)
+
+
+class MemoryState(StateReader):
+    """A StateReader over dicts; what it does not hold it asks `base`, if any.
+
+    The auditor replays the whole log into one with no base; batch ingest layers one over
+    the database so that later envelopes of a batch see the effects of earlier ones.
+    """
+
+    def __init__(self, base: StateReader | None = None) -> None:
+        self.base = base
+        self.lots: dict[str, LotState] = {}
+        self.participants: dict[str, ParticipantState] = {}
+        self.keys: dict[str, KeyState] = {}
+        self.declarations: dict[str, DeclarationState] = {}
+        self.event_indexes: dict[str, int] = {}
+        self.edges: list[Edge] = []  # only the edges applied here, not those of `base`
+
+    def lot(self, lot_id: str) -> LotState | None:
+        found = self.lots.get(lot_id)
+        if found is None and self.base is not None:
+            return self.base.lot(lot_id)
+        return found
+
+    def participant(self, participant_id: str) -> ParticipantState | None:
+        found = self.participants.get(participant_id)
+        if found is None and self.base is not None:
+            return self.base.participant(participant_id)
+        return found
+
+    def key(self, keyid: str) -> KeyState | None:
+        found = self.keys.get(keyid)
+        if found is None and self.base is not None:
+            return self.base.key(keyid)
+        return found
+
+    def declaration(self, declaration_id: str) -> DeclarationState | None:
+        found = self.declarations.get(declaration_id)
+        if found is None and self.base is not None:
+            return self.base.declaration(declaration_id)
+        return found
+
+    def event_index(self, event_id: str) -> int | None:
+        found = self.event_indexes.get(event_id)
+        if found is None and self.base is not None:
+            return self.base.event_index(event_id)
+        return found
+
+    def lot_count(self) -> int:
+        """The lots held in this layer: all lots when there is no base (the auditor's replay)."""
+        return len(self.lots)
+
+    def apply(self, effects: Effects, event_id: str, index: int) -> None:
+        """Record the effects of the accepted event `event_id` at entry `index`."""
+        self.event_indexes[event_id] = index
+        self.lots.update((lot.id, lot) for lot in effects.lots)
+        self.participants.update((p.id, p) for p in effects.participants)
+        self.keys.update((key.keyid, key) for key in effects.keys)
+        self.declarations.update((d.id, d) for d in effects.declarations)
+        self.edges.extend(effects.edges)

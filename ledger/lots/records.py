@@ -1,0 +1,122 @@
+"""The custody state records, the reader over them, and the Rejection that refuses an event."""
+
+from dataclasses import dataclass
+from typing import Protocol
+
+# Lot statuses; the last three are final.
+ACTIVE = "active"
+IN_TRANSIT = "in_transit"
+DECLARED = "declared"
+EXPORTED = "exported"
+SEIZED = "seized"
+CONSUMED = "consumed"
+
+# Declaration statuses; released and seized are final.
+PENDING = "pending"
+HELD = "held"
+RELEASED = "released"
+
+
+@dataclass(frozen=True)
+class LotState:
+    id: str
+    product: str
+    spec: str | None
+    mass_g: int
+    composition_ppm: dict[str, int]
+    custodian: str
+    status: str  # active | in_transit | declared | exported | seized | consumed
+    head: str  # event_hash of the last event that touched the lot
+    created_index: int
+    updated_index: int
+    pending_to: str | None  # the receiver while in_transit
+    origins: tuple[str, ...]  # ids of the extracted lots it descends from, sorted, distinct
+
+
+@dataclass(frozen=True)
+class ParticipantState:
+    id: str
+    name: str
+    country: str
+    roles: frozenset[str]
+    registered_index: int
+
+
+@dataclass(frozen=True)
+class KeyState:
+    keyid: str
+    participant: str
+    public_key: bytes
+    valid_from: int  # index of the registry entry that added the key
+    revoked_at: int | None  # index of the registry entry that revoked it
+
+    def valid_at(self, index: int) -> bool:
+        """Tell whether the key may sign the entry at `index`: strictly after it was added,
+        strictly before it was revoked."""
+        return self.valid_from < index and (self.revoked_at is None or index < self.revoked_at)
+
+
+@dataclass(frozen=True)
+class DeclarationState:
+    id: str
+    exporter: str
+    lots: tuple[str, ...]
+    status: str  # pending | held | released | seized
+    declared_index: int
+    hs_code: str
+    declared_mass_g: int
+    destination: str
+
+
+@dataclass(frozen=True)
+class Edge:
+    """`mass_g` of `parent` consumed by the transform at `index` that made `child`."""
+
+    parent: str
+    child: str
+    mass_g: int
+    index: int
+
+
+class StateReader(Protocol):
+    def lot(self, lot_id: str) -> LotState | None: ...
+    def participant(self, participant_id: str) -> ParticipantState | None: ...
+    def key(self, keyid: str) -> KeyState | None: ...
+    def declaration(self, declaration_id: str) -> DeclarationState | None: ...
+
+    def event_index(self, event_id: str) -> int | None:
+        """The index of the entry whose event used `event_id`, if any."""
+        ...
+
+
+@dataclass(frozen=True)
+class Effects:
+    """The new state an accepted event produces: full records, to insert or replace."""
+
+    lots: tuple[LotState, ...] = ()
+    participants: tuple[ParticipantState, ...] = ()
+    keys: tuple[KeyState, ...] = ()
+    declarations: tuple[DeclarationState, ...] = ()
+    edges: tuple[Edge, ...] = ()
+
+
+class Rejection(Exception):
+    """The event is refused and nothing is written.
+
+    `status` is the HTTP status, `code` a stable snake_case name, `detail` a sentence naming
+    the field and value and saying what to do. `position` is set by batch ingest.
+    """
+
+    def __init__(
+        self, status: int, code: str, detail: str, *, field: str | None = None, value: object = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.field = field
+        self.value = value
+        self.position: int | None = None
+
+    def __repr__(self) -> str:
+        return f"Rejection({self.status}, {self.code!r}, {self.detail!r}, field={self.field!r})"

@@ -1,0 +1,153 @@
+"""The custody state machine (pure): which key may sign an entry and what an event changes."""
+
+from datetime import datetime, timedelta
+
+from ledger.lots import custody, declarations, registry
+from ledger.lots.events import (
+    CustomsDecide,
+    Event,
+    ExportDeclare,
+    LotAssay,
+    LotExtract,
+    LotReceive,
+    LotShip,
+    LotTransform,
+    ParticipantKeyAdd,
+    ParticipantKeyRevoke,
+    ParticipantRegister,
+    is_registry,
+)
+from ledger.lots.fields import OPERATOR
+from ledger.lots.records import (
+    DeclarationState,
+    Edge,
+    Effects,
+    KeyState,
+    LotState,
+    ParticipantState,
+    Rejection,
+    StateReader,
+)
+
+__all__ = [
+    "FUTURE_TOLERANCE",
+    "DeclarationState",
+    "Edge",
+    "Effects",
+    "KeyState",
+    "LotState",
+    "ParticipantState",
+    "Rejection",
+    "StateReader",
+    "apply_event",
+    "authorise_key",
+]
+
+# Clocks drift; an event dated further ahead than this is refused (DESIGN §5).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def authorise_key(
+    keyid: str, actor: str, index: int, reader: StateReader, operator_keyid: str
+) -> bytes | None:
+    """The raw public key that must have signed the entry at `index` for `actor`.
+
+    Returns None for the operator, whose key the caller holds. Whether the event is one the
+    operator may post (registry events only) is checked by `apply_event`, which sees its type.
+    """
+    if actor == OPERATOR or keyid == operator_keyid:
+        if keyid != operator_keyid:
+            detail = f"is not the operator key {operator_keyid!r}, the only key of 'operator'"
+            raise _key_rejection("operator_key_required", keyid, detail)
+        if actor != OPERATOR:
+            detail = f"is the operator key; it signs only as 'operator', not as {actor!r}"
+            raise _key_rejection("actor_not_key_owner", keyid, detail)
+        return None
+    key = reader.key(keyid)
+    if key is None:
+        detail = "is not registered; ask the operator to register it"
+        raise _key_rejection("unknown_key", keyid, detail)
+    if key.revoked_at is not None and index >= key.revoked_at:
+        detail = f"was revoked at entry {key.revoked_at}; sign with a current key"
+        raise _key_rejection("revoked_key", keyid, detail)
+    if not key.valid_at(index):
+        detail = f"is valid only after entry {key.valid_from}"
+        raise _key_rejection("key_not_yet_valid", keyid, detail)
+    if key.participant != actor:
+        detail = f"belongs to {key.participant!r}, not to the actor {actor!r}"
+        raise _key_rejection("actor_not_key_owner", keyid, detail)
+    return key.public_key
+
+
+def apply_event(
+    event: Event, event_hash: str, index: int, reader: StateReader, now: datetime | None
+) -> Effects:
+    """The state `event` produces as entry `index`, or a Rejection saying why it is refused.
+
+    Checks run in this order: event id, time, who may post the type, then per type: the
+    actor's role, the lots exist, `prev` carries their heads, custody, lot status, mass, new
+    ids. `now` must be timezone-aware; None skips the time check (replaying the log).
+    """
+    earlier = reader.event_index(event.id)
+    if earlier is not None:
+        raise Rejection(
+            409,
+            "duplicate_event_id",
+            f"id: event id {event.id!r} was already used by entry {earlier}; if this is a retry "
+            "the event is recorded there, otherwise choose a new id",
+            field="id",
+            value=event.id,
+        )
+    if now is not None and event.parsed_time > now + FUTURE_TOLERANCE:
+        raise Rejection(
+            422,
+            "time_in_future",
+            f"time: {event.time} is more than 5 minutes after the ledger's clock "
+            f"({now.isoformat()}); date the event when it happened",
+            field="time",
+            value=event.time,
+        )
+    _check_operator(event)
+    return _transition(event, event_hash, index, reader)
+
+
+def _transition(event: Event, event_hash: str, index: int, reader: StateReader) -> Effects:
+    match event:
+        case ParticipantRegister():
+            return registry.register(event, index, reader)
+        case ParticipantKeyAdd():
+            return registry.add_key(event, index, reader)
+        case ParticipantKeyRevoke():
+            return registry.revoke_key(event, index, reader)
+        case LotExtract():
+            return custody.extract(event, event_hash, index, reader)
+        case LotTransform():
+            return custody.transform(event, event_hash, index, reader)
+        case LotAssay():
+            return custody.assay(event, event_hash, index, reader)
+        case LotShip():
+            return custody.ship(event, event_hash, index, reader)
+        case LotReceive():
+            return custody.receive(event, event_hash, index, reader)
+        case ExportDeclare():
+            return declarations.declare(event, event_hash, index, reader)
+        case CustomsDecide():
+            return declarations.decide(event, event_hash, index, reader)
+
+
+def _check_operator(event: Event) -> None:
+    """Registry events are the operator's, and the operator posts nothing else."""
+    if is_registry(event) != (event.actor == OPERATOR):
+        who = "only the operator" if is_registry(event) else "participants, not the operator"
+        raise Rejection(
+            403,
+            "role_not_allowed",
+            f"actor: {event.type} is posted by {who}; actor is {event.actor!r}",
+            field="actor",
+            value=event.actor,
+        )
+
+
+def _key_rejection(code: str, keyid: str, detail: str) -> Rejection:
+    field = "signatures.0.keyid"
+    return Rejection(403, code, f"{field}: key {keyid!r} {detail}", field=field, value=keyid)

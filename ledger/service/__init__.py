@@ -1,0 +1,1 @@
+"""Orchestration: ingest, queries and audit, joining the store to the pure core."""

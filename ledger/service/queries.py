@@ -1,0 +1,98 @@
+"""Read-side answers: entries, checkpoints, proofs and lot state."""
+
+from dataclasses import dataclass
+
+from ledger.lots.state import LotState, ParticipantState
+from ledger.store import log as logstore
+from ledger.store.engine import Database
+from ledger.store.state import DbState
+from ledger.store.tables import EntryRow
+
+# Roles that may read every lot's commercial detail.
+OVERSIGHT_ROLES = frozenset({"customs", "auditor"})
+
+
+class NotFound(LookupError):
+    """The thing asked for does not exist; the message says which."""
+
+
+class Forbidden(PermissionError):
+    """The reader may not see this; the message says why."""
+
+
+class BadRange(ValueError):
+    """A proof or page was asked for outside the tree."""
+
+
+@dataclass(frozen=True)
+class LogInfo:
+    origin: str
+    size: int
+    log_key: str
+    operator_key: str
+
+
+def log_info(db: Database) -> LogInfo:
+    with db.read_session() as session:
+        meta = logstore.read_meta(session)
+        size = logstore.current_size(session)
+    return LogInfo(meta["origin"], size, meta["log_key"], meta["operator_key"])
+
+
+def latest_checkpoint(db: Database) -> str:
+    with db.read_session() as session:
+        row = logstore.latest_checkpoint(session)
+    if row is None:
+        raise NotFound("the log is empty: no checkpoint has been signed yet")
+    return row.note
+
+
+def get_entry(db: Database, index: int) -> EntryRow:
+    with db.read_session() as session:
+        row = logstore.entry(session, index)
+        if row is None:
+            size = logstore.current_size(session)
+            raise NotFound(
+                f"entry {index} does not exist: the log has {size} entries (0…{size - 1})"
+            )
+        session.expunge(row)
+        return row
+
+
+def inclusion_proof(db: Database, index: int, size: int) -> list[bytes]:
+    with db.read_session() as session:
+        current = logstore.current_size(session)
+        if not 0 <= index < size <= current:
+            raise BadRange(
+                f"inclusion proof needs 0 <= index < size <= {current} (tree size); "
+                f"got index={index}, size={size}"
+            )
+        return logstore.inclusion_proof(session, index, size)
+
+
+def consistency_proof(db: Database, first: int, second: int) -> list[bytes]:
+    with db.read_session() as session:
+        current = logstore.current_size(session)
+        if not 0 < first <= second <= current:
+            raise BadRange(
+                f"consistency proof needs 0 < first <= second <= {current} (tree size); "
+                f"got first={first}, second={second}"
+            )
+        return logstore.consistency_proof(session, first, second)
+
+
+def get_lot(db: Database, lot_id: str) -> LotState:
+    with db.read_session() as session:
+        lot = DbState(session).lot(lot_id)
+    if lot is None:
+        raise NotFound(f"lot {lot_id!r} is not in the ledger")
+    return lot
+
+
+def may_read_detail(reader: ParticipantState | None, lot: LotState) -> bool:
+    """Customs and auditors read every lot; a participant reads the lots it holds or receives."""
+    if reader is None:
+        return False
+    if reader.roles & OVERSIGHT_ROLES:
+        return True
+    return reader.id in (lot.custodian, lot.pending_to)

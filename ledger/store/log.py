@@ -1,0 +1,154 @@
+"""The log in the database: the sequencer lock, entries, stored tree nodes, checkpoints, proofs."""
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
+from sqlmodel import Session, col
+
+from ledger.store.tables import CheckpointRow, EntryRow, LedgerMeta, LogHead, TreeNodeRow
+from ledger.tlog import merkle
+from ledger.tlog.merkle import NodeId
+
+HEAD_ROW_ID = 1
+
+
+def lock_head(session: Session) -> LogHead:
+    """The log head, locked until the transaction ends: the one sequencer.
+
+    On PostgreSQL this is a row lock (SELECT … FOR UPDATE); on SQLite the write session already
+    holds the database's write lock from BEGIN IMMEDIATE.
+    """
+    head: LogHead = session.execute(
+        select(LogHead).where(col(LogHead.id) == HEAD_ROW_ID).with_for_update()
+    ).scalar_one()
+    return head
+
+
+def head(session: Session) -> LogHead:
+    """The log head, unlocked (for readers)."""
+    row = session.get(LogHead, HEAD_ROW_ID)
+    if row is None:
+        raise RuntimeError("the database has no log head row: run `ree-ledger init`")
+    return row
+
+
+def current_size(session: Session) -> int:
+    return head(session).size
+
+
+def find_nodes(session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+    """The stored perfect-subtree hashes among `ids`, in one query; absent ones are left out."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(col(TreeNodeRow.level), col(TreeNodeRow.idx), col(TreeNodeRow.hash)).where(
+            tuple_(col(TreeNodeRow.level), col(TreeNodeRow.idx)).in_(wanted)
+        )
+    ).all()
+    return {(int(level), int(idx)): bytes(digest) for level, idx, digest in rows}
+
+
+def load_nodes(session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
+    """The stored hashes of `ids`; every one must exist."""
+    wanted = set(ids)
+    found = find_nodes(session, wanted)
+    missing = sorted(node for node in wanted if node not in found)
+    if missing:
+        raise LookupError(f"stored tree nodes missing: {missing[:4]}")
+    return found
+
+
+def node_reader(nodes: Mapping[NodeId, bytes]) -> merkle.NodeReader:
+    def get_node(level: int, index: int) -> bytes:
+        return nodes[(level, index)]
+
+    return get_node
+
+
+def compact_range(session: Session, size: int) -> merkle.CompactRange:
+    nodes = load_nodes(session, merkle.root_nodes(size))
+    return merkle.CompactRange.from_nodes(size, node_reader(nodes))
+
+
+def add_nodes(session: Session, nodes: Iterable[tuple[int, int, bytes]]) -> None:
+    session.add_all(TreeNodeRow(level=level, idx=idx, hash=digest) for level, idx, digest in nodes)
+
+
+def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
+    nodes = load_nodes(session, merkle.inclusion_nodes(index, size))
+    return merkle.inclusion_proof(index, size, node_reader(nodes))
+
+
+def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
+    nodes = load_nodes(session, merkle.consistency_nodes(first, second))
+    return merkle.consistency_proof(first, second, node_reader(nodes))
+
+
+def entry(session: Session, index: int) -> EntryRow | None:
+    return session.get(EntryRow, index)
+
+
+def entry_pages(session: Session, page: int) -> Iterator[list[EntryRow]]:
+    """Every entry in index order, `page` rows at a time, so memory stays flat."""
+    start = 0
+    while True:
+        rows = list(
+            session.execute(
+                select(EntryRow)
+                .where(EntryRow.idx >= start)  # type: ignore[arg-type]
+                .order_by(EntryRow.idx)  # type: ignore[arg-type]
+                .limit(page)
+            ).scalars()
+        )
+        if not rows:
+            return
+        yield rows
+        start = rows[-1].idx + 1
+        session.expunge_all()
+
+
+def checkpoint_stream(session: Session, page: int) -> Iterator[CheckpointRow]:
+    """Every checkpoint in size order, read `page` rows at a time."""
+    after = 0
+    while True:
+        rows = list(
+            session.execute(
+                select(CheckpointRow)
+                .where(CheckpointRow.size > after)  # type: ignore[arg-type]
+                .order_by(CheckpointRow.size)  # type: ignore[arg-type]
+                .limit(page)
+            ).scalars()
+        )
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].size
+
+
+def entry_count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(EntryRow)).scalar_one())
+
+
+def latest_checkpoint(session: Session) -> CheckpointRow | None:
+    return (
+        session.execute(
+            select(CheckpointRow).order_by(CheckpointRow.size.desc()).limit(1)  # type: ignore[attr-defined]
+        )
+        .scalars()
+        .first()
+    )
+
+
+def add_checkpoint(session: Session, size: int, root: bytes, note: str, now: datetime) -> None:
+    session.add(CheckpointRow(size=size, root=root, note=note, signed_at=now))
+
+
+def read_meta(session: Session) -> dict[str, str]:
+    return {row.name: row.value for row in session.execute(select(LedgerMeta)).scalars()}
+
+
+def write_meta(session: Session, values: Mapping[str, str]) -> None:
+    for name, value in values.items():
+        session.merge(LedgerMeta(name=name, value=value))

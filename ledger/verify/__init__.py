@@ -1,0 +1,1 @@
+"""Verification in numbered steps: one entry, the whole log (docs/verification.md)."""

@@ -1,0 +1,77 @@
+"""Steps (1)–(4) for one entry: the envelope, its payload, its hashes and its signature."""
+
+from dataclasses import dataclass
+
+from ledger.lots.events import Event, InvalidEvent, parse_event
+from ledger.lots.state import Rejection
+from ledger.tlog import merkle
+from ledger.tlog.encoding import sha256
+from ledger.tlog.envelope import EVENT_PAYLOAD_TYPE, Envelope, verify_envelope
+from ledger.tlog.errors import EncodingError, VerificationError
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """An envelope that passed steps (1)–(2), with the hashes of step (3)."""
+
+    envelope: Envelope
+    event: Event
+    event_hash: str
+    leaf_bytes: bytes
+    leaf_hash: bytes
+
+    @property
+    def keyid(self) -> str:
+        return self.envelope.signatures[0].keyid
+
+
+def parse_entry(envelope_json: object) -> ParsedEntry:
+    """Steps (1)–(3); raises Rejection (400/422) naming the field and value."""
+    # (1): the envelope is a DSSE envelope of our payload type with exactly one signature.
+    try:
+        envelope = Envelope.from_json(envelope_json)
+    except EncodingError as exc:
+        raise Rejection(400, "malformed_envelope", f"envelope: {exc}", field="envelope") from exc
+    if envelope.payload_type != EVENT_PAYLOAD_TYPE:
+        raise Rejection(
+            400,
+            "wrong_payload_type",
+            f"payloadType {envelope.payload_type!r} is not {EVENT_PAYLOAD_TYPE!r}",
+            field="payloadType",
+            value=envelope.payload_type,
+        )
+    if len(envelope.signatures) != 1:
+        raise Rejection(
+            400,
+            "wrong_signature_count",
+            f"an entry carries exactly one signature, this one has {len(envelope.signatures)}",
+            field="signatures",
+            value=len(envelope.signatures),
+        )
+    # (2): the payload is the RFC 8785 encoding of a valid event.
+    try:
+        event = parse_event(envelope.payload)
+    except InvalidEvent as exc:
+        raise Rejection(exc.status, exc.code, exc.detail, field=exc.field, value=exc.value) from exc
+    # (3): the hashes are computed, never taken from the client.
+    leaf_bytes = envelope.leaf_bytes()
+    return ParsedEntry(
+        envelope=envelope,
+        event=event,
+        event_hash=sha256(envelope.payload).hex(),
+        leaf_bytes=leaf_bytes,
+        leaf_hash=merkle.leaf_hash(leaf_bytes),
+    )
+
+
+def check_signature(entry: ParsedEntry, public_key: bytes) -> None:
+    """Step (4): the signature over PAE(payloadType, payload) verifies with the key."""
+    try:
+        verify_envelope(entry.envelope, public_key)
+    except VerificationError as exc:
+        raise Rejection(
+            403,
+            "bad_signature",
+            f"the signature by {entry.keyid} does not verify over the payload",
+            field="signatures.0.sig",
+        ) from exc

@@ -1,0 +1,167 @@
+"""The whole-log audit, steps (1)–(10), fed entry by entry so memory stays O(state + log n)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ledger.lots.memory import MemoryState
+from ledger.lots.state import Rejection, apply_event, authorise_key
+from ledger.tlog import merkle
+from ledger.tlog.encoding import b64encode, parse_json
+from ledger.tlog.errors import EncodingError, VerificationError
+from ledger.tlog.keys import key_id, parse_verifier_key
+from ledger.tlog.note import Checkpoint, open_checkpoint
+from ledger.verify.entry import ParsedEntry, check_signature, parse_entry
+
+
+class AuditFailure(VerificationError):
+    """The first thing found wrong: the entry index (or checkpoint size) and the step."""
+
+    def __init__(self, step: int, message: str, index: int | None = None) -> None:
+        where = f"entry {index}: " if index is not None else ""
+        super().__init__(f"{where}step ({step}): {message}")
+        self.step = step
+        self.index = index
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry row as the database holds it; every field is checked, none trusted."""
+
+    index: int
+    envelope: bytes
+    leaf_hash: bytes
+    event_hash: str
+    event_id: str
+    type: str
+    actor: str
+    keyid: str
+
+
+class LogAuditor:
+    """Replays the log from index 0, recomputing everything a checkpoint commits to."""
+
+    def __init__(self, origin: str, log_vkey: str, operator_public_key: bytes) -> None:
+        self.origin = origin
+        self.log_vkey = log_vkey
+        parse_verifier_key(log_vkey)
+        self.operator_public_key = operator_public_key
+        self.operator_keyid = key_id("operator", operator_public_key)
+        self.state = MemoryState()
+        self.tree = merkle.CompactRange.from_nodes(0, _no_nodes)
+        self.verified_size = 0  # the size of the last checkpoint found good
+
+    @property
+    def size(self) -> int:
+        return self.tree.size
+
+    def entry(self, stored: StoredEntry) -> list[tuple[int, int, bytes]]:
+        """Check one entry; returns the tree nodes it completes, for comparison with storage."""
+        index = stored.index
+        # (6): entries are contiguous from 0: no gap, no reordering of indices.
+        if index != self.size:
+            raise AuditFailure(
+                6, f"expected entry {self.size} next, found entry {index}", self.size
+            )
+        try:
+            parsed = parse_entry(parse_json(stored.envelope))
+            # (1)-(2) also require the stored bytes to be the canonical envelope itself.
+            if parsed.leaf_bytes != stored.envelope:
+                raise AuditFailure(1, "stored envelope bytes are not canonical", index)
+            _check_columns(stored, parsed)
+            # (4): the signature verifies with the key valid at this index.
+            event = parsed.event
+            key = authorise_key(parsed.keyid, event.actor, index, self.state, self.operator_keyid)
+            check_signature(parsed, self.operator_public_key if key is None else key)
+            # (5): the event applies to the replayed state: custody rules and per-lot prev links.
+            effects = apply_event(event, parsed.event_hash, index, self.state, None)
+        except (EncodingError, Rejection) as exc:
+            raise AuditFailure(_step_of(exc), _reason(exc), index) from exc
+        self.state.apply(effects, event.id, index)
+        return self.tree.append(parsed.leaf_hash)
+
+    def check_checkpoint(self, size: int, note: str) -> Checkpoint:
+        """(8): a stored checkpoint is signed by the log key and commits to the replayed tree."""
+        if size != self.size:
+            raise AuditFailure(8, f"checkpoint {size} checked at tree size {self.size}")
+        try:
+            checkpoint = open_checkpoint(note, self.log_vkey)
+        except (EncodingError, VerificationError) as exc:
+            raise AuditFailure(8, f"checkpoint at size {size}: {exc}") from exc
+        if checkpoint.origin != self.origin or checkpoint.size != size:
+            raise AuditFailure(
+                8,
+                f"checkpoint stored at size {size} says {checkpoint.origin!r} "
+                f"size {checkpoint.size}",
+            )
+        root = self.tree.root()
+        if checkpoint.root != root:
+            first = self.verified_size
+            raise AuditFailure(
+                8,
+                f"checkpoint at size {size} signs root {checkpoint.root.hex()}, entries "
+                f"{first}..{size - 1} give {root.hex()}: one of them was changed or reordered",
+                first,
+            )
+        self.verified_size = size
+        return checkpoint
+
+    def check_consistency(self, old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:
+        """(9): the stored tree proves the newer checkpoint extends the older one."""
+        try:
+            merkle.verify_consistency(old.size, new.size, old.root, new.root, proof)
+        except VerificationError as exc:
+            raise AuditFailure(
+                9, f"consistency proof {old.size} -> {new.size} from stored nodes fails: {exc}"
+            ) from exc
+
+
+def check_node(level: int, idx: int, expected: bytes, stored: bytes | None) -> None:
+    """(7): a stored perfect-subtree hash equals the one recomputed from the entries."""
+    if stored != expected:
+        first_leaf = idx << level
+        found = "missing" if stored is None else b64encode(stored)
+        raise AuditFailure(
+            7,
+            f"stored tree node (level {level}, index {idx}) is {found}, "
+            f"recomputed {b64encode(expected)}",
+            first_leaf if level == 0 else None,
+        )
+
+
+def _check_columns(stored: StoredEntry, parsed: ParsedEntry) -> None:
+    # (3): hashes and derived columns are recomputed from the envelope, never trusted.
+    event = parsed.event
+    expected: dict[str, tuple[object, object]] = {
+        "leaf_hash": (stored.leaf_hash, parsed.leaf_hash),
+        "event_hash": (stored.event_hash, parsed.event_hash),
+        "event_id": (stored.event_id, event.id),
+        "type": (stored.type, event.type),
+        "actor": (stored.actor, event.actor),
+        "keyid": (stored.keyid, parsed.keyid),
+    }
+    for column, (found, computed) in expected.items():
+        if found != computed:
+            raise AuditFailure(
+                3,
+                f"stored {column} {found!r} differs from the envelope's {computed!r}",
+                stored.index,
+            )
+
+
+def _step_of(exc: Exception) -> int:
+    if isinstance(exc, EncodingError):
+        return 1
+    code = getattr(exc, "code", "")
+    if code in {"bad_signature", "unknown_key", "revoked_key", "key_not_yet_valid"}:
+        return 4
+    if code.startswith("malformed") or code.startswith("invalid") or code == "wrong_payload_type":
+        return 2
+    return 5
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "detail", None) or str(exc)
+
+
+def _no_nodes(level: int, index: int) -> bytes:
+    raise LookupError((level, index))

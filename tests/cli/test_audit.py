@@ -1,0 +1,157 @@
+"""`ree-ledger audit`: clean on an honest log, and names the entry when any stored byte changes."""
+
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ledger.home import Home
+from ledger.service.ingest import ingest
+from ledger.store.engine import Database
+from tests.cli.conftest import Run
+from tests.support import Party, decide, declare, extract, receive, register, ship, transform
+
+ORIGIN = "ree-ledger.local/log"
+
+
+def _populate(run: Run, home_dir: Path, database_url: str) -> int:
+    """init, then a registry and a mine-to-export chain, one entry per batch; returns the size."""
+    run("init")
+    home = Home(home_dir)
+    operator = Party("operator", home.operator_key())
+    db = Database(database_url)
+    identity = home.identity(ORIGIN)
+    heads: dict[str, str] = {}
+
+    def post(party: Party, event: dict[str, object]) -> None:
+        [accepted] = ingest(db, identity, [party.envelope(event)], datetime.now(UTC))
+        touched = list(event["prev"])  # type: ignore[call-overload]
+        if event["type"] == "lot.extract":
+            touched.append(event["lot"]["id"])  # type: ignore[index]
+        if event["type"] == "lot.transform":
+            touched.extend(o["id"] for o in event["outputs"])  # type: ignore[attr-defined]
+        for lot in touched:
+            heads[lot] = accepted.event_hash
+
+    mine, exporter, customs = Party("mine-a"), Party("exporter-b"), Party("customs-c")
+    for party, roles in (
+        (mine, ["mine"]),
+        (exporter, ["processor", "exporter"]),
+        (customs, ["customs"]),
+    ):
+        post(operator, register(operator, party, roles))
+    post(mine, extract(mine, "ORE-1"))
+    post(mine, extract(mine, "ORE-2"))
+    post(mine, transform(mine, heads, [("ORE-1", 600_000)], [("CON-1", "concentrate", 80_000)]))
+    post(mine, ship(mine, heads, exporter.id, [("CON-1", 80_000)]))
+    post(exporter, receive(exporter, heads, mine.id, [("CON-1", 79_950)]))
+    post(exporter, declare(exporter, heads, "DEC-1", ["CON-1"], 79_950))
+    post(customs, decide(customs, heads, "DEC-1", ["CON-1"], "release"))
+    db.dispose()
+    return 10
+
+
+def _sql(database_url: str, statement: str, **params: object) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text(statement), params)
+    engine.dispose()
+
+
+def _envelope(database_url: str, index: int) -> bytes:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        value = connection.execute(
+            text("SELECT envelope FROM entries WHERE idx = :i"), {"i": index}
+        ).scalar_one()
+    engine.dispose()
+    return bytes(value)
+
+
+def test_audit_passes_on_an_honest_log(run: Run, home_dir: Path, database_url: str) -> None:
+    size = _populate(run, home_dir, database_url)
+    result = run("audit")
+    assert f"audit ok: {size} entries, {size} checkpoints, 3 lots" in result.output
+
+
+def test_audit_of_an_empty_log_passes(run: Run) -> None:
+    run("init")
+    assert "audit ok: 0 entries" in run("audit").output
+
+
+def test_editing_any_byte_of_any_entry_names_that_entry(
+    run: Run, home_dir: Path, database_url: str
+) -> None:
+    size = _populate(run, home_dir, database_url)
+    rng = random.Random(7)
+    for index in range(size):
+        original = _envelope(database_url, index)
+        position = rng.randrange(len(original))
+        tampered = bytearray(original)
+        tampered[position] ^= 1 << rng.randrange(8)
+        _sql(
+            database_url,
+            "UPDATE entries SET envelope = :e WHERE idx = :i",
+            e=bytes(tampered),
+            i=index,
+        )
+        result = run("audit", expect=1)
+        assert f"entry {index}:" in result.output, (index, position, result.output)
+        _sql(database_url, "UPDATE entries SET envelope = :e WHERE idx = :i", e=original, i=index)
+    run("audit")
+
+
+@pytest.mark.parametrize("index", [0, 4, 9])
+def test_a_deleted_entry_is_named(run: Run, home_dir: Path, database_url: str, index: int) -> None:
+    _populate(run, home_dir, database_url)
+    _sql(database_url, "DELETE FROM entries WHERE idx = :i", i=index)
+    assert f"entry {index}:" in run("audit", expect=1).output
+
+
+def test_reordered_entries_are_named(run: Run, home_dir: Path, database_url: str) -> None:
+    _populate(run, home_dir, database_url)
+    # Swap the two independent extracts (indices 3 and 4), every column with them.
+    _sql(database_url, "UPDATE entries SET idx = -1 WHERE idx = 3")
+    _sql(database_url, "UPDATE entries SET idx = 3 WHERE idx = 4")
+    _sql(database_url, "UPDATE entries SET idx = 4 WHERE idx = -1")
+    assert "entry 3:" in run("audit", expect=1).output
+
+
+def test_a_resigned_signature_is_named(run: Run, home_dir: Path, database_url: str) -> None:
+    _populate(run, home_dir, database_url)
+    original = _envelope(database_url, 5)
+    marker = b'"sig":"'
+    start = original.index(marker) + len(marker)
+    tampered = (
+        original[:start]
+        + (b"B" if original[start : start + 1] == b"A" else b"A")
+        + original[start + 1 :]
+    )
+    _sql(database_url, "UPDATE entries SET envelope = :e WHERE idx = 5", e=tampered)
+    assert "entry 5:" in run("audit", expect=1).output
+
+
+def test_a_changed_tree_node_is_named(run: Run, home_dir: Path, database_url: str) -> None:
+    _populate(run, home_dir, database_url)
+    _sql(
+        database_url, "UPDATE tree_nodes SET hash = :h WHERE level = 0 AND idx = 6", h=b"\x00" * 32
+    )
+    assert "entry 6:" in run("audit", expect=1).output
+
+
+def test_a_replaced_checkpoint_fails(run: Run, home_dir: Path, database_url: str) -> None:
+    _populate(run, home_dir, database_url)
+    _sql(
+        database_url,
+        "UPDATE checkpoints SET note = replace(note, 'ree-ledger', 'ree-ledgeR') WHERE size = 7",
+    )
+    output = run("audit", expect=1).output
+    assert "checkpoint at size 7" in output
+
+
+def test_audit_without_init_fails_with_a_reason(run: Run, database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        result = run("audit", "--database-url", "sqlite:////nonexistent/ledger.db", expect=2)
+        assert "run `ree-ledger init` first" in result.output
