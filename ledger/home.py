@@ -65,6 +65,11 @@ class Home:
         return read_private_key(self.operator_key_path)
 
     def identity(self, origin: str) -> LogIdentity:
+        if not self.log_key_path.exists():
+            raise HomeError(
+                f"{self.path} is not a ledger home (no {LOG_KEY_FILE}): "
+                f"run `ree-ledger init --home {self.path}` first"
+            )
         return LogIdentity(
             origin=origin,
             log_key=read_private_key(self.log_key_path),

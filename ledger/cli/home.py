@@ -6,8 +6,10 @@ from pathlib import Path
 import typer
 import uvicorn
 
+from api.settings import Settings
 from ledger.cli.context import HomeOption, one_line_errors, settings_for
-from ledger.home import init_home
+from ledger.home import Home, bind_identity, init_home
+from ledger.store.engine import Database
 from ledger.store.migrate import upgrade
 
 
@@ -37,11 +39,22 @@ def serve(
 ) -> None:
     """Run the API; migrates the database to head first."""
     settings = settings_for(home)
-    upgrade(settings.database_url)
+    _check_home(settings)
     _export_environment(home)
     uvicorn.run(
         "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
+
+
+def _check_home(settings: Settings) -> None:
+    """Fail here, with one line, rather than inside every worker: keys present, schema at head."""
+    identity = Home(settings.home).identity(settings.origin)
+    upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        bind_identity(db, identity)
+    finally:
+        db.dispose()
 
 
 @one_line_errors
@@ -58,7 +71,7 @@ def demo(
     report = seed_demo(settings.home, settings.database_url, settings.origin)
     base = f"http://{host}:{port}"
     print(report.summary(base))
-    upgrade(settings.database_url)
+    _check_home(settings)
     _export_environment(settings.home)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
 
