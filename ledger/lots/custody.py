@@ -24,6 +24,8 @@ from ledger.lots.records import (
 )
 
 _SPLIT_OR_BLEND = frozenset({"split", "blend"})
+# Processes after which a lot still carries its deposit's REE pattern (separation destroys it).
+PATTERN_KEEPING = frozenset({"beneficiation", "cracking", "split", "blend"})
 _ASSAYABLE = frozenset({ACTIVE, IN_TRANSIT, DECLARED})
 
 
@@ -32,7 +34,9 @@ def extract(event: LotExtract, event_hash: str, index: int, reader: StateReader)
     check_prev(event.prev, [])
     require_new_lot(reader, event.lot.id, "lot.id", ())
     # An extracted lot is its own origin: every descendant carries its id back to the mine.
-    lot = _new_lot(event.lot, event.actor, event_hash, index, origins=(event.lot.id,))
+    lot = _new_lot(
+        event.lot, event.actor, event_hash, index, origins=(event.lot.id,), deposit=event.deposit
+    )
     return Effects(lots=(lot,))
 
 
@@ -49,12 +53,14 @@ def transform(event: LotTransform, event_hash: str, index: int, reader: StateRea
     require_status(inputs, refs, {ACTIVE}, "lot_not_active")
     consumed = _consume(event, inputs, event_hash, index)
     origins = tuple(sorted({origin for lot in inputs for origin in lot.origins}))
+    deposits = {lot.deposit for lot in inputs}
+    deposit = deposits.pop() if len(deposits) == 1 and event.process in PATTERN_KEEPING else None
     outputs: list[LotState] = []
     made: set[str] = set()
     for i, new in enumerate(event.outputs):
         require_new_lot(reader, new.id, f"outputs.{i}.id", made)
         made.add(new.id)
-        outputs.append(_new_lot(new, event.actor, event_hash, index, origins))
+        outputs.append(_new_lot(new, event.actor, event_hash, index, origins, deposit))
     edges = tuple(
         Edge(parent=ref.lot, child=new.id, mass_g=ref.mass_g, index=index)
         for ref in event.inputs
@@ -85,7 +91,12 @@ def _consume(
 
 
 def _new_lot(
-    new: NewLot, custodian: str, event_hash: str, index: int, origins: tuple[str, ...]
+    new: NewLot,
+    custodian: str,
+    event_hash: str,
+    index: int,
+    origins: tuple[str, ...],
+    deposit: str | None,
 ) -> LotState:
     return LotState(
         id=new.id,
@@ -100,6 +111,7 @@ def _new_lot(
         updated_index=index,
         pending_to=None,
         origins=origins,
+        deposit=deposit,
     )
 
 
@@ -130,7 +142,17 @@ def ship(event: LotShip, event_hash: str, index: int, reader: StateReader) -> Ef
     check_prev(event.prev, lots)
     require_custodian(lots, refs, event.actor)
     require_status(lots, refs, {ACTIVE}, "lot_not_active")
-    moved = (touch(lot, event_hash, index, status=IN_TRANSIT, pending_to=event.to) for lot in lots)
+    moved = (
+        touch(
+            lot,
+            event_hash,
+            index,
+            status=IN_TRANSIT,
+            pending_to=event.to,
+            shipped_mass_g=ref.mass_g,
+        )
+        for lot, ref in zip(lots, event.lots, strict=True)
+    )
     return Effects(lots=tuple(moved))
 
 
@@ -167,6 +189,7 @@ def receive(event: LotReceive, event_hash: str, index: int, reader: StateReader)
             mass_g=ref.mass_g,
             status=ACTIVE,
             pending_to=None,
+            shipped_mass_g=None,
         )
         for lot, ref in zip(lots, event.lots, strict=True)
     )

@@ -31,6 +31,11 @@ class LotState:
     updated_index: int
     pending_to: str | None  # the receiver while in_transit
     origins: tuple[str, ...]  # ids of the extracted lots it descends from, sorted, distinct
+    # The deposit type its REE pattern comes from, while the pattern survives (before
+    # separation, one deposit only); None once separated or mixed across deposits.
+    deposit: str | None = None
+    time: str = ""  # the `time` of the last event that touched the lot
+    shipped_mass_g: int | None = None  # the mass the pending shipment declared
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The custody state machine (pure): which key may sign an entry and what an event changes."""
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ledger.lots import custody, declarations, registry
@@ -108,7 +109,10 @@ def apply_event(
             value=event.time,
         )
     _check_operator(event)
-    return _transition(event, event_hash, index, reader)
+    effects = _transition(event, event_hash, index, reader)
+    # Every lot the event touched or made now carries the event's time (rules compare to it).
+    dated = tuple(replace(lot, time=event.time) for lot in effects.lots)
+    return replace(effects, lots=dated)
 
 
 def _transition(event: Event, event_hash: str, index: int, reader: StateReader) -> Effects:

@@ -16,6 +16,7 @@ from ledger.store.tables import (
     EntryRow,
     KeyRow,
     LotEdgeRow,
+    LotEventRow,
     LotRow,
     ParticipantRow,
 )
@@ -35,6 +36,9 @@ def lot_from_row(row: LotRow) -> LotState:
         updated_index=row.updated_index,
         pending_to=row.pending_to,
         origins=tuple(row.origins),
+        deposit=row.deposit,
+        time=row.time,
+        shipped_mass_g=row.shipped_mass_g,
     )
 
 
@@ -103,6 +107,7 @@ class DbState(StateReader):
 def write_effects(session: Session, effects: Effects) -> None:
     """Store the new state an accepted event produced (insert or replace by primary key)."""
     for lot in effects.lots:
+        session.add(LotEventRow(lot=lot.id, idx=lot.updated_index))
         session.merge(
             LotRow(
                 id=lot.id,
@@ -117,6 +122,9 @@ def write_effects(session: Session, effects: Effects) -> None:
                 updated_index=lot.updated_index,
                 pending_to=lot.pending_to,
                 origins=list(lot.origins),
+                deposit=lot.deposit,
+                time=lot.time,
+                shipped_mass_g=lot.shipped_mass_g,
             )
         )
     for participant in effects.participants:

@@ -111,6 +111,34 @@ class LotRow(SQLModel, table=True):
     updated_index: int = _big()
     pending_to: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     origins: list[str] = _json()
+    deposit: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    time: str = Field(sa_column=Column(String(32), nullable=False))
+    shipped_mass_g: int | None = _big(nullable=True)
+
+
+class LotEventRow(SQLModel, table=True):
+    """Entry `idx` touched or created `lot`: a lot's history without scanning the log."""
+
+    __tablename__ = "lot_events"
+
+    lot: str = Field(sa_column=Column(String(64), primary_key=True))
+    idx: int = _big(primary_key=True)
+
+
+class FlagRow(SQLModel, table=True):
+    """A finding recorded with the entry that raised it."""
+
+    __tablename__ = "flags"
+    __table_args__ = (Index("ix_flags_code_idx", "code", "idx"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idx: int = _big(index=True)
+    event_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    lot: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    code: str = Field(sa_column=Column(String(32), nullable=False))
+    severity: str = Field(sa_column=Column(String(8), nullable=False))
+    message: str = Field(sa_column=Column(Text(), nullable=False))
+    evidence: dict[str, Any] = _json()
 
 
 class LotEdgeRow(SQLModel, table=True):
