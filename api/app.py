@@ -4,9 +4,10 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodySizeLimit
-from api.routers import entries, health, log, lots
+from api.routers import entries, flags, health, log, lots
 from api.settings import Settings
 from ledger.home import Home, bind_identity
+from ledger.lots.tolerances import Tolerances
 from ledger.service.identity import LogIdentity
 from ledger.store.engine import Database
 
@@ -25,8 +26,9 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
     app.state.settings = settings
     app.state.identity = identity
     app.state.db = db
+    app.state.tolerances = Tolerances()
     errors.install(app)
-    for router in (entries.router, log.router, lots.router, health.router):
+    for router in (entries.router, log.router, lots.router, flags.router, health.router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

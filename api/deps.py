@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from api.errors import ApiError
 from api.settings import Settings
 from ledger.lots.state import ParticipantState
+from ledger.lots.tolerances import Tolerances
 from ledger.service.identity import LogIdentity
 from ledger.service.tokens import resolve_token
 from ledger.store.engine import Database
@@ -29,7 +30,13 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_tolerances(request: Request) -> Tolerances:
+    tolerances: Tolerances = request.app.state.tolerances
+    return tolerances
+
+
 DbDep = Annotated[Database, Depends(get_db)]
+TolerancesDep = Annotated[Tolerances, Depends(get_tolerances)]
 IdentityDep = Annotated[LogIdentity, Depends(get_identity)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -25,6 +25,21 @@ class BatchIn(BaseModel):
     envelopes: list[EnvelopeIn]
 
 
+class FlagPublic(BaseModel):
+    """That a lot carries a finding, without the commercial numbers behind it."""
+
+    code: str
+    severity: str
+    lot: str
+    index: int
+
+
+class FlagOut(FlagPublic):
+    event_hash: str
+    message: str
+    evidence: dict[str, Any]
+
+
 class InclusionProof(BaseModel):
     index: int
     size: int
@@ -43,7 +58,7 @@ class EntryAccepted(BaseModel):
     leaf_hash: str = Field(description="standard base64 RFC 9162 leaf hash")
     checkpoint: str = Field(description="the signed checkpoint note that covers this entry")
     inclusion_proof: InclusionProof
-    flags: list[dict[str, Any]]
+    flags: list[FlagOut]
 
 
 class BatchAccepted(BaseModel):
@@ -72,12 +87,13 @@ class LotPublic(BaseModel):
     status: str
     head: str
     origins: list[str]
-    flags: list[dict[str, Any]]
+    flags: list[FlagPublic] = Field(description="flags on the lot and every lot upstream of it")
 
 
 class LotDetail(LotPublic):
     """A lot's commercial detail, for its holder, customs and auditors."""
 
+    flags: list[FlagOut]  # type: ignore[assignment]
     spec: str | None
     mass_g: int
     composition_ppm: dict[str, int]
@@ -90,3 +106,71 @@ class LotDetail(LotPublic):
 class Health(BaseModel):
     status: str
     size: int
+
+
+class FlagPage(BaseModel):
+    flags: list[FlagOut]
+    next: int | None = Field(description="pass as `before` for the next page; null at the end")
+
+
+class OriginPublic(BaseModel):
+    country: str
+    deposit: str
+    share: float = Field(description="share of the lot's rare-earth mass, 0…1")
+
+
+class OriginDetail(OriginPublic):
+    mine: str
+    site: str
+    mine_lot: str
+    re_mass_g: int
+
+
+class StepOut(BaseModel):
+    index: int
+    type: str
+    actor: str
+    time: str
+    lots: list[str]
+    event_hash: str
+    verified: bool
+    problems: list[str]
+
+
+class EdgeOut(BaseModel):
+    parent: str
+    child: str
+    mass_g: int
+    index: int
+
+
+class ProvenancePublic(BaseModel):
+    lot: str
+    product: str
+    verdict: str = Field(description="ok, flagged or integrity_failure")
+    origins: list[OriginPublic]
+    flags: list[FlagPublic]
+    checkpoint: str
+
+
+class ProvenanceDetail(ProvenancePublic):
+    origins: list[OriginDetail]  # type: ignore[assignment]
+    flags: list[FlagOut]  # type: ignore[assignment]
+    lots: list[LotDetail]
+    edges: list[EdgeOut]
+    steps: list[StepOut]
+    checkpoint_problem: str | None
+
+
+class Finding(BaseModel):
+    """A flag that would be raised; not recorded, so it has no entry."""
+
+    code: str
+    severity: str
+    lot: str
+    message: str
+    evidence: dict[str, Any]
+
+
+class DeclarationCheck(BaseModel):
+    flags: list[Finding] = Field(description="what the declaration would raise; nothing written")

@@ -12,10 +12,13 @@ from ledger.store import log as logstore
 from ledger.store.engine import Database
 from ledger.store.migrate import upgrade
 from ledger.tlog import keys
+from ledger.tlog.encoding import b64decode, b64encode
 from ledger.tlog.errors import EncodingError
 
 LOG_KEY_FILE = "log-key.pem"
 OPERATOR_KEY_FILE = "operator-key.pem"
+# The operator's public key alone: API servers need it, only the CLI needs the private key.
+OPERATOR_PUBLIC_FILE = "operator-key.pub"
 
 
 class HomeError(Exception):
@@ -61,8 +64,17 @@ class Home:
     def operator_key_path(self) -> Path:
         return self.path / OPERATOR_KEY_FILE
 
+    @property
+    def operator_public_path(self) -> Path:
+        return self.path / OPERATOR_PUBLIC_FILE
+
     def operator_key(self) -> Ed25519PrivateKey:
         return read_private_key(self.operator_key_path)
+
+    def operator_public_key(self) -> bytes:
+        if self.operator_public_path.exists():
+            return b64decode(self.operator_public_path.read_text().strip())
+        return keys.raw_public_key(self.operator_key())
 
     def identity(self, origin: str) -> LogIdentity:
         if not self.log_key_path.exists():
@@ -73,7 +85,7 @@ class Home:
         return LogIdentity(
             origin=origin,
             log_key=read_private_key(self.log_key_path),
-            operator_public_key=keys.raw_public_key(self.operator_key()),
+            operator_public_key=self.operator_public_key(),
         )
 
 
@@ -84,6 +96,9 @@ def init_home(path: Path, database_url: str, origin: str) -> LogIdentity:
     for key_path in (home.log_key_path, home.operator_key_path):
         if not key_path.exists():
             write_private_key(key_path, keys.generate_private_key())
+    if not home.operator_public_path.exists():
+        public = keys.raw_public_key(home.operator_key())
+        home.operator_public_path.write_text(b64encode(public) + "\n")
     identity = home.identity(origin)
     db = Database(database_url)
     try:

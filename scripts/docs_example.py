@@ -240,7 +240,7 @@ def _check(example: Example, nodes: dict[tuple[int, int], bytes]) -> None:
         for level, idx, digest in completed:
             if nodes[(level, idx)] != digest:
                 raise AssertionError(f"node ({level}, {idx}) differs")
-        auditor.check_checkpoint(entry.index + 1, note)
+        auditor.check_checkpoint(entry.index + 1, note, auditor.tree.root())
     old = open_checkpoint(example.note1, example.log_vkey, origin=ORIGIN)
     new = open_checkpoint(example.note2, example.log_vkey, origin=ORIGIN)
     auditor.check_consistency(old, new, example.consistency_1_2)

@@ -67,12 +67,12 @@ def register(
     )
 
 
-def extract(mine: Party, lot: str, mass_g: int = 1_000_000) -> dict[str, Any]:
+def extract(mine: Party, lot: str, mass_g: int = 1_000_000, country: str = "CN") -> dict[str, Any]:
     return event(
         mine.id,
         "lot.extract",
         lot={"id": lot, "product": "ore", "mass_g": mass_g, "composition_ppm": ORE},
-        site={"id": "pit-1", "name": "Pit One", "country": "CN"},
+        site={"id": "pit-1", "name": "Pit One", "country": country},
         deposit="bastnaesite",
     )
 

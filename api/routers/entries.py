@@ -4,11 +4,12 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from api.deps import DbDep, IdentityDep, JsonBody, ReaderDep, SettingsDep
+from api import views
+from api.deps import DbDep, IdentityDep, JsonBody, ReaderDep, SettingsDep, TolerancesDep
 from api.errors import ApiError
-from api.schemas import BatchAccepted, BatchIn, EntryAccepted, EntryOut, EnvelopeIn, InclusionProof
+from api.schemas import BatchAccepted, BatchIn, EntryAccepted, EntryOut, EnvelopeIn
 from ledger.service import queries
-from ledger.service.ingest import Accepted, ingest
+from ledger.service.ingest import ingest
 from ledger.tlog.encoding import b64encode, parse_json
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
@@ -23,33 +24,26 @@ def _body_schema(model: type[EnvelopeIn] | type[BatchIn]) -> dict[str, object]:
     }
 
 
-def _accepted(result: Accepted, size: int) -> EntryAccepted:
-    return EntryAccepted(
-        index=result.index,
-        event_hash=result.event_hash,
-        leaf_hash=b64encode(result.leaf_hash),
-        checkpoint=result.checkpoint,
-        inclusion_proof=InclusionProof(
-            index=result.index, size=size, hashes=[b64encode(h) for h in result.inclusion_proof]
-        ),
-        flags=result.flags,
-    )
-
-
 def _checkpoint_size(note: str) -> int:
     return int(note.split("\n", 2)[1])
 
 
 @router.post("", status_code=201, openapi_extra=_body_schema(EnvelopeIn))
-def post_entry(body: JsonBody, db: DbDep, identity: IdentityDep) -> EntryAccepted:
+def post_entry(
+    body: JsonBody, db: DbDep, identity: IdentityDep, tolerances: TolerancesDep
+) -> EntryAccepted:
     """Append one signed envelope; answered once committed and covered by a checkpoint."""
-    [result] = ingest(db, identity, [body], datetime.now(UTC))
-    return _accepted(result, _checkpoint_size(result.checkpoint))
+    [result] = ingest(db, identity, [body], datetime.now(UTC), tolerances)
+    return views.accepted(result, _checkpoint_size(result.checkpoint))
 
 
 @router.post("/batch", status_code=201, openapi_extra=_body_schema(BatchIn))
 def post_batch(
-    body: JsonBody, db: DbDep, identity: IdentityDep, settings: SettingsDep
+    body: JsonBody,
+    db: DbDep,
+    identity: IdentityDep,
+    settings: SettingsDep,
+    tolerances: TolerancesDep,
 ) -> BatchAccepted:
     """Append envelopes in order, all or nothing; later ones may depend on earlier ones."""
     if (
@@ -65,9 +59,9 @@ def post_batch(
             "batch_too_large",
             f"{len(envelopes)} envelopes > limit {settings.max_batch_envelopes}: split the batch",
         )
-    results = ingest(db, identity, envelopes, datetime.now(UTC))
+    results = ingest(db, identity, envelopes, datetime.now(UTC), tolerances)
     size = _checkpoint_size(results[-1].checkpoint)
-    return BatchAccepted(results=[_accepted(result, size) for result in results])
+    return BatchAccepted(results=[views.accepted(result, size) for result in results])
 
 
 @router.get("/{index}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.settings import Settings
 from ledger.home import HomeError
@@ -43,5 +44,8 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
             fail(f"refused ({exc.status} {exc.code}): {exc.detail}")
         except (HomeError, EncodingError, VerificationError, OSError, ValueError) as exc:
             fail(str(exc))
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            fail(f"database: {reason}")
 
     return wrapper

@@ -2,19 +2,36 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel, col
 
+from ledger.lots.records import Edge
 from ledger.store import log as logstore
 from ledger.store.engine import Database
-from ledger.store.state import lot_from_row
-from ledger.store.tables import CheckpointRow, EntryRow, LotRow
+from ledger.store.state import (
+    declaration_from_row,
+    key_from_row,
+    lot_from_row,
+    participant_from_row,
+)
+from ledger.store.tables import (
+    CheckpointRow,
+    DeclarationRow,
+    EntryRow,
+    KeyRow,
+    LotEdgeRow,
+    LotEventRow,
+    LotRow,
+    ParticipantRow,
+)
 from ledger.tlog.note import Checkpoint
 from ledger.verify.log import AuditFailure, LogAuditor, StoredEntry, check_node
 
 PAGE = 2000
 Progress = Callable[[int, int], None]
+T = TypeVar("T", bound=SQLModel)
 
 
 @dataclass(frozen=True)
@@ -37,23 +54,29 @@ class TrustedKeys:
 def audit(db: Database, trusted: TrustedKeys, progress: Progress | None = None) -> AuditReport:
     """Steps (1)–(10) over the whole log; raises AuditFailure naming the first bad index."""
     auditor = LogAuditor(trusted.origin, trusted.log_vkey, trusted.operator_public_key)
-    with db.read_session() as session:
+    with db.snapshot_session() as session:
         total = logstore.entry_count(session)
         checkpoints = logstore.checkpoint_stream(session, PAGE)
         pending = next(checkpoints, None)
         previous: Checkpoint | None = None
         count = 0
         for page in logstore.entry_pages(session, PAGE):
+            completed: list[tuple[int, int, int, bytes]] = []
+            reached: list[tuple[CheckpointRow, bytes]] = []
             for row in page:
-                _check_entry(session, auditor, _stored(row))
+                completed.extend((row.idx, *node) for node in auditor.entry(_stored(row)))
                 while pending is not None and pending.size == auditor.size:
-                    previous = _check_checkpoint(session, auditor, pending, previous)
-                    count += 1
+                    reached.append((pending, auditor.tree.root()))
                     pending = next(checkpoints, None)
+            _check_nodes(session, completed)
+            _check_history(session, auditor, page[0].idx, page[-1].idx)
+            for checkpoint_row, root in reached:
+                previous = _check_checkpoint(session, auditor, checkpoint_row, root, previous)
+                count += 1
             if progress:
                 progress(auditor.size, total)
         _finish(session, auditor, pending, previous)
-        lots = _check_lots(session, auditor)
+        lots = _check_state(session, auditor)
     return AuditReport(auditor.size, count, lots, auditor.tree.root())
 
 
@@ -70,18 +93,37 @@ def _stored(row: EntryRow) -> StoredEntry:
     )
 
 
-def _check_entry(session: Session, auditor: LogAuditor, stored: StoredEntry) -> None:
-    """(1)–(6) for the entry, then (7) for the tree nodes it completes."""
-    completed = auditor.entry(stored)
-    found = logstore.find_nodes(session, [(level, idx) for level, idx, _ in completed])
-    for level, idx, digest in completed:
-        check_node(level, idx, digest, found.get((level, idx)))
+def _check_nodes(session: Session, completed: list[tuple[int, int, int, bytes]]) -> None:
+    """(7) for a page: every perfect-subtree hash the entries completed is stored as computed."""
+    found = logstore.find_nodes(session, [(level, idx) for _, level, idx, _ in completed])
+    for index, level, idx, digest in completed:
+        check_node(level, idx, digest, found.get((level, idx)), index)
+
+
+def _check_history(session: Session, auditor: LogAuditor, first: int, last: int) -> None:
+    """(10) for a page: lot_events holds exactly the (lot, entry) pairs the replay touched."""
+    expected = set(auditor.touched)
+    auditor.touched.clear()
+    rows = session.execute(
+        select(col(LotEventRow.lot), col(LotEventRow.idx)).where(
+            col(LotEventRow.idx) >= first, col(LotEventRow.idx) <= last
+        )
+    ).all()
+    stored = {(str(lot), int(idx)) for lot, idx in rows}
+    if stored != expected:
+        lot, index = min(stored ^ expected, key=lambda pair: pair[1])
+        state = "is missing" if (lot, index) in expected else "was never made by it"
+        raise AuditFailure(10, f"lot history row ({lot!r}, entry {index}) {state}", index)
 
 
 def _check_checkpoint(
-    session: Session, auditor: LogAuditor, row: CheckpointRow, previous: Checkpoint | None
+    session: Session,
+    auditor: LogAuditor,
+    row: CheckpointRow,
+    root: bytes,
+    previous: Checkpoint | None,
 ) -> Checkpoint:
-    checkpoint = auditor.check_checkpoint(row.size, row.note)
+    checkpoint = auditor.check_checkpoint(row.size, row.note, root)
     if bytes(row.root) != checkpoint.root:
         raise AuditFailure(8, f"checkpoint row {row.size}: root column differs from its note")
     if previous is not None:
@@ -116,19 +158,38 @@ def _finish(
         )
 
 
-def _check_lots(session: Session, auditor: LogAuditor) -> int:
-    """(10): the stored lot table equals the state replayed from the entries."""
-    count = 0
-    for row in session.execute(select(LotRow)).scalars():
-        stored = lot_from_row(row)
-        replayed = auditor.state.lot(stored.id)
-        if replayed != stored:
-            raise AuditFailure(
-                10,
-                f"stored state of lot {stored.id!r} differs from the replayed log",
-                stored.updated_index,
-            )
-        count += 1
-    if count != auditor.state.lot_count():
-        raise AuditFailure(10, f"{count} lots stored, the log creates {auditor.state.lot_count()}")
-    return count
+def _check_state(session: Session, auditor: LogAuditor) -> int:
+    """(10): the stored state tables equal the state replayed from the entries."""
+    replay = auditor.state
+    tables: list[tuple[str, dict[str, object], dict[str, object]]] = [
+        ("lot", {r.id: lot_from_row(r) for r in _all(session, LotRow)}, dict(replay.lots)),
+        (
+            "participant",
+            {r.id: participant_from_row(r) for r in _all(session, ParticipantRow)},
+            dict(replay.participants),
+        ),
+        ("key", {r.keyid: key_from_row(r) for r in _all(session, KeyRow)}, dict(replay.keys)),
+        (
+            "declaration",
+            {r.id: declaration_from_row(r) for r in _all(session, DeclarationRow)},
+            dict(replay.declarations),
+        ),
+        (
+            "lot edge",
+            {
+                f"{r.parent}->{r.child}": Edge(r.parent, r.child, r.mass_g, r.idx)
+                for r in _all(session, LotEdgeRow)
+            },
+            {f"{e.parent}->{e.child}": e for e in replay.edges},
+        ),
+    ]
+    for name, stored, replayed in tables:
+        for key in sorted(stored.keys() | replayed.keys()):
+            if stored.get(key) != replayed.get(key):
+                state = "is missing" if key not in stored else "differs from the replayed log"
+                raise AuditFailure(10, f"stored {name} {key!r} {state}")
+    return len(replay.lots)
+
+
+def _all(session: Session, table: type[T]) -> list[T]:
+    return list(session.execute(select(table)).scalars())

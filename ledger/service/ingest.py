@@ -1,21 +1,26 @@
 """Ingest: parse, authorise, apply and append a batch of envelopes under the sequencer lock."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from ledger.lots.memory import MemoryState
+from ledger.lots.rules import Flag, check_event
 from ledger.lots.state import Effects, Rejection, apply_event, authorise_key
+from ledger.lots.tolerances import Tolerances
 from ledger.service.identity import LogIdentity
 from ledger.store import log as logstore
 from ledger.store.engine import Database
+from ledger.store.findings import add_flags
 from ledger.store.state import DbState, write_effects
 from ledger.store.tables import EntryRow
 from ledger.tlog import merkle
 from ledger.tlog.note import Checkpoint, sign_checkpoint
 from ledger.verify.entry import ParsedEntry, check_signature, parse_entry
+
+DEFAULT_TOLERANCES = Tolerances()
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class Accepted:
     leaf_hash: bytes
     checkpoint: str
     inclusion_proof: list[bytes]
-    flags: list[dict[str, object]] = field(default_factory=list)
+    flags: tuple[Flag, ...] = ()
 
 
 def parse_batch(envelopes: Sequence[object]) -> list[ParsedEntry]:
@@ -43,12 +48,16 @@ def parse_batch(envelopes: Sequence[object]) -> list[ParsedEntry]:
 
 
 def ingest(
-    db: Database, identity: LogIdentity, envelopes: Sequence[object], now: datetime
+    db: Database,
+    identity: LogIdentity,
+    envelopes: Sequence[object],
+    now: datetime,
+    tolerances: Tolerances = DEFAULT_TOLERANCES,
 ) -> list[Accepted]:
     """Append `envelopes` in order, all or nothing; later ones may depend on earlier ones.
 
-    Raises Rejection (with `position`, the envelope's place in the batch) and writes nothing
-    if any envelope is refused.
+    Each accepted entry's flags are recorded in the same transaction. Raises Rejection (with
+    `position`, the envelope's place in the batch) and writes nothing if any is refused.
     """
     if not envelopes:
         raise Rejection(
@@ -61,16 +70,19 @@ def ingest(
         tree = logstore.compact_range(session, start)
         state = MemoryState(base=DbState(session))
         new_nodes: list[tuple[int, int, bytes]] = []
+        found: list[tuple[Flag, ...]] = []
         for position, entry in enumerate(parsed):
             index = start + position
             try:
-                effects = _admit(entry, index, state, identity, now)
+                effects, flags = _admit(entry, index, state, identity, now, tolerances)
             except Rejection as exc:
                 exc.position = position
                 raise
             state.apply(effects, entry.event.id, index)
             write_effects(session, effects)
             session.add(_entry_row(entry, index, now))
+            add_flags(session, flags, index, entry.event_hash)
+            found.append(flags)
             new_nodes.extend(tree.append(entry.leaf_hash))
         logstore.add_nodes(session, new_nodes)
         size, root = tree.size, tree.root()
@@ -83,19 +95,26 @@ def ingest(
         proofs = _inclusion_proofs(session, new_nodes, start, size)
         session.commit()
     return [
-        Accepted(index, entry.event_hash, entry.leaf_hash, note, proofs[index - start])
-        for index, entry in enumerate(parsed, start)
+        Accepted(start + i, entry.event_hash, entry.leaf_hash, note, proofs[i], found[i])
+        for i, entry in enumerate(parsed)
     ]
 
 
 def _admit(
-    entry: ParsedEntry, index: int, state: MemoryState, identity: LogIdentity, now: datetime
-) -> Effects:
-    """Steps of admission: the key was valid here, the signature verifies, the event applies."""
+    entry: ParsedEntry,
+    index: int,
+    state: MemoryState,
+    identity: LogIdentity,
+    now: datetime,
+    tolerances: Tolerances,
+) -> tuple[Effects, tuple[Flag, ...]]:
+    """Admission: the key was valid here, the signature verifies, the event applies; then
+    the rules read the state as it was before the event."""
     event = entry.event
     public_key = authorise_key(entry.keyid, event.actor, index, state, identity.operator_keyid)
     check_signature(entry, identity.operator_public_key if public_key is None else public_key)
-    return apply_event(event, entry.event_hash, index, state, now)
+    effects = apply_event(event, entry.event_hash, index, state, now)
+    return effects, tuple(check_event(event, state, tolerances))
 
 
 def _entry_row(entry: ParsedEntry, index: int, now: datetime) -> EntryRow:

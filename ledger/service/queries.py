@@ -3,8 +3,10 @@
 from dataclasses import dataclass
 
 from ledger.lots.state import LotState, ParticipantState
+from ledger.store import findings
 from ledger.store import log as logstore
 from ledger.store.engine import Database
+from ledger.store.findings import StoredFlag
 from ledger.store.state import DbState
 from ledger.store.tables import EntryRow
 
@@ -81,12 +83,29 @@ def consistency_proof(db: Database, first: int, second: int) -> list[bytes]:
         return logstore.consistency_proof(session, first, second)
 
 
-def get_lot(db: Database, lot_id: str) -> LotState:
+def get_lot(db: Database, lot_id: str) -> tuple[LotState, list[StoredFlag]]:
+    """The lot's state and the flags on it and on every lot upstream of it."""
     with db.read_session() as session:
         lot = DbState(session).lot(lot_id)
-    if lot is None:
-        raise NotFound(f"lot {lot_id!r} is not in the ledger")
-    return lot
+        if lot is None:
+            raise NotFound(f"lot {lot_id!r} is not in the ledger")
+        flags = findings.flags_on(session, findings.ancestry(session, lot_id))
+    return lot, flags
+
+
+def list_flags(
+    db: Database,
+    *,
+    code: str | None = None,
+    lot: str | None = None,
+    severity: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[StoredFlag]:
+    with db.read_session() as session:
+        return findings.list_flags(
+            session, code=code, lot=lot, severity=severity, before=before, limit=limit
+        )
 
 
 def may_read_detail(reader: ParticipantState | None, lot: LotState) -> bool:

@@ -56,6 +56,18 @@ class Database:
             yield session
 
     @contextmanager
+    def snapshot_session(self) -> Iterator[Session]:
+        """A read session that sees one consistent state of the database throughout.
+
+        SQLite's read transaction is already a snapshot (WAL); PostgreSQL needs REPEATABLE READ,
+        or a long reader (the audit) would see rows committed while it reads.
+        """
+        with Session(self.engine) as session:
+            if not self.is_sqlite:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+
+    @contextmanager
     def write_session(self) -> Iterator[Session]:
         """A session whose transaction holds the database's write lock from its first statement.
 

@@ -27,7 +27,11 @@ class ParsedEntry:
 
 def parse_entry(envelope_json: object) -> ParsedEntry:
     """Steps (1)–(3); raises Rejection (400/422) naming the field and value."""
-    # (1): the envelope is a DSSE envelope of our payload type with exactly one signature.
+    return parse_payload(parse_envelope(envelope_json))
+
+
+def parse_envelope(envelope_json: object) -> Envelope:
+    """Step (1): a DSSE envelope of our payload type with exactly one signature."""
     try:
         envelope = Envelope.from_json(envelope_json)
     except EncodingError as exc:
@@ -48,12 +52,16 @@ def parse_entry(envelope_json: object) -> ParsedEntry:
             field="signatures",
             value=len(envelope.signatures),
         )
-    # (2): the payload is the RFC 8785 encoding of a valid event.
+    return envelope
+
+
+def parse_payload(envelope: Envelope) -> ParsedEntry:
+    """Steps (2)–(3): the payload is the RFC 8785 encoding of a valid event; hashes computed."""
     try:
         event = parse_event(envelope.payload)
     except InvalidEvent as exc:
         raise Rejection(exc.status, exc.code, exc.detail, field=exc.field, value=exc.value) from exc
-    # (3): the hashes are computed, never taken from the client.
+    # The hashes are computed, never taken from the client.
     leaf_bytes = envelope.leaf_bytes()
     return ParsedEntry(
         envelope=envelope,

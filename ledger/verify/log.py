@@ -1,6 +1,7 @@
 """The whole-log audit, steps (1)–(10), fed entry by entry so memory stays O(state + log n)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ledger.lots.memory import MemoryState
@@ -10,7 +11,7 @@ from ledger.tlog.encoding import b64encode, parse_json
 from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.keys import key_id, parse_verifier_key
 from ledger.tlog.note import Checkpoint, open_checkpoint
-from ledger.verify.entry import ParsedEntry, check_signature, parse_entry
+from ledger.verify.entry import ParsedEntry, check_signature, parse_envelope, parse_payload
 
 
 class AuditFailure(VerificationError):
@@ -49,6 +50,8 @@ class LogAuditor:
         self.state = MemoryState()
         self.tree = merkle.CompactRange.from_nodes(0, _no_nodes)
         self.verified_size = 0  # the size of the last checkpoint found good
+        # (lot, index) of every lot each entry touched, since the caller last took them.
+        self.touched: list[tuple[str, int]] = []
 
     @property
     def size(self) -> int:
@@ -62,27 +65,34 @@ class LogAuditor:
             raise AuditFailure(
                 6, f"expected entry {self.size} next, found entry {index}", self.size
             )
-        try:
-            parsed = parse_entry(parse_json(stored.envelope))
-            # (1)-(2) also require the stored bytes to be the canonical envelope itself.
-            if parsed.leaf_bytes != stored.envelope:
-                raise AuditFailure(1, "stored envelope bytes are not canonical", index)
-            _check_columns(stored, parsed)
-            # (4): the signature verifies with the key valid at this index.
-            event = parsed.event
+        parsed = self._parse(stored)
+        _check_columns(stored, parsed)
+        event = parsed.event
+        # (4): the signature verifies with the key valid at this index.
+        with _step(4, index):
             key = authorise_key(parsed.keyid, event.actor, index, self.state, self.operator_keyid)
             check_signature(parsed, self.operator_public_key if key is None else key)
-            # (5): the event applies to the replayed state: custody rules and per-lot prev links.
+        # (5): the event applies to the replayed state: custody rules and per-lot prev links.
+        with _step(5, index):
             effects = apply_event(event, parsed.event_hash, index, self.state, None)
-        except (EncodingError, Rejection) as exc:
-            raise AuditFailure(_step_of(exc), _reason(exc), index) from exc
         self.state.apply(effects, event.id, index)
+        self.touched.extend((lot.id, index) for lot in effects.lots)
         return self.tree.append(parsed.leaf_hash)
 
-    def check_checkpoint(self, size: int, note: str) -> Checkpoint:
-        """(8): a stored checkpoint is signed by the log key and commits to the replayed tree."""
-        if size != self.size:
-            raise AuditFailure(8, f"checkpoint {size} checked at tree size {self.size}")
+    @staticmethod
+    def _parse(stored: StoredEntry) -> ParsedEntry:
+        # (1): the stored bytes are the canonical form of a well-formed envelope.
+        with _step(1, stored.index):
+            envelope = parse_envelope(parse_json(stored.envelope))
+            if envelope.leaf_bytes() != stored.envelope:
+                raise EncodingError("stored envelope bytes are not in canonical form")
+        # (2): the payload is a canonical, valid event.
+        with _step(2, stored.index):
+            return parse_payload(envelope)
+
+    def check_checkpoint(self, size: int, note: str, root: bytes) -> Checkpoint:
+        """(8): a stored checkpoint is signed by the log key and commits to `root`, the root
+        the replayed entries gave at `size`."""
         try:
             checkpoint = open_checkpoint(note, self.log_vkey)
         except (EncodingError, VerificationError) as exc:
@@ -93,7 +103,6 @@ class LogAuditor:
                 f"checkpoint stored at size {size} says {checkpoint.origin!r} "
                 f"size {checkpoint.size}",
             )
-        root = self.tree.root()
         if checkpoint.root != root:
             first = self.verified_size
             raise AuditFailure(
@@ -115,16 +124,16 @@ class LogAuditor:
             ) from exc
 
 
-def check_node(level: int, idx: int, expected: bytes, stored: bytes | None) -> None:
-    """(7): a stored perfect-subtree hash equals the one recomputed from the entries."""
+def check_node(level: int, idx: int, expected: bytes, stored: bytes | None, entry: int) -> None:
+    """(7): a stored perfect-subtree hash equals the one recomputed from the entries;
+    `entry` is the entry whose leaf completed the node."""
     if stored != expected:
-        first_leaf = idx << level
         found = "missing" if stored is None else b64encode(stored)
         raise AuditFailure(
             7,
             f"stored tree node (level {level}, index {idx}) is {found}, "
             f"recomputed {b64encode(expected)}",
-            first_leaf if level == 0 else None,
+            entry,
         )
 
 
@@ -143,24 +152,22 @@ def _check_columns(stored: StoredEntry, parsed: ParsedEntry) -> None:
         if found != computed:
             raise AuditFailure(
                 3,
-                f"stored {column} {found!r} differs from the envelope's {computed!r}",
+                f"stored {column} {_show(found)} differs from the envelope's {_show(computed)}",
                 stored.index,
             )
 
 
-def _step_of(exc: Exception) -> int:
-    if isinstance(exc, EncodingError):
-        return 1
-    code = getattr(exc, "code", "")
-    if code in {"bad_signature", "unknown_key", "revoked_key", "key_not_yet_valid"}:
-        return 4
-    if code.startswith("malformed") or code.startswith("invalid") or code == "wrong_payload_type":
-        return 2
-    return 5
+def _show(value: object) -> str:
+    return b64encode(value) if isinstance(value, bytes) else repr(value)
 
 
-def _reason(exc: Exception) -> str:
-    return getattr(exc, "detail", None) or str(exc)
+@contextmanager
+def _step(step: int, index: int) -> Iterator[None]:
+    """Report a refusal inside the block as an AuditFailure of `step` at entry `index`."""
+    try:
+        yield
+    except (EncodingError, Rejection) as exc:
+        raise AuditFailure(step, getattr(exc, "detail", None) or str(exc), index) from exc
 
 
 def _no_nodes(level: int, index: int) -> bytes:

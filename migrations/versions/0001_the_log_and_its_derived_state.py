@@ -56,6 +56,22 @@ def upgrade() -> None:
     op.create_index(op.f("ix_entries_event_hash"), "entries", ["event_hash"], unique=False)
 
     op.create_table(
+        "flags",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("idx", sa.BigInteger(), nullable=False),
+        sa.Column("event_hash", sa.String(length=64), nullable=False),
+        sa.Column("lot", sa.String(length=64), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("severity", sa.String(length=8), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_flags_code_idx", "flags", ["code", "idx"], unique=False)
+    op.create_index(op.f("ix_flags_idx"), "flags", ["idx"], unique=False)
+    op.create_index(op.f("ix_flags_lot"), "flags", ["lot"], unique=False)
+
+    op.create_table(
         "ledger_meta",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
@@ -89,6 +105,12 @@ def upgrade() -> None:
     op.create_index(op.f("ix_lot_edges_parent"), "lot_edges", ["parent"], unique=False)
 
     op.create_table(
+        "lot_events",
+        sa.Column("lot", sa.String(length=64), nullable=False),
+        sa.Column("idx", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("lot", "idx"),
+    )
+    op.create_table(
         "lots",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("product", sa.String(length=32), nullable=False),
@@ -102,6 +124,9 @@ def upgrade() -> None:
         sa.Column("updated_index", sa.BigInteger(), nullable=False),
         sa.Column("pending_to", sa.String(length=64), nullable=True),
         sa.Column("origins", sa.JSON(), nullable=False),
+        sa.Column("deposit", sa.String(length=16), nullable=True),
+        sa.Column("time", sa.String(length=32), nullable=False),
+        sa.Column("shipped_mass_g", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_lots_custodian_status", "lots", ["custodian", "status"], unique=False)
@@ -160,11 +185,17 @@ def downgrade() -> None:
     op.drop_index("ix_lots_custodian_status", table_name="lots")
 
     op.drop_table("lots")
+    op.drop_table("lot_events")
     op.drop_index(op.f("ix_lot_edges_parent"), table_name="lot_edges")
 
     op.drop_table("lot_edges")
     op.drop_table("log_head")
     op.drop_table("ledger_meta")
+    op.drop_index(op.f("ix_flags_lot"), table_name="flags")
+    op.drop_index(op.f("ix_flags_idx"), table_name="flags")
+    op.drop_index("ix_flags_code_idx", table_name="flags")
+
+    op.drop_table("flags")
     op.drop_index(op.f("ix_entries_event_hash"), table_name="entries")
     op.drop_index(op.f("ix_entries_actor"), table_name="entries")
 

@@ -1,0 +1,60 @@
+"""Findings: the flags recorded with entries, and the declaration check."""
+
+from typing import Literal
+
+from fastapi import APIRouter, Query
+
+from api import views
+from api.deps import DbDep, JsonBody, ReaderDep, TolerancesDep
+from api.errors import ApiError
+from api.schemas import DeclarationCheck, FlagPage
+from ledger.lots.records import ParticipantState
+from ledger.lots.rules import FLAG_CODES
+from ledger.service import declarations, queries
+
+router = APIRouter(prefix="/v1", tags=["flags"])
+
+MAX_PAGE = 500
+
+
+def _oversight(reader: ParticipantState | None, what: str) -> ParticipantState:
+    if reader is None:
+        raise ApiError(401, "token_required", f"{what} needs a customs or auditor read token")
+    if not reader.roles & queries.OVERSIGHT_ROLES:
+        raise ApiError(403, "oversight_only", f"{what} is for customs and auditors")
+    return reader
+
+
+@router.get("/flags")
+def get_flags(
+    db: DbDep,
+    reader: ReaderDep,
+    code: str | None = Query(None, description=f"one of {', '.join(FLAG_CODES)}"),
+    lot: str | None = Query(None, max_length=64),
+    severity: Literal["low", "medium", "high"] | None = None,
+    before: int | None = Query(None, ge=1, description="`next` of the previous page"),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+) -> FlagPage:
+    """Flags, newest first (customs and auditors)."""
+    _oversight(reader, "the flag list")
+    if code is not None and code not in FLAG_CODES:
+        raise ApiError(422, "unknown_flag_code", f"code {code!r} is not one of {FLAG_CODES}")
+    found = queries.list_flags(
+        db, code=code, lot=lot, severity=severity, before=before, limit=limit
+    )
+    following = found[-1].id if len(found) == limit else None
+    return FlagPage(flags=[views.flag_out(flag) for flag in found], next=following)
+
+
+@router.post("/declarations/check")
+def check_declaration(
+    body: JsonBody, db: DbDep, reader: ReaderDep, tolerances: TolerancesDep
+) -> DeclarationCheck:
+    """The flags a declaration would raise against the record; nothing is written."""
+    _oversight(reader, "the declaration check")
+    declaration = declarations.parse_declaration(body)
+    try:
+        flags = declarations.check(db, declaration, tolerances)
+    except queries.NotFound as exc:
+        raise ApiError(404, "unknown_lot", str(exc)) from exc
+    return DeclarationCheck(flags=[views.finding(flag) for flag in flags])

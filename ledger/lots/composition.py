@@ -1,0 +1,232 @@
+"""Element maps (pure): element masses, mixing, conservation, REE patterns and distances.
+
+A composition is a map element symbol -> ppm by mass (mg/kg), elemental basis, as on the
+wire; derived maps (mixtures, shares) hold floats. Masses are grams.
+
+Rare earths: IUPAC's seventeen, the lanthanides La..Lu, Y and Sc, count as rare earths for
+mass balance, recovery and the 1 % "rare-earth-bearing" test (`RARE_EARTHS`). The deposit
+fingerprint uses REY, the lanthanides and Y (`REY`): Sc follows other minerals than the
+REY (it is not part of any deposit profile of DOMAIN §3), so it has no share in a pattern.
+"""
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+ElementMap = Mapping[str, float]
+PPM = 1_000_000
+
+LANTHANIDES = (
+    "La",
+    "Ce",
+    "Pr",
+    "Nd",
+    "Pm",
+    "Sm",
+    "Eu",
+    "Gd",
+    "Tb",
+    "Dy",
+    "Ho",
+    "Er",
+    "Tm",
+    "Yb",
+    "Lu",
+)
+REY = frozenset((*LANTHANIDES, "Y"))
+RARE_EARTHS = frozenset((*REY, "Sc"))
+# Heavy rare earths in the conventional sense (Gd..Lu and Y); the rest of REY is light.
+HEAVY = frozenset(("Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Y"))
+
+# Mass fraction of the metal in its usual oxide: DOMAIN §1; Ho, Er, Tm, Yb and Pm computed
+# from IUPAC atomic weights for the sesquioxide M2O3.
+OXIDE_METAL_FRACTION: Mapping[str, float] = {
+    "La": 0.8527, "Ce": 0.8141, "Pr": 0.8277, "Nd": 0.8574, "Pm": 0.8580, "Sm": 0.8624,
+    "Eu": 0.8636, "Gd": 0.8676, "Tb": 0.8502, "Dy": 0.8713, "Ho": 0.8730, "Er": 0.8745,
+    "Tm": 0.8756, "Yb": 0.8782, "Lu": 0.8794, "Y": 0.7874, "Sc": 0.6520,
+}  # fmt: skip
+
+# CI chondrite, ppm: McDonough W.F. & Sun S.-s. (1995), "The composition of the Earth",
+# Chemical Geology 120, 223-253, table 1. Pm has no stable isotope and no value.
+CHONDRITE_PPM: Mapping[str, float] = {
+    "La": 0.237, "Ce": 0.613, "Pr": 0.0928, "Nd": 0.457, "Sm": 0.148, "Eu": 0.0563,
+    "Gd": 0.199, "Tb": 0.0361, "Dy": 0.246, "Ho": 0.0546, "Er": 0.160, "Tm": 0.0247,
+    "Yb": 0.161, "Lu": 0.0246, "Y": 1.57,
+}  # fmt: skip
+
+# The bins of DOMAIN §3's fingerprint table; "HREE" is its "other HREE" column (Ho..Lu).
+FINGERPRINT_BINS = ("La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Y", "HREE")
+_OTHER_HREE = frozenset(("Ho", "Er", "Tm", "Yb", "Lu"))
+_OTHER_HREE_FRACTION = 0.875  # mean metal fraction of Ho2O3..Lu2O3
+
+# DOMAIN §3, % of TREO (oxide basis): the middle of each range, half the bound for "<x".
+_PROFILES_OXIDE_PCT: Mapping[str, tuple[float, ...]] = {
+    #                   La     Ce    Pr   Nd    Sm    Eu     Gd    Tb    Dy    Y     HREE
+    "bastnaesite": (28.0, 48.5, 4.5, 15.0, 1.0, 0.15, 0.45, 0.05, 0.05, 0.2, 0.15),
+    "monazite": (21.5, 47.0, 5.5, 18.0, 2.75, 0.125, 1.5, 0.15, 0.55, 1.75, 0.5),
+    "ionic_clay_heavy": (2.25, 1.25, 1.0, 3.5, 2.5, 0.1, 6.0, 1.25, 7.0, 63.0, 12.5),
+    "ionic_clay_light": (33.0, 5.0, 7.0, 28.0, 5.0, 0.75, 4.0, 0.45, 2.0, 10.0, 2.0),
+}
+# Which reference profiles a declared deposit may match; `other` has none and is not checked.
+DEPOSIT_PROFILE_NAMES: Mapping[str, tuple[str, ...]] = {
+    "bastnaesite": ("bastnaesite",),
+    "monazite": ("monazite",),
+    "ionic_clay": ("ionic_clay_heavy", "ionic_clay_light"),
+    "other": (),
+}
+
+
+@dataclass(frozen=True)
+class ElementBalance:
+    """One element's grams into and out of a transform."""
+
+    element: str
+    in_g: float
+    out_g: float
+
+
+def element_masses(mass_g: float, composition: ElementMap) -> dict[str, float]:
+    """Grams of each element in `mass_g` grams of material of `composition` (ppm)."""
+    return {element: mass_g * ppm / PPM for element, ppm in composition.items()}
+
+
+def mix(parts: Iterable[tuple[float, ElementMap]]) -> dict[str, float]:
+    """The composition (ppm, floats) of the mass-weighted mixture of (mass_g, composition) parts.
+
+    Raises ValueError when the parts hold no mass.
+    """
+    grams: dict[str, float] = {}
+    total = 0.0
+    for mass_g, composition in parts:
+        total += mass_g
+        for element, amount in element_masses(mass_g, composition).items():
+            grams[element] = grams.get(element, 0.0) + amount
+    if total <= 0:
+        raise ValueError("mix: the parts hold no mass")
+    return {element: amount * PPM / total for element, amount in grams.items()}
+
+
+def balance(
+    inputs: Iterable[tuple[float, ElementMap]], outputs: Iterable[tuple[float, ElementMap]]
+) -> dict[str, ElementBalance]:
+    """Per-element grams in and out of a transform, over every element either side names."""
+    grams_in = _sum_masses(inputs)
+    grams_out = _sum_masses(outputs)
+    return {
+        element: ElementBalance(element, grams_in.get(element, 0.0), grams_out.get(element, 0.0))
+        for element in sorted(grams_in.keys() | grams_out.keys())
+    }
+
+
+def _sum_masses(parts: Iterable[tuple[float, ElementMap]]) -> dict[str, float]:
+    grams: dict[str, float] = {}
+    for mass_g, composition in parts:
+        for element, amount in element_masses(mass_g, composition).items():
+            grams[element] = grams.get(element, 0.0) + amount
+    return grams
+
+
+def re_ppm(composition: ElementMap) -> float:
+    """Total rare earths (the seventeen, elemental) in ppm."""
+    return sum(ppm for element, ppm in composition.items() if element in RARE_EARTHS)
+
+
+def rey_ppm(composition: ElementMap) -> float:
+    """Total REY (lanthanides and Y, no Sc) in ppm: the mass a pattern is computed over."""
+    return sum(ppm for element, ppm in composition.items() if element in REY)
+
+
+def treo_ppm(composition: ElementMap) -> float:
+    """Total rare-earth oxides (TREO) in ppm: each rare earth over its oxide's metal fraction."""
+    return sum(
+        ppm / OXIDE_METAL_FRACTION[element]
+        for element, ppm in composition.items()
+        if element in RARE_EARTHS
+    )
+
+
+def ree_distribution(composition: ElementMap) -> dict[str, float]:
+    """Each REY element's share of total REY (sums to 1); empty when there is no REY."""
+    total = rey_ppm(composition)
+    if total <= 0:
+        return {}
+    return {e: ppm / total for e, ppm in sorted(composition.items()) if e in REY and ppm > 0}
+
+
+def heavy_share(composition: ElementMap) -> float:
+    """The heavy rare earths' (Gd..Lu, Y) share of total REY; 0 when there is no REY."""
+    return sum(share for e, share in ree_distribution(composition).items() if e in HEAVY)
+
+
+def fingerprint(composition: ElementMap) -> dict[str, float]:
+    """The REY distribution over DOMAIN §3's bins (Ho..Lu pooled as HREE); empty without REY."""
+    shares = ree_distribution(composition)
+    if not shares:
+        return {}
+    binned = dict.fromkeys(FINGERPRINT_BINS, 0.0)
+    for element, share in shares.items():
+        if element in _OTHER_HREE:
+            binned["HREE"] += share
+        elif element in binned:
+            binned[element] += share
+    return binned
+
+
+def distance(p: ElementMap, q: ElementMap) -> float:
+    """Total variation distance ½·Σ|p_i − q_i| between two distributions (0 same … 1 disjoint).
+
+    It is the largest share of REY one would have to move to turn one pattern into the
+    other: 0.15 means 15 % of the rare earths sit in different elements.
+    """
+    return 0.5 * sum(abs(p.get(key, 0.0) - q.get(key, 0.0)) for key in p.keys() | q.keys())
+
+
+def _profile(oxide_pct: tuple[float, ...]) -> dict[str, float]:
+    """An oxide-basis % of TREO row as elemental shares normalised to 1."""
+    fractions = [
+        _OTHER_HREE_FRACTION if name == "HREE" else OXIDE_METAL_FRACTION[name]
+        for name in FINGERPRINT_BINS
+    ]
+    grams = [pct * fraction for pct, fraction in zip(oxide_pct, fractions, strict=True)]
+    total = sum(grams)
+    return {name: g / total for name, g in zip(FINGERPRINT_BINS, grams, strict=True)}
+
+
+# Reference fingerprints, elemental basis, each summing to 1.
+DEPOSIT_PROFILES: Mapping[str, Mapping[str, float]] = {
+    name: _profile(row) for name, row in _PROFILES_OXIDE_PCT.items()
+}
+
+
+def closest_profile(composition: ElementMap, names: Iterable[str]) -> tuple[str, float] | None:
+    """The reference profile among `names` nearest to the composition's fingerprint, and its
+    distance; None when there are no names or the composition holds no REY."""
+    pattern = fingerprint(composition)
+    scored = [(distance(pattern, DEPOSIT_PROFILES[name]), name) for name in names]
+    if not pattern or not scored:
+        return None
+    best_distance, best = min(scored)
+    return best, best_distance
+
+
+def chondrite_normalised(composition: ElementMap) -> dict[str, float]:
+    """The chondrite-normalised pattern: each lanthanide and Y divided by its CI value."""
+    return {e: composition.get(e, 0.0) / ci for e, ci in CHONDRITE_PPM.items()}
+
+
+def ce_anomaly(composition: ElementMap) -> float | None:
+    """Ce/Ce* = Ce_N / √(La_N·Pr_N); None when La or Pr is absent (the anomaly is undefined)."""
+    return _anomaly(composition, "Ce", "La", "Pr")
+
+
+def eu_anomaly(composition: ElementMap) -> float | None:
+    """Eu/Eu* = Eu_N / √(Sm_N·Gd_N); None when Sm or Gd is absent (the anomaly is undefined)."""
+    return _anomaly(composition, "Eu", "Sm", "Gd")
+
+
+def _anomaly(composition: ElementMap, centre: str, left: str, right: str) -> float | None:
+    pattern = chondrite_normalised(composition)
+    neighbours = pattern[left] * pattern[right]
+    if neighbours <= 0:
+        return None
+    return pattern[centre] / math.sqrt(neighbours)

@@ -1,0 +1,108 @@
+"""A lot's ancestry back to the mines: each mine's share of its rare earths, and a verdict."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ledger.lots.composition import RARE_EARTHS
+from ledger.lots.records import Edge, LotState
+
+OK = "ok"
+FLAGGED = "flagged"
+INTEGRITY_FAILURE = "integrity_failure"
+
+
+@dataclass(frozen=True)
+class MineOrigin:
+    """Where an extracted lot came out of the ground, as its lot.extract entry says."""
+
+    lot: str
+    mine: str
+    site_id: str
+    site_name: str
+    country: str
+    deposit: str
+
+
+@dataclass(frozen=True)
+class OriginShare:
+    origin: MineOrigin
+    share: float  # of the lot's rare-earth mass, 0…1
+    re_mass_g: int  # the rare-earth grams of the lot this mine accounts for
+
+
+def re_mass_g(mass_g: int, composition_ppm: Mapping[str, int]) -> float:
+    return (
+        mass_g
+        * sum(ppm for element, ppm in composition_ppm.items() if element in RARE_EARTHS)
+        / 1e6
+    )
+
+
+def mine_shares(lot: str, lots: Mapping[str, LotState], edges: Sequence[Edge]) -> dict[str, float]:
+    """Each extracted lot's share of `lot`'s rare earths, by mass balance through every transform.
+
+    A transform's outputs are a mixture of its inputs, weighted by the rare-earth mass each
+    input gave (consumed grams × its rare-earth fraction); by plain mass when no input holds
+    rare earths. Shares add up to 1.
+    """
+    parents: dict[str, list[Edge]] = {}
+    for edge in edges:
+        parents.setdefault(edge.child, []).append(edge)
+    shares: dict[str, dict[str, float]] = {}
+    for current in _parents_first(lot, parents):
+        inputs = parents.get(current, [])
+        if not inputs:
+            shares[current] = {current: 1.0}
+            continue
+        weights = [re_mass_g(edge.mass_g, lots[edge.parent].composition_ppm) for edge in inputs]
+        if sum(weights) <= 0:
+            weights = [float(edge.mass_g) for edge in inputs]
+        total = sum(weights)
+        mixed: dict[str, float] = {}
+        for edge, weight in zip(inputs, weights, strict=True):
+            for mine, share in shares[edge.parent].items():
+                mixed[mine] = mixed.get(mine, 0.0) + share * weight / total
+        shares[current] = mixed
+    return shares[lot]
+
+
+def _parents_first(lot: str, parents: Mapping[str, list[Edge]]) -> list[str]:
+    """The ancestry in an order where every lot comes after all its parents (iterative DFS)."""
+    order: list[str] = []
+    seen: set[str] = set()
+    stack: list[tuple[str, bool]] = [(lot, False)]
+    while stack:
+        current, expanded = stack.pop()
+        if expanded:
+            order.append(current)
+            continue
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.append((current, True))
+        stack.extend((edge.parent, False) for edge in parents.get(current, []))
+    return order
+
+
+def origin_shares(
+    lot: LotState,
+    lots: Mapping[str, LotState],
+    edges: Sequence[Edge],
+    mines: Mapping[str, MineOrigin],
+) -> list[OriginShare]:
+    """The mines behind `lot`, largest share first."""
+    here = re_mass_g(lot.mass_g, lot.composition_ppm)
+    shares = mine_shares(lot.id, lots, edges)
+    found = [
+        OriginShare(mines[mine], share, round(here * share))
+        for mine, share in shares.items()
+        if mine in mines
+    ]
+    return sorted(found, key=lambda origin: (-origin.share, origin.origin.lot))
+
+
+def verdict(integrity_ok: bool, flag_count: int) -> str:
+    """integrity_failure beats flagged beats ok."""
+    if not integrity_ok:
+        return INTEGRITY_FAILURE
+    return FLAGGED if flag_count else OK

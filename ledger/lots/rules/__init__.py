@@ -1,0 +1,82 @@
+"""Consistency rules (pure): an accepted event or a declaration in, findings (list[Flag]) out.
+
+The state machine refuses what is malformed or unauthorised; these rules read what it
+accepted against physics and the record, and return flags as data. Only broken input (a
+lot the state does not hold) raises. docs/rules.md explains every rule and threshold.
+"""
+
+from ledger.lots.events import (
+    CustomsDecide,
+    Event,
+    ExportDeclare,
+    LotAssay,
+    LotExtract,
+    LotReceive,
+    LotShip,
+    LotTransform,
+)
+from ledger.lots.records import StateReader
+from ledger.lots.rules import origin, transform
+from ledger.lots.rules.declaration import check_declaration
+from ledger.lots.rules.flags import FLAG_CODES, SEVERITIES, Flag, require_lot
+from ledger.lots.rules.transit import check_assay, check_receive, check_ship, check_time
+from ledger.lots.tolerances import Tolerances
+
+__all__ = ["FLAG_CODES", "SEVERITIES", "Flag", "check_declaration", "check_event"]
+
+
+def check_event(event: Event, reader: StateReader, tolerances: Tolerances) -> list[Flag]:
+    """The flags `event` raises; `reader` holds the state before the event, which the state
+    machine has accepted (its lots exist, custody is right). Registry events raise none."""
+    match event:
+        case LotExtract():
+            return origin.check_extract(event, tolerances)
+        case LotTransform():
+            return _check_transform(event, reader, tolerances)
+        case LotAssay():
+            lot = require_lot(reader, event.lot)
+            return [
+                *check_assay(event, reader, tolerances),
+                *check_time(event.type, event.time, [lot], tolerances),
+            ]
+        case LotShip() | LotReceive():
+            lots = [require_lot(reader, ref.lot) for ref in event.lots]
+            masses = (
+                check_ship(event, reader, tolerances)
+                if isinstance(event, LotShip)
+                else check_receive(event, reader, tolerances)
+            )
+            return [*masses, *check_time(event.type, event.time, lots, tolerances)]
+        case ExportDeclare():
+            lots = [require_lot(reader, lot_id) for lot_id in event.declaration.lots]
+            return [
+                *check_declaration(event.declaration, lots, tolerances),
+                *check_time(event.type, event.time, lots, tolerances),
+            ]
+        case CustomsDecide():
+            return _check_decide(event, reader, tolerances)
+        case _:
+            return []
+
+
+def _check_transform(
+    event: LotTransform, reader: StateReader, tolerances: Tolerances
+) -> list[Flag]:
+    inputs = [(require_lot(reader, ref.lot), ref.mass_g) for ref in event.inputs]
+    return [
+        *transform.check_mass(event, inputs, tolerances),
+        *transform.check_recovery(event, inputs, tolerances),
+        *transform.check_mixing(event, inputs, tolerances),
+        *origin.check_transform(event, inputs, tolerances),
+        *check_time(event.type, event.time, [lot for lot, _ in inputs], tolerances),
+    ]
+
+
+def _check_decide(event: CustomsDecide, reader: StateReader, tolerances: Tolerances) -> list[Flag]:
+    declaration = reader.declaration(event.declaration)
+    if declaration is None:
+        raise LookupError(
+            f"declaration {event.declaration!r} is not in the state: rules run on accepted events"
+        )
+    lots = [require_lot(reader, lot_id) for lot_id in declaration.lots]
+    return check_time(event.type, event.time, lots, tolerances)

@@ -1,0 +1,169 @@
+"""What a declaration calls the goods: HS code, description and magnet family vs the record."""
+
+import re
+from collections.abc import Iterable, Sequence
+
+from ledger.lots.composition import REY, re_ppm
+from ledger.lots.events import Declaration
+from ledger.lots.records import LotState
+from ledger.lots.rules.flags import (
+    COMPOSITION_MISMATCH,
+    HS_CODE_MISMATCH,
+    Flag,
+    make_flag,
+    more,
+    percent,
+)
+from ledger.lots.tolerances import Tolerances
+
+FERROALLOY = "720299"
+CERIUM_COMPOUNDS = "284610"
+NDFEB, SMCO = "NdFeB", "SmCo"
+
+
+def dotted(code: str) -> str:
+    """An HS code as people write it: 850519 -> 8505.19."""
+    return f"{code[:4]}.{code[4:]}"
+
+
+def _share(lot: LotState) -> str:
+    return percent(re_ppm(lot.composition_ppm) / 1e6)
+
+
+def hs_problem(code: str, lot: LotState, tolerances: Tolerances) -> str | None:
+    """Why `code` does not fit `lot`, or None when it fits."""
+    heading = code[:6]
+    rare_earths = re_ppm(lot.composition_ppm)
+    if rare_earths >= tolerances.re_bearing_ppm and not code.startswith(tolerances.re_bearing_hs):
+        headings = ", ".join(tolerances.re_bearing_hs)
+        bearing = percent(tolerances.re_bearing_ppm / 1e6)
+        return (
+            f"HS {dotted(code)} is outside the rare-earth-bearing headings ({headings}) but "
+            f"{lot.id} holds {_share(lot)} rare earths (≥ {bearing})"
+        )
+    allowed = tolerances.hs_by_product.get(lot.product, frozenset())
+    if heading not in allowed:
+        fits = ", ".join(dotted(fit) for fit in sorted(allowed)) or "no code"
+        return f"HS {dotted(code)} does not fit {lot.id}, a {lot.product} (fits {fits})"
+    if heading == FERROALLOY and rare_earths > tolerances.ferroalloy_max_re_ppm:
+        return (
+            f"HS {dotted(code)} (ferro-alloy) but {lot.id} holds {_share(lot)} rare earths, more "
+            f"than the {percent(tolerances.ferroalloy_max_re_ppm / 1e6)} of an RE ferro-alloy"
+        )
+    main = _main_rare_earth(lot)
+    if heading == CERIUM_COMPOUNDS and lot.product == "oxide" and main not in (None, "Ce"):
+        return f"HS {dotted(code)} (cerium compounds) but {lot.id} is an oxide of {main}"
+    return None
+
+
+def _main_rare_earth(lot: LotState) -> str | None:
+    held = [(value, e) for e, value in lot.composition_ppm.items() if e in REY and value > 0]
+    return max(held)[1] if held else None
+
+
+def check_hs_code(
+    declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
+) -> list[Flag]:
+    """HS_CODE_MISMATCH: the code must fit each lot's product and composition (DOMAIN §1, §4)."""
+    code = declaration.hs_code
+    problems = [(lot, why) for lot in lots if (why := hs_problem(code, lot, tolerances))]
+    if not problems:
+        return []
+    lot, why = problems[0]
+    tail = more(len(problems), "lot")
+    evidence = {
+        "declaration": declaration.id,
+        "hs_code": code,
+        "lots": [
+            {"lot": bad.id, "product": bad.product, "re_ppm": re_ppm(bad.composition_ppm)}
+            for bad, _ in problems
+        ],
+        "re_bearing_ppm": tolerances.re_bearing_ppm,
+    }
+    return [make_flag(HS_CODE_MISMATCH, lot.id, why + tail, evidence, tolerances)]
+
+
+def terms_in(text: str, terms: Iterable[str]) -> list[str]:
+    """The terms that occur in `text` as whole words, case-insensitively."""
+    lowered = text.lower()
+    return [
+        term
+        for term in terms
+        if re.search(rf"(?<![a-z0-9]){re.escape(term.lower())}(?![a-z0-9])", lowered)
+    ]
+
+
+def check_description(
+    declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
+) -> list[Flag]:
+    """HS_CODE_MISMATCH: a description naming only non-rare-earth goods for RE-bearing lots.
+
+    Mislabelling the goods in words is the same fraud as in digits, so it shares the code.
+    """
+    text = declaration.description
+    named = terms_in(text, tolerances.non_re_terms)
+    bearing = [lot for lot in lots if re_ppm(lot.composition_ppm) >= tolerances.re_bearing_ppm]
+    if not named or not bearing or terms_in(text, tolerances.re_terms):
+        return []
+    lot = bearing[0]
+    message = (
+        f"description {text!r} names {', '.join(named)}, no rare earth, but {lot.id} holds "
+        f"{_share(lot)} rare earths (≥ {percent(tolerances.re_bearing_ppm / 1e6)})"
+    )
+    evidence = {
+        "declaration": declaration.id,
+        "description": text,
+        "non_re_terms": named,
+        "lots": [{"lot": held.id, "re_ppm": re_ppm(held.composition_ppm)} for held in bearing],
+    }
+    return [make_flag(HS_CODE_MISMATCH, lot.id, message, evidence, tolerances)]
+
+
+def magnet_family(composition: dict[str, int], tolerances: Tolerances) -> str | None:
+    """NdFeB or SmCo by the record (the main RE ≥ magnet_family_min_ppm), else None."""
+    ndpr = composition.get("Nd", 0) + composition.get("Pr", 0)
+    sm, co, fe = composition.get("Sm", 0), composition.get("Co", 0), composition.get("Fe", 0)
+    if sm >= tolerances.magnet_family_min_ppm and sm > ndpr and co > fe:
+        return SMCO
+    if ndpr >= tolerances.magnet_family_min_ppm and ndpr > sm and fe > co:
+        return NDFEB
+    return None
+
+
+def check_magnet_family(
+    declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
+) -> list[Flag]:
+    """COMPOSITION_MISMATCH: the description names NdFeB for SmCo material or the reverse.
+
+    Both families share HS 8505.11, so the code cannot tell them apart: the contradiction is
+    between the words and the recorded composition.
+    """
+    text = declaration.description
+    says_ndfeb = bool(terms_in(text, tolerances.ndfeb_terms))
+    says_smco = bool(terms_in(text, tolerances.smco_terms))
+    if says_ndfeb == says_smco:
+        return []
+    claimed = NDFEB if says_ndfeb else SMCO
+    wrong = [
+        (lot, family)
+        for lot in lots
+        if (family := magnet_family(lot.composition_ppm, tolerances)) not in (None, claimed)
+    ]
+    if not wrong:
+        return []
+    lot, family = wrong[0]
+    held = lot.composition_ppm
+    message = (
+        f"description {text!r} names {claimed} but {lot.id} is {family} by its record "
+        f"(Nd+Pr {percent((held.get('Nd', 0) + held.get('Pr', 0)) / 1e6)}, "
+        f"Sm {percent(held.get('Sm', 0) / 1e6)}, Fe {percent(held.get('Fe', 0) / 1e6)}, "
+        f"Co {percent(held.get('Co', 0) / 1e6)}; a family needs ≥ "
+        f"{percent(tolerances.magnet_family_min_ppm / 1e6)} of its rare earth)"
+    )
+    evidence = {
+        "declaration": declaration.id,
+        "description": text,
+        "claimed": claimed,
+        "lots": [{"lot": bad.id, "family": fam} for bad, fam in wrong],
+    }
+    return [make_flag(COMPOSITION_MISMATCH, lot.id, message, evidence, tolerances)]

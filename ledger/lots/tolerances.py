@@ -1,0 +1,176 @@
+"""Every threshold the consistency rules use, in one configuration object (docs/rules.md)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+
+# Processes that add no untracked mass: total mass out cannot exceed total mass in. Not
+# cracking (carbonate, chloride, water join), not alloying (Fe, B, Co come from untracked
+# stock), not reduction (electrolysis on a consumable iron cathode makes DyFe or NdFe alloy
+# straight from the oxide; metal out < oxide in otherwise, so the check would rarely bite).
+MASS_CONSERVING = frozenset(
+    {"split", "blend", "beneficiation", "separation", "milling", "sintering", "machining"}
+)
+
+# China's 2016 rare-earth industry rules (MIIT) and DOMAIN §2; separation's floor here is
+# the light-feed one, beneficiation's the normal-grade one (see the fields below).
+RECOVERY_FLOORS: Mapping[str, float] = MappingProxyType(
+    {
+        "beneficiation": 0.75,
+        "cracking": 0.92,
+        "separation": 0.96,
+        "reduction": 0.95,
+        "alloying": 0.97,
+        "milling": 0.97,
+        "sintering": 0.97,
+        "machining": 0.60,
+        "split": 0.995,
+        "blend": 0.995,
+    }
+)
+
+# MOFCOM Announcement No. 18 (April 2025) and No. 57 (October 2025).
+CONTROLLED_ANN18 = frozenset({"Sm", "Gd", "Tb", "Dy", "Lu", "Sc", "Y"})
+CONTROLLED_ANN57 = frozenset({"Ho", "Er", "Tm", "Eu", "Yb"})
+
+# DOMAIN §4: the 4- and 6-digit headings that carry rare-earth material.
+RE_BEARING_HS = ("2530", "2612", "2805", "2846", "720299", "382499", "850511")
+
+# DOMAIN §1: the 6-digit codes that fit each product.
+HS_BY_PRODUCT: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "ore": frozenset({"253090"}),
+        "concentrate": frozenset({"253090", "284610", "261220"}),
+        "mixed_compound": frozenset({"284610", "284690"}),
+        "oxide": frozenset({"284690", "284610"}),
+        "metal": frozenset({"280530"}),
+        "alloy": frozenset({"280530", "720299"}),
+        "magnet_powder": frozenset({"280530", "720299", "382499"}),
+        "magnet": frozenset({"850511"}),
+    }
+)
+
+# Words in a description that name a material other than rare earths (DOMAIN §4 cases).
+NON_RE_TERMS = (
+    "nickel", "tile", "tiles", "adhesive", "ceramic", "ceramics", "mannequin", "mannequins",
+    "ferrite", "ferroalloy", "ferro-alloy", "iron alloy", "steel", "cobalt powder", "plastic",
+)  # fmt: skip
+# Words that say the goods are rare-earth material; any one of them clears NON_RE_TERMS.
+RE_TERMS = (
+    "rare earth", "rare-earth", "rare earths", "ree", "reo", "treo", "lanthanide",
+    "lanthanum", "cerium", "praseodymium", "neodymium", "promethium", "samarium", "europium",
+    "gadolinium", "terbium", "dysprosium", "holmium", "erbium", "thulium", "ytterbium",
+    "lutetium", "yttrium", "scandium", "ndfeb", "nd-fe-b", "nd2fe14b", "ndpr", "smco",
+    "sm-co", "sm2co17", "smco5", "dyfe", "mischmetal", "bastnaesite", "bastnasite",
+    "monazite", "xenotime",
+)  # fmt: skip
+NDFEB_TERMS = ("ndfeb", "nd-fe-b", "nd2fe14b", "neodymium")
+SMCO_TERMS = ("smco", "sm-co", "sm2co17", "smco5", "samarium cobalt", "samarium-cobalt")
+
+_LEVELS = frozenset({"low", "medium", "high"})
+SEVERITY: Mapping[str, str] = MappingProxyType(
+    {
+        "OUTPUT_EXCEEDS_INPUT": "high",  # phantom production: material from nowhere
+        "YIELD_BELOW_FLOOR": "medium",  # diversion, or a bad plant day
+        "MIX_INCONSISTENT": "medium",  # paper upgrading of a split or blend
+        "COMPOSITION_MISMATCH": "high",  # substitution, magnet swap, false declaration
+        "ORIGIN_MISMATCH": "high",  # laundering of material from another deposit
+        "RECEIPT_MISMATCH": "medium",  # loss or substitution in transit
+        "SHIP_MASS_MISMATCH": "medium",  # records of the sender disagree
+        "HS_CODE_MISMATCH": "high",  # mislabelling at the border
+        "CONTROLLED_WITHOUT_LICENCE": "high",  # export control evasion
+        "DECLARED_MASS_MISMATCH": "high",  # a false customs declaration
+        "TIME_INCONSISTENT": "low",  # raised to medium past time_major_s
+    }
+)
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """The thresholds of every rule, with defaults that pass honest data and catch fraud.
+
+    Relative tolerances are fractions (0.05 = 5 %); an "absolute floor" is added to the
+    relative allowance, so that tiny amounts, where assays lose precision, do not flag.
+    """
+
+    # Mass balance of transforms (OUTPUT_EXCEEDS_INPUT).
+    element_tolerance: float = 0.10  # element out may exceed in by this: 3.5σ of two assays
+    element_floor_g: float = 50.0  # plus this many grams: below assay resolution of a tonne
+    mass_tolerance: float = 0.01  # total mass out over in, mass-conserving processes (scales)
+    mass_conserving: frozenset[str] = MASS_CONSERVING  # processes whose total mass is checked
+
+    # Recovery (YIELD_BELOW_FLOOR): flag when recovery < floor × (1 − recovery_margin).
+    # The floor of each process (China 2016 rules); separation's is the light-feed one.
+    recovery_floors: Mapping[str, float] = field(default_factory=lambda: RECOVERY_FLOORS)
+    recovery_margin: float = 0.05  # "far below": 5 % under the floor, for assay noise
+    low_grade_floor: float = 0.65  # beneficiation of low-grade ore (China 2016 rules)
+    low_grade_treo_ppm: int = 20_000  # ore below 2 % TREO is low grade
+    ionic_clay_floor: float = 0.94  # separation of ionic-clay (heavy) feed
+    heavy_feed_share: float = 0.10  # a feed this heavy (Gd..Lu+Y of REY) is ionic-clay feed
+
+    # Split and blend (MIX_INCONSISTENT): output vs mass-weighted inputs, per element.
+    mix_tolerance: float = 0.10  # relative to the expected ppm (a reassayed output)
+    mix_floor_ppm: int = 200  # plus this many ppm
+
+    # Assay vs the lot's recorded composition (COMPOSITION_MISMATCH).
+    assay_tolerance: float = 0.10  # relative to the recorded ppm: two labs, two samples
+    assay_floor_ppm: int = 200  # plus this many ppm
+    assay_min_ppm: int = 1_000  # compare only elements at or above this in either
+
+    # Declared composition vs the mass-weighted record (COMPOSITION_MISMATCH).
+    declared_tolerance: float = 0.10  # relative to the recorded ppm
+    declared_floor_ppm: int = 500  # plus this many ppm
+    declared_min_ppm: int = 5_000  # compare only elements at or above this in either
+    magnet_family_min_ppm: int = 100_000  # Nd+Pr or Sm this high makes a lot NdFeB or SmCo
+    ndfeb_terms: tuple[str, ...] = NDFEB_TERMS  # description words naming NdFeB
+    smco_terms: tuple[str, ...] = SMCO_TERMS  # description words naming SmCo
+
+    # Origin (ORIGIN_MISMATCH), total variation distance between REY fingerprints.
+    origin_distance: float = 0.15  # vs the declared deposit's reference profile
+    pattern_distance: float = 0.10  # a concentrate or compound vs its ore inputs
+    pattern_min_rey_ppm: int = 100  # too little REY to have a pattern: not checked
+
+    # Masses in custody.
+    ship_tolerance: float = 0.005  # shipped mass vs the lot's recorded mass, relative
+    ship_floor_g: int = 100  # plus this many grams
+    receipt_tolerance: float = 0.01  # weighed at receipt vs shipped: scales, moisture
+    receipt_floor_g: int = 100  # plus this many grams
+    declared_mass_tolerance: float = 0.005  # declared vs recorded mass, relative
+    declared_mass_floor_g: int = 100  # plus this many grams
+
+    # Time (TIME_INCONSISTENT).
+    time_slack_s: int = 300  # clocks drift: the ledger itself accepts 5 minutes ahead
+    time_major_s: int = 86_400  # a gap longer than a day is medium, not low
+
+    # Customs (CONTROLLED_WITHOUT_LICENCE, HS_CODE_MISMATCH).
+    controlled_ann18: frozenset[str] = CONTROLLED_ANN18  # MOFCOM Ann. 18 (2025)
+    controlled_ann57: frozenset[str] = CONTROLLED_ANN57  # MOFCOM Ann. 57, force suspended
+    include_ann57: bool = False  # whether Ann. 57's elements are controlled too
+    controlled_threshold_ppm: int = 1_000  # 0.1 % by mass of a lot (DOMAIN §4)
+    re_bearing_ppm: int = 10_000  # 1 % rare earths makes material rare-earth-bearing
+    re_bearing_hs: tuple[str, ...] = RE_BEARING_HS  # HS prefixes that may carry it
+    # product -> the 6-digit HS codes that fit it (DOMAIN §1).
+    hs_by_product: Mapping[str, frozenset[str]] = field(default_factory=lambda: HS_BY_PRODUCT)
+    ferroalloy_max_re_ppm: int = 400_000  # 7202.99 ferro-alloy: NdFeB holds ≤ ~35 % RE
+    non_re_terms: tuple[str, ...] = NON_RE_TERMS  # description words for non-RE goods
+    re_terms: tuple[str, ...] = RE_TERMS  # description words for RE goods
+
+    severity: Mapping[str, str] = field(default_factory=lambda: SEVERITY)  # code -> severity
+
+    def __post_init__(self) -> None:
+        # A configuration error must fail at start-up, not turn every rule silent.
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+                raise ValueError(f"Tolerances.{item.name} must not be negative, got {value}")
+        if not 0 <= self.recovery_margin < 1:
+            raise ValueError("Tolerances.recovery_margin must be in [0, 1)")
+        wrong = {code: level for code, level in self.severity.items() if level not in _LEVELS}
+        if wrong:
+            raise ValueError(f"Tolerances.severity: {wrong} is not low, medium or high")
+
+    @property
+    def controlled(self) -> frozenset[str]:
+        """The elements under export control with the announcements in force."""
+        extra = self.controlled_ann57 if self.include_ann57 else frozenset()
+        return self.controlled_ann18 | extra

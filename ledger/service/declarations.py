@@ -1,0 +1,48 @@
+"""The declaration check: the flags a customs declaration would raise, with nothing written."""
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from ledger.lots.events import Declaration
+from ledger.lots.rules import Flag, check_declaration
+from ledger.lots.state import Rejection
+from ledger.lots.tolerances import Tolerances
+from ledger.service.queries import NotFound
+from ledger.store.engine import Database
+from ledger.store.state import DbState
+
+# A declaration checked before it is filed may not have an id yet.
+UNFILED_ID = "unfiled"
+
+
+def parse_declaration(body: object) -> Declaration:
+    """The declaration object of DESIGN §5 (id optional), or a 422 Rejection naming the field."""
+    if not isinstance(body, dict):
+        raise Rejection(422, "invalid_declaration", "the body must be a declaration object")
+    candidate: dict[str, Any] = {"id": UNFILED_ID, **body}
+    try:
+        return Declaration.model_validate(candidate)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise Rejection(
+            422,
+            "invalid_declaration",
+            f"{field}: {error['msg']}",
+            field=field,
+            value=str(error.get("input"))[:80],
+        ) from exc
+
+
+def check(db: Database, declaration: Declaration, tolerances: Tolerances) -> list[Flag]:
+    """Run the declaration rules against the recorded lots."""
+    with db.read_session() as session:
+        state = DbState(session)
+        lots = []
+        for lot_id in declaration.lots:
+            lot = state.lot(lot_id)
+            if lot is None:
+                raise NotFound(f"lot {lot_id!r} is not in the ledger")
+            lots.append(lot)
+    return check_declaration(declaration, lots, tolerances)

@@ -1,0 +1,155 @@
+"""A lot's provenance: its ancestry, every step verified against the checkpoint, its mines."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
+from sqlmodel import Session, col
+
+from ledger.lots.events import LotExtract
+from ledger.lots.provenance import MineOrigin, OriginShare, origin_shares, verdict
+from ledger.lots.records import Edge, LotState
+from ledger.service.queries import NotFound
+from ledger.store import findings
+from ledger.store import log as logstore
+from ledger.store.engine import Database
+from ledger.store.findings import StoredFlag
+from ledger.store.state import key_from_row, lot_from_row
+from ledger.store.tables import EntryRow, KeyRow, LotRow
+from ledger.tlog import merkle
+from ledger.tlog.encoding import b64decode
+from ledger.tlog.errors import EncodingError, VerificationError
+from ledger.tlog.keys import key_id
+from ledger.tlog.note import Checkpoint, open_checkpoint
+from ledger.verify.lot import ProvenEntry, StepResult, TrustRoots, verify_entries
+
+
+@dataclass(frozen=True)
+class Step:
+    """One entry of the ancestry, with what it did and whether it verified."""
+
+    index: int
+    type: str
+    actor: str
+    time: str
+    lots: tuple[str, ...]
+    result: StepResult
+
+
+@dataclass(frozen=True)
+class Provenance:
+    lot: LotState
+    verdict: str
+    checkpoint: str
+    checkpoint_problem: str | None
+    lots: tuple[LotState, ...]
+    edges: tuple[Edge, ...]
+    origins: tuple[OriginShare, ...]
+    steps: tuple[Step, ...]
+    flags: tuple[StoredFlag, ...]
+
+
+def provenance(db: Database, lot_id: str) -> Provenance:
+    """Everything behind `lot_id`; cost grows with its ancestry, not with the ledger."""
+    with db.read_session() as session:
+        lots = _lots(session, findings.ancestry(session, lot_id))
+        if lot_id not in lots:
+            raise NotFound(f"lot {lot_id!r} is not in the ledger")
+        edges = findings.edges_into(session, list(lots))
+        history = findings.event_indexes(session, list(lots))
+        indices = sorted({index for found in history.values() for index in found})
+        rows = _entries(session, indices)
+        flags = findings.flags_on(session, list(lots))
+        # Read last: every entry read above is committed, so this checkpoint covers it.
+        note, checkpoint, problem = _checkpoint(session)
+        proofs = _proofs(session, indices, checkpoint.size)
+        roots = _roots(session, rows, checkpoint)
+    results = verify_entries(
+        [ProvenEntry(i, bytes(rows[i].envelope), proofs[i]) for i in indices], roots, history
+    )
+    steps = tuple(_step(rows[result.index], history, result) for result in results)
+    intact = problem is None and all(result.ok for result in results)
+    mines = _mines(steps)
+    return Provenance(
+        lot=lots[lot_id],
+        verdict=verdict(intact, len(flags)),
+        checkpoint=note,
+        checkpoint_problem=problem,
+        lots=tuple(lots.values()),
+        edges=tuple(edges),
+        origins=tuple(origin_shares(lots[lot_id], lots, edges, mines)),
+        steps=steps,
+        flags=tuple(flags),
+    )
+
+
+def _lots(session: Session, ids: list[str]) -> dict[str, LotState]:
+    rows = session.execute(
+        select(LotRow).where(col(LotRow.id).in_(bindparam("ids", expanding=True))), {"ids": ids}
+    ).scalars()
+    return {row.id: lot_from_row(row) for row in rows}
+
+
+def _entries(session: Session, indices: list[int]) -> dict[int, EntryRow]:
+    rows = session.execute(
+        select(EntryRow).where(col(EntryRow.idx).in_(bindparam("ids", expanding=True))),
+        {"ids": indices},
+    ).scalars()
+    return {row.idx: row for row in rows}
+
+
+def _checkpoint(session: Session) -> tuple[str, Checkpoint, str | None]:
+    """The latest checkpoint, opened with the log key; a bad one is reported, not raised."""
+    row = logstore.latest_checkpoint(session)
+    if row is None:
+        raise NotFound("the log is empty: no checkpoint has been signed yet")
+    meta = logstore.read_meta(session)
+    try:
+        return row.note, open_checkpoint(row.note, meta["log_key"]), None
+    except (EncodingError, VerificationError) as exc:
+        return row.note, Checkpoint(meta["origin"], row.size, bytes(row.root)), str(exc)
+
+
+def _proofs(session: Session, indices: list[int], size: int) -> dict[int, tuple[bytes, ...]]:
+    """Inclusion proofs for all the entries, from one read of the stored nodes they need."""
+    wanted = {node for index in indices for node in merkle.inclusion_nodes(index, size)}
+    nodes = logstore.find_nodes(session, wanted)
+
+    def get_node(level: int, idx: int) -> bytes:
+        # A missing node (tampered store) yields a proof that will not verify.
+        return nodes.get((level, idx), bytes(32))
+
+    return {index: tuple(merkle.inclusion_proof(index, size, get_node)) for index in indices}
+
+
+def _roots(session: Session, rows: dict[int, EntryRow], checkpoint: Checkpoint) -> TrustRoots:
+    keyids = sorted({row.keyid for row in rows.values()})
+    keys = session.execute(
+        select(KeyRow).where(col(KeyRow.keyid).in_(bindparam("ids", expanding=True))),
+        {"ids": keyids},
+    ).scalars()
+    operator_key = b64decode(logstore.read_meta(session)["operator_key"])
+    return TrustRoots(
+        checkpoint=checkpoint,
+        keys={row.keyid: key_from_row(row) for row in keys},
+        operator_keyid=key_id("operator", operator_key),
+        operator_public_key=operator_key,
+    )
+
+
+def _step(row: EntryRow, history: dict[str, list[int]], result: StepResult) -> Step:
+    touched = tuple(sorted(lot for lot, found in history.items() if row.idx in found))
+    event_time = result.event.time if result.event else ""
+    return Step(row.idx, row.type, row.actor, event_time, touched, result)
+
+
+def _mines(steps: tuple[Step, ...]) -> dict[str, MineOrigin]:
+    """The mine lots of the ancestry, as their signed lot.extract payloads describe them."""
+    mines: dict[str, MineOrigin] = {}
+    for step in steps:
+        event = step.result.event
+        if isinstance(event, LotExtract):
+            site = event.site
+            mines[event.lot.id] = MineOrigin(
+                event.lot.id, event.actor, site.id, site.name, site.country, event.deposit
+            )
+    return mines

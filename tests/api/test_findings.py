@@ -1,0 +1,213 @@
+"""Flags recorded with entries, visible downstream; provenance; the declaration check."""
+
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from tests.api.conftest import Ledger
+from tests.support import ORE, Party, declare, event, extract, receive, ship
+
+CONCENTRATE_A = {"La": 120000, "Ce": 210000, "Pr": 20000, "Nd": 68000, "Fe": 30000}
+
+
+def _concentrate(mine: Party, ledger: Ledger, ore: str, out: str, ore_g: int, out_g: int) -> None:
+    """Beneficiation at ~85 % RE recovery: the concentrate's element masses fit the ore's."""
+    re_in = {el: ore_g * ppm // 1_000_000 for el, ppm in ORE.items() if el != "Fe"}
+    composition = {el: int(grams * 0.85 * 1_000_000 / out_g) for el, grams in re_in.items()}
+    composition["Fe"] = 30000
+    ledger.post(
+        mine,
+        event(
+            mine.id,
+            "lot.transform",
+            prev={ore: ledger.heads[ore]},
+            process="beneficiation",
+            inputs=[{"lot": ore, "mass_g": ore_g}],
+            outputs=[
+                {
+                    "id": out,
+                    "product": "concentrate",
+                    "mass_g": out_g,
+                    "composition_ppm": composition,
+                }
+            ],
+        ),
+    )
+
+
+def _blend(ledger: Ledger, actor: Party, parts: list[tuple[str, int]], out: str) -> dict[str, Any]:
+    return ledger.post(
+        actor,
+        event(
+            actor.id,
+            "lot.transform",
+            prev={lot: ledger.heads[lot] for lot, _ in parts},
+            process="blend",
+            inputs=[{"lot": lot, "mass_g": mass} for lot, mass in parts],
+            outputs=[
+                {
+                    "id": out,
+                    "product": "concentrate",
+                    "mass_g": sum(mass for _, mass in parts),
+                    "composition_ppm": _lot(ledger, parts[0][0])["composition_ppm"],
+                }
+            ],
+        ),
+    )
+
+
+def _lot(ledger: Ledger, lot: str) -> dict[str, Any]:
+    auditor = Party("audit-office")
+    token = ledger.token(auditor)
+    body: dict[str, Any] = ledger.client.get(
+        f"/v1/lots/{lot}", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    return body
+
+
+def test_receipt_mismatch_is_flagged_and_seen_downstream(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    mine, plant = cast["mine"], cast["plant"]
+    ledger.post(mine, extract(mine, "ORE-1", 10_000_000))
+    _concentrate(mine, ledger, "ORE-1", "CON-1", 10_000_000, 1_000_000)
+    ledger.post(mine, ship(mine, ledger.heads, plant.id, [("CON-1", 1_000_000)]))
+    answer = ledger.post(plant, receive(plant, ledger.heads, mine.id, [("CON-1", 800_000)]))
+    codes = [flag["code"] for flag in answer["flags"]]
+    assert codes == ["RECEIPT_MISMATCH"]
+    flag = answer["flags"][0]
+    assert flag["lot"] == "CON-1" and flag["index"] == answer["index"]
+    assert "800" in flag["message"] or "0.8" in flag["message"]
+    # A split of the short-weighed concentrate carries the flag downstream.
+    ledger.post(
+        plant,
+        event(
+            plant.id,
+            "lot.transform",
+            prev={"CON-1": ledger.heads["CON-1"]},
+            process="split",
+            inputs=[{"lot": "CON-1", "mass_g": 800_000}],
+            outputs=[
+                {
+                    "id": "CON-1a",
+                    "product": "concentrate",
+                    "mass_g": 400_000,
+                    "composition_ppm": _lot(ledger, "CON-1")["composition_ppm"],
+                },
+                {
+                    "id": "CON-1b",
+                    "product": "concentrate",
+                    "mass_g": 400_000,
+                    "composition_ppm": _lot(ledger, "CON-1")["composition_ppm"],
+                },
+            ],
+        ),
+    )
+    public = ledger.client.get("/v1/lots/CON-1b").json()
+    assert [flag["code"] for flag in public["flags"]] == ["RECEIPT_MISMATCH"]
+    assert "message" not in public["flags"][0]
+    provenance = ledger.client.get("/v1/lots/CON-1b/provenance").json()
+    assert provenance["verdict"] == "flagged"
+
+
+def test_flags_list_filters_and_pages(ledger: Ledger, cast: dict[str, Party]) -> None:
+    mine, plant = cast["mine"], cast["plant"]
+    for n in range(3):
+        ledger.post(mine, extract(mine, f"ORE-{n}", 10_000_000))
+        _concentrate(mine, ledger, f"ORE-{n}", f"CON-{n}", 10_000_000, 1_000_000)
+        ledger.post(mine, ship(mine, ledger.heads, plant.id, [(f"CON-{n}", 1_000_000)]))
+        ledger.post(plant, receive(plant, ledger.heads, mine.id, [(f"CON-{n}", 700_000)]))
+    auth = ledger.auth(cast["customs"])
+    first = ledger.client.get("/v1/flags", params={"limit": 2}, headers=auth).json()
+    assert [flag["lot"] for flag in first["flags"]] == ["CON-2", "CON-1"]
+    rest = ledger.client.get(
+        "/v1/flags", params={"limit": 2, "before": first["next"]}, headers=auth
+    ).json()
+    assert [flag["lot"] for flag in rest["flags"]] == ["CON-0"] and rest["next"] is None
+    by_lot = ledger.client.get("/v1/flags", params={"lot": "CON-1"}, headers=auth).json()
+    assert [flag["code"] for flag in by_lot["flags"]] == ["RECEIPT_MISMATCH"]
+    none = ledger.client.get("/v1/flags", params={"code": "YIELD_BELOW_FLOOR"}, headers=auth)
+    assert none.json()["flags"] == []
+    assert ledger.client.get("/v1/flags").status_code == 401
+    assert ledger.client.get("/v1/flags", headers=ledger.auth(mine)).status_code == 403
+    bad = ledger.client.get("/v1/flags", params={"code": "NOPE"}, headers=auth)
+    assert bad.status_code == 422
+
+
+def test_provenance_attributes_a_blend_to_both_mines(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    mine = cast["mine"]
+    other = ledger.enrol(Party("weld-mine"), ["mine"], "AU")
+    ledger.post(mine, extract(mine, "ORE-A", 10_000_000))
+    ledger.post(other, extract(other, "ORE-B", 10_000_000, country="AU"))
+    _concentrate(mine, ledger, "ORE-A", "CON-A", 10_000_000, 1_000_000)
+    _concentrate(other, ledger, "ORE-B", "CON-B", 10_000_000, 1_000_000)
+    ledger.post(other, ship(other, ledger.heads, mine.id, [("CON-B", 1_000_000)]))
+    ledger.post(mine, receive(mine, ledger.heads, other.id, [("CON-B", 1_000_000)]))
+    _blend(ledger, mine, [("CON-A", 600_000), ("CON-B", 400_000)], "MIX-1")
+    public = ledger.client.get("/v1/lots/MIX-1/provenance").json()
+    assert public["verdict"] == "ok", public
+    shares = {origin["country"]: origin["share"] for origin in public["origins"]}
+    assert abs(shares["CN"] - 0.6) < 1e-9 and abs(shares["AU"] - 0.4) < 1e-9
+    assert "steps" not in public and "mine" not in public["origins"][0]
+    detail = ledger.client.get("/v1/lots/MIX-1/provenance", headers=ledger.auth(cast["auditor"]))
+    body = detail.json()
+    assert {origin["mine_lot"] for origin in body["origins"]} == {"ORE-A", "ORE-B"}
+    assert all(step["verified"] for step in body["steps"])
+    assert {lot["id"] for lot in body["lots"]} == {"ORE-A", "ORE-B", "CON-A", "CON-B", "MIX-1"}
+    assert len(body["steps"]) == 7
+
+
+def test_provenance_reports_a_tampered_entry_as_integrity_failure(
+    ledger: Ledger, cast: dict[str, Party], database_url: str
+) -> None:
+    mine = cast["mine"]
+    index = ledger.post(mine, extract(mine, "ORE-T", 10_000_000))["index"]
+    _concentrate(mine, ledger, "ORE-T", "CON-T", 10_000_000, 1_000_000)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        stored = connection.execute(
+            text("SELECT envelope FROM entries WHERE idx = :i"), {"i": index}
+        ).scalar_one()
+        tampered = bytes(stored).replace(b'"payload":"', b'"payload":"A', 1)
+        connection.execute(
+            text("UPDATE entries SET envelope = :e WHERE idx = :i"), {"e": tampered, "i": index}
+        )
+    engine.dispose()
+    body = ledger.client.get("/v1/lots/CON-T/provenance", headers=ledger.auth(cast["auditor"]))
+    found = body.json()
+    assert found["verdict"] == "integrity_failure"
+    bad = [step for step in found["steps"] if not step["verified"]]
+    assert bad[0]["index"] == index and bad[0]["problems"][0].startswith("(1)")
+
+
+def test_declaration_check_finds_a_mass_mismatch_and_writes_nothing(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    mine, exporter = cast["mine"], cast["exporter"]
+    ledger.post(mine, extract(mine, "ORE-D", 10_000_000))
+    _concentrate(mine, ledger, "ORE-D", "CON-D", 10_000_000, 1_000_000)
+    size = ledger.size()
+    declaration = declare(exporter, ledger.heads, "DEC-X", ["CON-D"], 1_500_000)["declaration"]
+    declaration["hs_code"] = "253090"
+    declaration["description"] = "Rare earth concentrate"
+    del declaration["id"]
+    response = ledger.client.post(
+        "/v1/declarations/check", json=declaration, headers=ledger.auth(cast["customs"])
+    )
+    assert response.status_code == 200, response.text
+    codes = {flag["code"] for flag in response.json()["flags"]}
+    assert "DECLARED_MASS_MISMATCH" in codes
+    assert ledger.size() == size
+    unknown = {**declaration, "lots": ["NOPE"]}
+    missing = ledger.client.post(
+        "/v1/declarations/check", json=unknown, headers=ledger.auth(cast["customs"])
+    )
+    assert missing.status_code == 404
+    invalid = ledger.client.post(
+        "/v1/declarations/check",
+        json={**declaration, "hs_code": "85x"},
+        headers=ledger.auth(cast["customs"]),
+    )
+    assert invalid.status_code == 422 and invalid.json()["field"] == "hs_code"
