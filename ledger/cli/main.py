@@ -20,3 +20,7 @@ app.add_typer(participants.token_app, name="token")
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -239,3 +239,18 @@ def test_export_declare_event_runs_the_declaration_rules() -> None:
 def test_a_declaration_without_lot_states_is_broken_input() -> None:
     with pytest.raises(ValueError, match="no lot states"):
         check_declaration(declaration(["MAG"], 1), [], TOL)
+
+
+@pytest.mark.parametrize(("declared_g", "flagged"), [(1_105, False), (1_106, True)])
+def test_declared_mass_floor_for_a_small_lot(declared_g: int, flagged: bool) -> None:
+    small = lot("S", 1_000, NDFEB, "magnet")
+    assert _check([small], declared_g) == (["DECLARED_MASS_MISMATCH"] if flagged else [])
+
+
+@pytest.mark.parametrize(("co_ppm", "flagged"), [(11_500, False), (11_501, True)])
+def test_declared_composition_floor(co_ppm: int, flagged: bool) -> None:
+    # Recorded Co 10,000 ppm: allowed 10 % + 500 ppm = 1,500 ppm.
+    declared = {**NDFEB, "Co": co_ppm, "Fe": 660_000}
+    assert _check([MAGNET], declared_composition_ppm=declared) == (
+        ["COMPOSITION_MISMATCH"] if flagged else []
+    )

@@ -167,3 +167,24 @@ def test_an_unknown_lot_is_broken_input() -> None:
 def test_severities_are_configurable() -> None:
     quiet = Tolerances(severity={**TOL.severity, "SHIP_MASS_MISMATCH": "low"})
     assert check_event(ship({"MAG": 1}), reader(MAGNET), quiet)[0].severity == "low"
+
+
+@pytest.mark.parametrize(("shipped_g", "flagged"), [(1_105, False), (1_106, True)])
+def test_ship_floor_for_a_small_lot(shipped_g: int, flagged: bool) -> None:
+    # 0.5 % of 1 kg is 5 g; the 100 g floor dominates.
+    small = lot("S", 1_000, NDFEB, "magnet")
+    assert bool(check_event(ship({"S": shipped_g}), reader(small), TOL)) is flagged
+
+
+@pytest.mark.parametrize(("received_g", "flagged"), [(1_110, False), (1_111, True)])
+def test_receipt_floor_for_a_small_lot(received_g: int, flagged: bool) -> None:
+    small = lot("S", 1_000, NDFEB, "magnet", shipped_mass_g=1_000)
+    assert bool(check_event(receive({"S": received_g}), reader(small), TOL)) is flagged
+
+
+@pytest.mark.parametrize(("cu_ppm", "flagged"), [(1_300, False), (1_301, True)])
+def test_assay_floor_for_a_minor_element(cu_ppm: int, flagged: bool) -> None:
+    # Recorded Cu 1,000 ppm: allowed 10 % + 200 ppm = 300 ppm.
+    magnet = lot("M", 1_000, {**NDFEB, "Cu": 1_000, "Fe": 664_000}, "magnet")
+    measured = {**magnet.composition_ppm, "Cu": cu_ppm}
+    assert bool(check_event(assay("M", measured), reader(magnet), TOL)) is flagged

@@ -1,0 +1,95 @@
+"""The events of DESIGN §5 written into a chain's book, and what each does to its lots."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from ledger.lots.scenarios.book import Book, Lot
+from ledger.lots.scenarios.cast import COUNTRY, NAME, Mine
+from ledger.lots.scenarios.chemistry import Composition
+from ledger.lots.scenarios.model import ACCEPT
+
+Part = tuple[Lot, int]  # a lot and the grams an event names for it
+
+
+def extract(book: Book, mine: Mine, lot: Lot, deposit: str) -> str:
+    site = {
+        "id": mine.site_id,
+        "name": mine.site_name,
+        "country": COUNTRY[mine.id],
+        "geo": mine.geo,
+    }
+    fields = {"lot": lot.wire, "site": site, "deposit": deposit}
+    return book.post(mine.id, "lot.extract", [], fields, made=[lot])
+
+
+def transform(
+    book: Book,
+    actor: str,
+    process: str,
+    inputs: Sequence[Part],
+    outputs: Sequence[Lot],
+    *,
+    when: datetime | None = None,
+    expect: str = ACCEPT,
+) -> str:
+    fields = {
+        "process": process,
+        "inputs": _masses(inputs),
+        "outputs": [lot.wire for lot in outputs],
+    }
+    touched = [lot.id for lot, _ in inputs]
+    accepted = expect == ACCEPT
+    made = outputs if accepted else ()
+    event_id = book.post(
+        actor, "lot.transform", touched, fields, expect=expect, made=made, when=when
+    )
+    if accepted:
+        for lot, mass in inputs:
+            lot.mass_g -= mass
+    return event_id
+
+
+def ship(book: Book, actor: str, to: str, parts: Sequence[Part], *, expect: str = ACCEPT) -> str:
+    overseas = COUNTRY[actor] != COUNTRY[to]
+    transport = {
+        "mode": "sea" if overseas else "rail",
+        "document": f"{'BL' if overseas else 'WB'}-{book.chain:05d}-{len(book.steps) + 1}",
+    }
+    fields = {"to": to, "lots": _masses(parts), "transport": transport}
+    touched = [lot.id for lot, _ in parts]
+    return book.post(actor, "lot.ship", touched, fields, expect=expect)
+
+
+def receive(book: Book, actor: str, sender: str, parts: Sequence[Part]) -> str:
+    fields = {"from": sender, "lots": _masses(parts)}
+    event_id = book.post(actor, "lot.receive", [lot.id for lot, _ in parts], fields)
+    for lot, weighed in parts:
+        lot.mass_g = weighed
+        lot.custodian = actor
+    return event_id
+
+
+def assay(book: Book, lab: str, lot: Lot, reading: Composition, method: str) -> str:
+    fields = {
+        "lot": lot.id,
+        "composition_ppm": reading,
+        "method": method,
+        "lab": NAME[lab],
+        "certificate": f"{lab.split('-')[0].upper()}-{book.chain:05d}-{len(book.steps) + 1}",
+    }
+    return book.post(lab, "lot.assay", [lot.id], fields)
+
+
+def declare(book: Book, exporter: str, declaration: dict[str, Any], lots: Sequence[Lot]) -> str:
+    fields = {"declaration": declaration}
+    return book.post(exporter, "export.declare", [lot.id for lot in lots], fields)
+
+
+def decide(book: Book, customs: str, declaration_id: str, lots: Sequence[Lot]) -> str:
+    fields = {"declaration": declaration_id, "decision": "release"}
+    return book.post(customs, "customs.decide", [lot.id for lot in lots], fields)
+
+
+def _masses(parts: Sequence[Part]) -> list[dict[str, Any]]:
+    return [{"lot": lot.id, "mass_g": mass} for lot, mass in parts]
