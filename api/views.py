@@ -103,10 +103,14 @@ def lot_detail(lot: LotState, flags: list[StoredFlag]) -> LotDetail:
     )
 
 
-def _origin_public(origin: OriginShare) -> OriginPublic:
-    return OriginPublic(
-        country=origin.origin.country, deposit=origin.origin.deposit, share=origin.share
-    )
+def _origins_public(origins: tuple[OriginShare, ...]) -> list[OriginPublic]:
+    """Shares by country and deposit type: the public does not learn which mine or lot."""
+    totals: dict[tuple[str, str], float] = {}
+    for origin in origins:
+        where = (origin.origin.country, origin.origin.deposit)
+        totals[where] = totals.get(where, 0.0) + origin.share
+    ranked = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+    return [OriginPublic(country=c, deposit=d, share=share) for (c, d), share in ranked]
 
 
 def _origin_detail(origin: OriginShare) -> OriginDetail:
@@ -139,7 +143,7 @@ def provenance_public(found: Provenance) -> ProvenancePublic:
         lot=found.lot.id,
         product=found.lot.product,
         verdict=found.verdict,
-        origins=[_origin_public(origin) for origin in found.origins],
+        origins=_origins_public(found.origins),
         flags=[flag_public(flag) for flag in found.flags],
         checkpoint=found.checkpoint,
     )
