@@ -58,7 +58,7 @@ test: $(STAMP) system-deps
 # bench/run.py is not written yet; until it is, this target fails with a note.
 bench: $(STAMP)
 	@if [ -f bench/run.py ]; then \
-		$(PY) bench/run.py; \
+		$(PY) -m bench.run $(BENCH_ARGS); \
 	else \
 		echo "make bench: bench/run.py does not exist yet" >&2; exit 1; \
 	fi
@@ -88,3 +88,10 @@ distclean: clean
 # recall per flag code and false positives on clean lots; writes docs/detection.md.
 bench-detect: $(STAMP)
 	$(PY) -m bench.detect --chains 400 --fraud-rate 0.3 --seed 11 --write
+
+# The long reliability runs (tests/reliability at stress scale): `ree-ledger serve` SIGKILLed
+# ≥ 20 times per backend, 4 servers × 16 clients with many rival events, thousands of fuzz cases.
+# Knobs: make stress STRESS_ARGS="--kills 50 --only crash,fuzz" (bench/stress.py --help).
+.PHONY: stress
+stress: $(STAMP) system-deps
+	$(PY) bench/stress.py $(STRESS_ARGS)

@@ -4,7 +4,8 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodySizeLimit
-from api.routers import entries, flags, health, log, lots
+from api.routers import bundle, entries, epcis, flags, health, log, lots, pages, qr
+from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from ledger.home import Home, bind_identity
 from ledger.lots.tolerances import Tolerances
@@ -28,7 +29,18 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
     app.state.db = db
     app.state.tolerances = Tolerances()
     errors.install(app)
-    for router in (entries.router, log.router, lots.router, flags.router, health.router):
+    for router in (
+        entries.router,
+        log.router,
+        lots.router,
+        bundle.router,
+        flags.router,
+        health.router,
+        qr.router,
+        pages.router,
+        epcis.router,
+    ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -1,8 +1,9 @@
 """Writes and reads of log entries."""
 
 from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from api import views
 from api.deps import DbDep, IdentityDep, JsonBody, ReaderDep, SettingsDep, TolerancesDep
@@ -13,15 +14,26 @@ from ledger.service.ingest import ingest
 from ledger.tlog.encoding import b64encode, parse_json
 
 router = APIRouter(prefix="/v1/entries", tags=["entries"])
+# The databases store indices as signed 64-bit integers; a larger one cannot even be looked up.
+EntryIndex = Annotated[int, Path(ge=0, le=2**63 - 1)]
 
 
 def _body_schema(model: type[EnvelopeIn] | type[BatchIn]) -> dict[str, object]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
+    schema = model.model_json_schema()
+    # Pydantic's "#/$defs/..." refs would point at the root of openapi.json: inline them.
+    schema = _inline(schema, schema.pop("$defs", {}))
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    return node
 
 
 def _checkpoint_size(note: str) -> int:
@@ -65,7 +77,7 @@ def post_batch(
 
 
 @router.get("/{index}")
-def get_entry(index: int, db: DbDep, reader: ReaderDep) -> EntryOut:
+def get_entry(index: EntryIndex, db: DbDep, reader: ReaderDep) -> EntryOut:
     """One entry; its payload holds commercial detail, so a read token is needed."""
     if reader is None:
         raise ApiError(401, "token_required", "entries hold commercial detail: send a read token")

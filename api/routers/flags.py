@@ -32,7 +32,7 @@ def get_flags(
     code: str | None = Query(None, description=f"one of {', '.join(FLAG_CODES)}"),
     lot: str | None = Query(None, max_length=64),
     severity: Literal["low", "medium", "high"] | None = None,
-    before: int | None = Query(None, ge=1, description="`next` of the previous page"),
+    before: int | None = Query(None, ge=1, le=2**63 - 1, description="`next` of the previous page"),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
 ) -> FlagPage:
     """Flags, newest first (customs and auditors)."""

@@ -23,8 +23,15 @@ def _progress(done: int, total: int) -> None:
 def _trusted(db: Database, log_key: str | None, operator_key: str | None) -> TrustedKeys:
     with db.read_session() as session:
         meta = logstore.read_meta(session)
-    if not meta:
+        empty = logstore.entry_count(session) == 0
+    if not meta and empty:
         fail("the database has no log identity: it was never initialised with `ree-ledger init`")
+    needed = {"origin": True, "log_key": not log_key, "operator_key": not operator_key}
+    missing = [name for name, wanted in needed.items() if wanted and name not in meta]
+    if missing:
+        # Part of the identity is gone: the database was damaged, not left uninitialised.
+        print(f"AUDIT FAILED: ledger_meta has no {', '.join(missing)} row")
+        raise typer.Exit(1)
     return TrustedKeys(
         origin=meta["origin"],
         log_vkey=log_key or meta["log_key"],
@@ -42,6 +49,12 @@ def audit_command(
     operator_key: str = typer.Option(
         None, "--operator-key", help="trust this operator key (base64)"
     ),
+    jobs: int = typer.Option(
+        None,
+        "--jobs",
+        min=0,
+        help="processes verifying signatures in parallel (default: one per core; 0: none)",
+    ),
 ) -> None:
     """Recompute every hash, signature, prev link, node and checkpoint; exit 1 on a fault."""
     url = database_url or settings_for(home).database_url
@@ -52,7 +65,7 @@ def audit_command(
         trusted = _trusted(db, log_key, operator_key)
         show = _progress if sys.stderr.isatty() else None
         try:
-            report = audit(db, trusted, show)
+            report = audit(db, trusted, show, jobs=jobs)
         except AuditFailure as exc:
             if show:
                 sys.stderr.write("\n")

@@ -2,7 +2,7 @@
 
 import typer
 
-from ledger.cli import audit, home, keys, participants
+from ledger.cli import audit, bundle, home, keys, participants
 
 app = typer.Typer(
     name="ree-ledger",
@@ -14,6 +14,7 @@ app = typer.Typer(
 home.register(app)
 keys.register(app)
 audit.register(app)
+bundle.register(app)
 app.add_typer(participants.participant_app, name="participant")
 app.add_typer(participants.token_app, name="token")
 

@@ -1,10 +1,14 @@
 """The full audit: stream the stored log through the pure auditor, page by page."""
 
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session, SQLModel, col
 
 from ledger.lots.records import Edge
@@ -21,15 +25,26 @@ from ledger.store.tables import (
     DeclarationRow,
     EntryRow,
     KeyRow,
+    LogHead,
     LotEdgeRow,
     LotEventRow,
     LotRow,
     ParticipantRow,
+    TreeNodeRow,
 )
+from ledger.tlog.encoding import b64encode
 from ledger.tlog.note import Checkpoint
-from ledger.verify.log import AuditFailure, LogAuditor, StoredEntry, check_node
+from ledger.verify.log import (
+    AuditFailure,
+    LogAuditor,
+    StoredEntry,
+    check_node,
+    failed_signatures,
+)
 
 PAGE = 2000
+# Signatures per task of the verification pool.
+SIGNATURE_CHUNK = 250
 Progress = Callable[[int, int], None]
 T = TypeVar("T", bound=SQLModel)
 
@@ -51,10 +66,22 @@ class TrustedKeys:
     operator_public_key: bytes
 
 
-def audit(db: Database, trusted: TrustedKeys, progress: Progress | None = None) -> AuditReport:
-    """Steps (1)–(10) over the whole log; raises AuditFailure naming the first bad index."""
+def audit(
+    db: Database,
+    trusted: TrustedKeys,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> AuditReport:
+    """Steps (1)–(10) over the whole log; raises AuditFailure naming the first bad index.
+
+    The replay is sequential; the signatures of each page are verified by `jobs` processes
+    (default: one per core; 0 verifies in this process) while the replay goes on, and the
+    page is judged only once they are all in, so the first failure named is the same.
+    """
     auditor = LogAuditor(trusted.origin, trusted.log_vkey, trusted.operator_public_key)
-    with db.snapshot_session() as session:
+    workers = (os.cpu_count() or 1) if jobs is None else jobs
+    with _verifier(workers) as verifier, db.snapshot_session() as session:
+        auditor.defer_signatures = verifier is not None
         total = logstore.entry_count(session)
         checkpoints = logstore.checkpoint_stream(session, PAGE)
         pending = next(checkpoints, None)
@@ -63,11 +90,13 @@ def audit(db: Database, trusted: TrustedKeys, progress: Progress | None = None) 
         for page in logstore.entry_pages(session, PAGE):
             completed: list[tuple[int, int, int, bytes]] = []
             reached: list[tuple[CheckpointRow, bytes]] = []
+            signatures = _PageSignatures(auditor, verifier)
             for row in page:
-                completed.extend((row.idx, *node) for node in auditor.entry(_stored(row)))
+                completed.extend((row.idx, *node) for node in signatures.entry(_stored(row)))
                 while pending is not None and pending.size == auditor.size:
                     reached.append((pending, auditor.tree.root()))
                     pending = next(checkpoints, None)
+            signatures.settle()
             _check_nodes(session, completed)
             _check_history(session, auditor, page[0].idx, page[-1].idx)
             for checkpoint_row, root in reached:
@@ -76,8 +105,52 @@ def audit(db: Database, trusted: TrustedKeys, progress: Progress | None = None) 
             if progress:
                 progress(auditor.size, total)
         _finish(session, auditor, pending, previous)
+        _check_no_rows_beyond(session, auditor.size)
         lots = _check_state(session, auditor)
+        _check_identity(session, trusted)
     return AuditReport(auditor.size, count, lots, auditor.tree.root())
+
+
+@contextmanager
+def _verifier(workers: int) -> Iterator[Executor | None]:
+    if workers < 1:
+        yield None
+        return
+    # spawn: the workers need nothing of this process, least of all its database connection.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+class _PageSignatures:
+    """Feeds one page to the auditor and its deferred signatures to the pool, in chunks."""
+
+    def __init__(self, auditor: LogAuditor, pool: Executor | None) -> None:
+        self.auditor = auditor
+        self.pool = pool
+        self.futures: list[Future[list[int]]] = []
+
+    def entry(self, stored: StoredEntry) -> list[tuple[int, int, bytes]]:
+        try:
+            completed = self.auditor.entry(stored)
+        except AuditFailure as exc:
+            # An earlier entry's bad signature is the first failure, and so is this entry's
+            # own when its replay failed after step (4).
+            self.settle(through=stored.index)
+            raise exc
+        if len(self.auditor.deferred) >= SIGNATURE_CHUNK:
+            self._submit()
+        return completed
+
+    def _submit(self) -> None:
+        if self.pool is not None and self.auditor.deferred:
+            self.futures.append(self.pool.submit(failed_signatures, self.auditor.deferred))
+        self.auditor.deferred = []
+
+    def settle(self, through: int | None = None) -> None:
+        self._submit()
+        failed = [index for future in self.futures for index in future.result()]
+        self.futures = []
+        self.auditor.settle_signatures(failed, through)
 
 
 def _stored(row: EntryRow) -> StoredEntry:
@@ -146,15 +219,42 @@ def _finish(
             f"entries from index {auditor.size} are missing",
             auditor.size,
         )
-    head = logstore.head(session)
-    if head.size != auditor.size or bytes(head.root) != auditor.tree.root():
+    head = session.get(LogHead, logstore.HEAD_ROW_ID)
+    if head is None:
+        raise AuditFailure(10, "the log_head row is missing", auditor.size)
+    if head.size != auditor.size:
         raise AuditFailure(
             10, f"log head says size {head.size}, the entries give {auditor.size}", auditor.size
+        )
+    if bytes(head.root) != auditor.tree.root():
+        raise AuditFailure(
+            10,
+            f"log head says root {b64encode(bytes(head.root))}, the entries give "
+            f"{b64encode(auditor.tree.root())}",
+            auditor.size,
         )
     if auditor.size > 0 and (previous is None or previous.size != auditor.size):
         last = previous.size if previous else 0
         raise AuditFailure(
             10, f"entries after index {last - 1} are not covered by any checkpoint", last
+        )
+
+
+def _check_no_rows_beyond(session: Session, size: int) -> None:
+    """(7), (10): no tree node or lot history row lies outside the log (a planted row would
+    collide with a future append)."""
+    nodes = session.execute(select(func.count()).select_from(TreeNodeRow)).scalar_one()
+    expected = sum(size >> level for level in range(size.bit_length()))
+    if nodes != expected:
+        raise AuditFailure(7, f"{nodes} tree nodes stored, a tree of {size} leaves has {expected}")
+    stray = session.execute(
+        select(col(LotEventRow.lot), col(LotEventRow.idx)).where(
+            or_(col(LotEventRow.idx) < 0, col(LotEventRow.idx) >= size)
+        )
+    ).first()
+    if stray is not None:
+        raise AuditFailure(
+            10, f"lot history row ({stray[0]!r}, entry {stray[1]}) is outside the log", size
         )
 
 
@@ -189,6 +289,21 @@ def _check_state(session: Session, auditor: LogAuditor) -> int:
                 state = "is missing" if key not in stored else "differs from the replayed log"
                 raise AuditFailure(10, f"stored {name} {key!r} {state}")
     return len(replay.lots)
+
+
+def _check_identity(session: Session, trusted: TrustedKeys) -> None:
+    """(10): ledger_meta names the trusted keys: /v1/log serves it and servers bind to it."""
+    meta = logstore.read_meta(session)
+    expected = {
+        "origin": trusted.origin,
+        "log_key": trusted.log_vkey,
+        "operator_key": b64encode(trusted.operator_public_key),
+    }
+    for name, value in expected.items():
+        if meta.get(name) != value:
+            raise AuditFailure(
+                10, f"ledger_meta {name} is {meta.get(name)!r}, the trusted value is {value!r}"
+            )
 
 
 def _all(session: Session, table: type[T]) -> list[T]:

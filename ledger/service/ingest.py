@@ -1,11 +1,26 @@
-"""Ingest: parse, authorise, apply and append a batch of envelopes under the sequencer lock."""
+"""Ingest: parse and verify a batch, then authorise, apply and append it under the lock."""
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from threading import Lock
+from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
+from ledger.lots.events import (
+    CustomsDecide,
+    Event,
+    ExportDeclare,
+    LotExtract,
+    LotTransform,
+    ParticipantKeyAdd,
+    ParticipantRegister,
+    touched_lots,
+)
 from ledger.lots.memory import MemoryState
 from ledger.lots.rules import Flag, check_event
 from ledger.lots.state import Effects, Rejection, apply_event, authorise_key
@@ -13,14 +28,17 @@ from ledger.lots.tolerances import Tolerances
 from ledger.service.identity import LogIdentity
 from ledger.store import log as logstore
 from ledger.store.engine import Database
-from ledger.store.findings import add_flags
-from ledger.store.state import DbState, write_effects
-from ledger.store.tables import EntryRow
+from ledger.store.state import BatchWriter, PrefetchedState, insert_rows
+from ledger.store.tables import EntryRow, FlagRow, KeyRow
 from ledger.tlog import merkle
+from ledger.tlog.envelope import pae
 from ledger.tlog.note import Checkpoint, sign_checkpoint
 from ledger.verify.entry import ParsedEntry, check_signature, parse_entry
+from ledger.verify.log import failed_signatures
 
 DEFAULT_TOLERANCES = Tolerances()
+# Signatures per task of the verification pool; smaller batches are verified inline.
+VERIFY_CHUNK = 32
 
 
 @dataclass(frozen=True)
@@ -64,26 +82,38 @@ def ingest(
             422, "empty_batch", "a batch needs at least one envelope", field="envelopes"
         )
     parsed = parse_batch(envelopes)
+    # Outside the lock: the signatures, with the keys as they look now (checked again below).
+    verified = preverify(db, identity, parsed)
     with db.write_session() as session:
         head = logstore.lock_head(session)
         start = head.size
         tree = logstore.compact_range(session, start)
-        state = MemoryState(base=DbState(session))
+        base = PrefetchedState(session)
+        _prefetch(base, parsed)
+        state = MemoryState(base=base)
+        writer = BatchWriter()
+        entries: list[dict[str, Any]] = []
+        flag_rows: list[dict[str, Any]] = []
         new_nodes: list[tuple[int, int, bytes]] = []
         found: list[tuple[Flag, ...]] = []
         for position, entry in enumerate(parsed):
             index = start + position
             try:
-                effects, flags = _admit(entry, index, state, identity, now, tolerances)
+                effects, flags = _admit(
+                    entry, index, state, identity, now, tolerances, verified[position]
+                )
             except Rejection as exc:
                 exc.position = position
                 raise
             state.apply(effects, entry.event.id, index)
-            write_effects(session, effects)
-            session.add(_entry_row(entry, index, now))
-            add_flags(session, flags, index, entry.event_hash)
+            writer.add(effects)
+            entries.append(_entry_values(entry, index, now))
+            flag_rows.extend(_flag_values(flag, index, entry.event_hash) for flag in flags)
             found.append(flags)
             new_nodes.extend(tree.append(entry.leaf_hash))
+        insert_rows(session, EntryRow, entries)
+        writer.write(session)
+        insert_rows(session, FlagRow, flag_rows)
         logstore.add_nodes(session, new_nodes)
         size, root = tree.size, tree.root()
         note = sign_checkpoint(
@@ -107,28 +137,158 @@ def _admit(
     identity: LogIdentity,
     now: datetime,
     tolerances: Tolerances,
+    verified_with: bytes | None,
 ) -> tuple[Effects, tuple[Flag, ...]]:
     """Admission: the key was valid here, the signature verifies, the event applies; then
-    the rules read the state as it was before the event."""
+    the rules read the state as it was before the event.
+
+    `verified_with` is the key the signature was found good with before the lock; when the
+    key valid here (read under the lock) is another one, or there was none, it is verified
+    again now, so the answer is always that of the key the locked state names.
+    """
     event = entry.event
     public_key = authorise_key(entry.keyid, event.actor, index, state, identity.operator_keyid)
-    check_signature(entry, identity.operator_public_key if public_key is None else public_key)
+    key = identity.operator_public_key if public_key is None else public_key
+    if verified_with is None or verified_with != key:
+        check_signature(entry, key)
     effects = apply_event(event, entry.event_hash, index, state, now)
     return effects, tuple(check_event(event, state, tolerances))
 
 
-def _entry_row(entry: ParsedEntry, index: int, now: datetime) -> EntryRow:
-    return EntryRow(
-        idx=index,
-        envelope=entry.leaf_bytes,
-        leaf_hash=entry.leaf_hash,
-        event_hash=entry.event_hash,
-        event_id=entry.event.id,
-        type=entry.event.type,
-        actor=entry.event.actor,
-        keyid=entry.keyid,
-        integrated_at=now,
+def preverify(
+    db: Database, identity: LogIdentity, parsed: Sequence[ParsedEntry]
+) -> list[bytes | None]:
+    """For each entry, the public key its signature verified with, or None (not verified).
+
+    Keys are looked up optimistically, without the lock: the stored key of the key id, or
+    one registered earlier in the batch. Nothing is decided here; `_admit` re-checks.
+    """
+    candidates = _candidate_keys(db, identity, parsed)
+    items = [
+        (position, key, entry.envelope.signatures[0].sig, _signed_bytes(entry))
+        for position, (entry, key) in enumerate(zip(parsed, candidates, strict=True))
+        if key is not None
+    ]
+    failed = set(_verify_in_pool(items))
+    return [
+        None if key is None or position in failed else key
+        for position, key in enumerate(candidates)
+    ]
+
+
+def _signed_bytes(entry: ParsedEntry) -> bytes:
+    return pae(entry.envelope.payload_type, entry.envelope.payload)
+
+
+def _candidate_keys(
+    db: Database, identity: LogIdentity, parsed: Sequence[ParsedEntry]
+) -> list[bytes | None]:
+    wanted = {e.keyid for e in parsed if e.keyid != identity.operator_keyid}
+    stored: dict[str, bytes] = {}
+    if wanted:
+        with db.read_session() as session:
+            rows = session.execute(
+                select(col(KeyRow.keyid), col(KeyRow.public_key)).where(
+                    col(KeyRow.keyid).in_(sorted(wanted))
+                )
+            )
+            stored = {str(keyid): bytes(public_key) for keyid, public_key in rows}
+    in_batch: dict[str, bytes] = {}
+    candidates: list[bytes | None] = []
+    for entry in parsed:
+        if entry.keyid == identity.operator_keyid:
+            candidates.append(identity.operator_public_key)
+        else:
+            candidates.append(stored.get(entry.keyid, in_batch.get(entry.keyid)))
+        in_batch.update(_registered_keys(entry.event))
+    return candidates
+
+
+def _registered_keys(event: Event) -> dict[str, bytes]:
+    match event:
+        case ParticipantRegister():
+            return {ref.keyid: ref.raw_public_key for ref in event.participant.keys}
+        case ParticipantKeyAdd():
+            return {event.key.keyid: event.key.raw_public_key}
+        case _:
+            return {}
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = Lock()
+
+
+def _verify_in_pool(items: list[tuple[int, bytes, bytes, bytes]]) -> list[int]:
+    """libsodium releases the GIL while it verifies: threads spread a batch over the cores."""
+    workers = os.cpu_count() or 1
+    if workers == 1 or len(items) <= VERIFY_CHUNK:
+        return failed_signatures(items)
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(workers, thread_name_prefix="ree-verify")
+        pool = _pool
+    size = max(VERIFY_CHUNK, -(-len(items) // workers))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    return [tag for failed in pool.map(failed_signatures, chunks) for tag in failed]
+
+
+def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:
+    """Everything the batch will look up, read in a few queries instead of several per entry."""
+    lots: set[str] = set()
+    participants: set[str] = set()
+    declarations: set[str] = set()
+    for entry in parsed:
+        event = entry.event
+        lots.update(event.prev)
+        lots.update(touched_lots(event))
+        participants.add(event.actor)
+        match event:
+            case LotExtract():
+                lots.add(event.lot.id)
+            case LotTransform():
+                lots.update(output.id for output in event.outputs)
+            case ExportDeclare():
+                declarations.add(event.declaration.id)
+            case CustomsDecide():
+                declarations.add(event.declaration)
+        for name in ("to", "from_", "participant"):
+            value = getattr(event, name, None)
+            if isinstance(value, str):
+                participants.add(value)
+    state.prefetch(
+        lots=lots,
+        participants=participants,
+        keys={entry.keyid for entry in parsed},
+        declarations=declarations,
+        event_ids={entry.event.id for entry in parsed},
     )
+
+
+def _entry_values(entry: ParsedEntry, index: int, now: datetime) -> dict[str, Any]:
+    return {
+        "idx": index,
+        "envelope": entry.leaf_bytes,
+        "leaf_hash": entry.leaf_hash,
+        "event_hash": entry.event_hash,
+        "event_id": entry.event.id,
+        "type": entry.event.type,
+        "actor": entry.event.actor,
+        "keyid": entry.keyid,
+        "integrated_at": now,
+    }
+
+
+def _flag_values(flag: Flag, index: int, event_hash: str) -> dict[str, Any]:
+    return {
+        "idx": index,
+        "event_hash": event_hash,
+        "lot": flag.lot,
+        "code": flag.code,
+        "severity": flag.severity,
+        "message": flag.message,
+        "evidence": dict(flag.evidence),
+    }
 
 
 def _inclusion_proofs(

@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 
 from ledger.store.tables import CheckpointRow, EntryRow, LedgerMeta, LogHead, TreeNodeRow
@@ -11,6 +11,8 @@ from ledger.tlog import merkle
 from ledger.tlog.merkle import NodeId
 
 HEAD_ROW_ID = 1
+# Node ids per query: well under every backend's limit on bound parameters.
+NODES_PER_QUERY = 2000
 
 
 def lock_head(session: Session) -> LogHead:
@@ -38,14 +40,34 @@ def current_size(session: Session) -> int:
 
 
 def find_nodes(session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
-    """The stored perfect-subtree hashes among `ids`, in one query; absent ones are left out."""
+    """The stored perfect-subtree hashes among `ids`, in one query; absent ones are left out.
+
+    The query reads `level = L AND idx IN (...)` per level, OR-ed: each term is a primary-key
+    search. (A row-value `(level, idx) IN (...)` makes SQLite scan the whole table.)
+    """
     wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(col(TreeNodeRow.level), col(TreeNodeRow.idx), col(TreeNodeRow.hash)).where(
-            tuple_(col(TreeNodeRow.level), col(TreeNodeRow.idx)).in_(wanted)
-        )
+    found: dict[NodeId, bytes] = {}
+    for start in range(0, len(wanted), NODES_PER_QUERY):
+        found.update(_find_node_chunk(session, wanted[start : start + NODES_PER_QUERY]))
+    return found
+
+
+def _find_node_chunk(session: Session, wanted: list[NodeId]) -> dict[NodeId, bytes]:
+    by_level: dict[int, list[int]] = {}
+    for level, idx in wanted:
+        by_level.setdefault(level, []).append(idx)
+    # Plain driver SQL: building the same statement with SQLAlchemy's expression language
+    # costs ten times the query itself, and proofs are read often.
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    terms: list[str] = []
+    params: list[int] = []
+    for level, indexes in by_level.items():
+        terms.append(f"(level = {mark} AND idx IN ({', '.join([mark] * len(indexes))}))")
+        params += [level, *indexes]
+    rows = connection.exec_driver_sql(
+        f"SELECT level, idx, hash FROM {TreeNodeRow.__tablename__} WHERE {' OR '.join(terms)}",
+        tuple(params),
     ).all()
     return {(int(level), int(idx)): bytes(digest) for level, idx, digest in rows}
 
@@ -73,7 +95,10 @@ def compact_range(session: Session, size: int) -> merkle.CompactRange:
 
 
 def add_nodes(session: Session, nodes: Iterable[tuple[int, int, bytes]]) -> None:
-    session.add_all(TreeNodeRow(level=level, idx=idx, hash=digest) for level, idx, digest in nodes)
+    """Store perfect-subtree hashes, in one multi-row INSERT."""
+    rows = [{"level": level, "idx": idx, "hash": digest} for level, idx, digest in nodes]
+    if rows:
+        session.execute(insert(TreeNodeRow.__table__), rows)  # type: ignore[attr-defined]
 
 
 def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:

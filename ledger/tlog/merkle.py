@@ -200,9 +200,12 @@ def _path_groups(level: int, index: int, size: int) -> list[list[NodeId]]:
     """
     groups: list[list[NodeId]] = []
     while index > 0 or (1 << level) < size:
-        begin = (index ^ 1) << level
-        if begin < size:
-            groups.append(_range_nodes(begin, min(begin + (1 << level), size)))
+        sibling = index ^ 1
+        begin = sibling << level
+        if begin + (1 << level) <= size:
+            groups.append([(level, sibling)])  # a perfect subtree: one stored node
+        elif begin < size:
+            groups.append(_range_nodes(begin, size))
         level, index = level + 1, index >> 1
     return groups
 

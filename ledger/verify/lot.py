@@ -116,8 +116,11 @@ def _check_links(
     history: Mapping[str, Sequence[int]],
     problems: list[str],
 ) -> None:
-    # (12): each prev head is the event hash of the lot's previous entry.
+    # (12): each prev head is the event hash of the lot's previous entry. Lots outside the
+    # ancestry (shipped along with it, say) have no history here and are not judged.
     for lot, head in found.event.prev.items():
+        if lot not in history:
+            continue
         earlier = [i for i in history.get(lot, ()) if i < index]
         previous = parsed.get(earlier[-1]) if earlier else None
         if previous is None or previous.event_hash != head:

@@ -211,3 +211,16 @@ def test_declaration_check_finds_a_mass_mismatch_and_writes_nothing(
         headers=ledger.auth(cast["customs"]),
     )
     assert invalid.status_code == 422 and invalid.json()["field"] == "hs_code"
+
+
+def test_provenance_of_a_lot_shipped_with_another_is_intact(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    mine, plant = cast["mine"], cast["plant"]
+    ledger.post(mine, extract(mine, "ORE-P", 10_000_000))
+    ledger.post(mine, extract(mine, "ORE-Q", 10_000_000))
+    lots = [("ORE-P", 10_000_000), ("ORE-Q", 10_000_000)]
+    ledger.post(mine, ship(mine, ledger.heads, plant.id, lots))
+    ledger.post(plant, receive(plant, ledger.heads, mine.id, lots))
+    found = ledger.client.get("/v1/lots/ORE-P/provenance").json()
+    assert found["verdict"] == "ok", found

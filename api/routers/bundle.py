@@ -1,0 +1,47 @@
+"""A lot's offline bundle, for customs and auditors to verify without the ledger."""
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import DbDep, ReaderDep
+from api.errors import ApiError
+from api.routers.lots import LotPath
+from ledger.service import queries
+from ledger.service.bundle import lot_bundle
+from ledger.verify.bundle import Bundle
+
+router = APIRouter(prefix="/v1/lots", tags=["lots"])
+
+ProofFormat = Literal["tlog-proof"]
+
+
+@router.get("/{lot}/bundle", response_model_exclude_none=True)
+def get_bundle(
+    db: DbDep,
+    reader: ReaderDep,
+    response: Response,
+    lot: str = LotPath,
+    proof_format: ProofFormat | None = Query(
+        None, description="`tlog-proof`: also give each entry's proof as c2sp.org/tlog-proof text"
+    ),
+) -> Bundle:
+    """Every entry behind the lot, the registry entries for their keys, inclusion proofs to
+    the latest checkpoint, and the keys as the server states them: check it with
+    `ree-ledger verify-bundle` (docs/audit.md). It holds commercial detail: customs, auditors
+    and the lot's holder may read it."""
+    if reader is None:
+        raise ApiError(
+            401,
+            "token_required",
+            "a bundle holds commercial detail: send the read token of customs, an auditor or "
+            "the lot's holder",
+        )
+    try:
+        bundle = lot_bundle(db, lot, reader, tlog_proofs=proof_format == "tlog-proof")
+    except queries.NotFound as exc:
+        raise ApiError(404, "unknown_lot", str(exc)) from exc
+    except queries.Forbidden as exc:
+        raise ApiError(403, "not_your_lot", str(exc)) from exc
+    response.headers["Content-Disposition"] = f'attachment; filename="{lot}.bundle.json"'
+    return bundle

@@ -1,0 +1,192 @@
+"""EPCIS 2.0: lot ancestry and event queries as JSON-LD documents, and signed capture."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api import views
+from api.deps import DbDep, IdentityDep, JsonBody, ReaderDep, SettingsDep, TolerancesDep
+from api.errors import ApiError
+from api.schemas import EntryAccepted, EnvelopeIn
+from ledger.epcis.schema import EpcisValidator, SchemaUnavailable
+from ledger.epcis.vocabulary import DOCUMENT_PAYLOAD_TYPE, EPCIS_EVENT_TYPES
+from ledger.lots.records import LotState, ParticipantState
+from ledger.service import epcis, queries
+
+router = APIRouter(tags=["epcis"])
+
+LD_JSON = "application/ld+json"
+SCHEMA_FILE = "EPCIS-JSON-Schema.json"
+LotPath = PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", description="lot id")
+
+
+class EpcisSettings(BaseSettings):
+    """Where GS1's EPCIS JSON Schema is: $REE_LEDGER_EPCIS_SCHEMA, else in the home."""
+
+    model_config = SettingsConfigDict(env_prefix="REE_LEDGER_", extra="ignore")
+    epcis_schema: Path | None = None
+
+
+class CapturedOut(EntryAccepted):
+    position: int
+    eventID: str  # the EPCIS name, as in the documents
+
+
+class CaptureAccepted(BaseModel):
+    results: list[CapturedOut]
+
+
+def get_validator(request: Request, settings: SettingsDep) -> EpcisValidator:
+    """GS1's schema, loaded on first use and kept on the app."""
+    cached: EpcisValidator | None = getattr(request.app.state, "epcis_validator", None)
+    if cached is not None:
+        return cached
+    path = EpcisSettings().epcis_schema or settings.home / SCHEMA_FILE
+    try:
+        validator = epcis.load_validator(path)
+    except (OSError, ValueError, SchemaUnavailable) as exc:
+        raise ApiError(
+            503,
+            "epcis_schema_unavailable",
+            f"cannot load GS1's EPCIS JSON Schema from {path} ({exc}); put EPCIS-JSON-Schema.json "
+            "there or set REE_LEDGER_EPCIS_SCHEMA to its path",
+        ) from exc
+    request.app.state.epcis_validator = validator
+    return validator
+
+
+ValidatorDep = Annotated[EpcisValidator, Depends(get_validator)]
+
+
+def _reader(reader: ParticipantState | None) -> ParticipantState:
+    if reader is None:
+        raise ApiError(
+            401, "token_required", "EPCIS events hold commercial detail: send a read token"
+        )
+    return reader
+
+
+def _may_read(reader: ParticipantState, lot: LotState) -> None:
+    if not queries.may_read_detail(reader, lot):
+        raise ApiError(
+            403,
+            "not_your_lot",
+            f"{reader.id} may not read lot {lot.id!r}: only its holder, customs and auditors may",
+        )
+
+
+def _lot(db: DbDep, lot_id: str) -> LotState:
+    try:
+        return epcis.find_lot(db, lot_id)
+    except queries.NotFound as exc:
+        raise ApiError(404, "unknown_lot", str(exc)) from exc
+
+
+@router.get("/v1/lots/{lot}/epcis", response_class=JSONResponse)
+def get_lot_epcis(
+    db: DbDep, reader: ReaderDep, identity: IdentityDep, lot: str = LotPath
+) -> JSONResponse:
+    """The lot's whole ancestry as an EPCISDocument (JSON-LD), events in log order."""
+    _may_read(_reader(reader), _lot(db, lot))
+    try:
+        document = epcis.export_lot(db, lot, identity.origin, datetime.now(UTC))
+    except queries.NotFound as exc:
+        raise ApiError(404, "unknown_lot", str(exc)) from exc
+    return JSONResponse(document, media_type=LD_JSON)
+
+
+def _check_query(db: DbDep, reader: ParticipantState, query: epcis.EventQuery) -> None:
+    """The reader may see what the query asks for, and the query makes sense."""
+    if query.lot is not None:
+        _may_read(reader, _lot(db, query.lot))
+    elif not reader.roles & queries.OVERSIGHT_ROLES:
+        raise ApiError(403, "lot_required", "only customs and auditors query every lot: pass lot=")
+    if query.event_type is not None and query.event_type not in EPCIS_EVENT_TYPES:
+        raise ApiError(
+            422,
+            "unknown_event_type",
+            f"type {query.event_type!r} is not one of {sorted(EPCIS_EVENT_TYPES)}",
+        )
+    for name, moment in (("from", query.start), ("to", query.end)):
+        if moment is not None and moment.tzinfo is None:
+            raise ApiError(
+                422, "naive_time", f"{name} needs a time zone, e.g. 2026-03-01T08:00:00Z"
+            )
+
+
+@router.get("/v1/epcis/events", response_class=JSONResponse)
+def get_events(
+    request: Request,
+    db: DbDep,
+    reader: ReaderDep,
+    identity: IdentityDep,
+    lot: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")] = None,
+    event_type: Annotated[str | None, Query(alias="type")] = None,
+    biz_step: Annotated[str | None, Query(alias="bizStep")] = None,
+    start: Annotated[datetime | None, Query(alias="from", description="eventTime >= from")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="eventTime < to")] = None,
+    after: Annotated[int, Query(ge=-1, description="last index of the previous page")] = -1,
+    limit: Annotated[int, Query(ge=1, le=epcis.MAX_PAGE)] = 100,
+) -> JSONResponse:
+    """Lot events as an EPCISQueryDocument, oldest first (log order), `limit` per page.
+
+    A full page carries `Link: <...&after=N>; rel="next"`. Customs and auditors may query every
+    lot; any other reader must name a lot it holds.
+    """
+    query = epcis.EventQuery(lot, event_type, biz_step, start, end, after, limit)
+    _check_query(db, _reader(reader), query)
+    page = epcis.query_events(db, query, identity.origin, datetime.now(UTC))
+    headers = {}
+    if page.next_after is not None:
+        params = {**request.query_params, "after": str(page.next_after)}
+        headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+    return JSONResponse(page.document, media_type=LD_JSON, headers=headers)
+
+
+@router.post(
+    "/v1/epcis/capture",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": f"DSSE envelope; payloadType {DOCUMENT_PAYLOAD_TYPE}",
+            "content": {"application/json": {"schema": EnvelopeIn.model_json_schema()}},
+        }
+    },
+)
+def post_capture(
+    body: JsonBody,
+    db: DbDep,
+    identity: IdentityDep,
+    settings: SettingsDep,
+    tolerances: TolerancesDep,
+    validator: ValidatorDep,
+) -> CaptureAccepted:
+    """Record a signed EPCISDocument whose events carry their ledger entries, all or nothing."""
+    results = epcis.capture(
+        db,
+        identity,
+        validator,
+        body,
+        datetime.now(UTC),
+        tolerances,
+        max_events=settings.max_batch_envelopes,
+    )
+    size = int(results[-1].accepted.checkpoint.split("\n", 2)[1])
+    return CaptureAccepted(
+        results=[
+            CapturedOut(
+                **views.accepted(result.accepted, size).model_dump(),
+                position=result.captured.position,
+                eventID=result.event_id,
+            )
+            for result in results
+        ]
+    )

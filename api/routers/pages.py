@@ -1,0 +1,323 @@
+"""The HTML pages for people (Jinja2, no JavaScript): a lot's page, the declaration check,
+sign-in. Who sees what, the cookie and the form tokens: docs/customs.md.
+
+Every form carries an HMAC of a cookie the attacker's page cannot read (the session token,
+or before sign-in a random nonce cookie), so a form posted from another site fails.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pydantic import BaseModel
+
+from api.deps import DbDep, SettingsDep, TolerancesDep
+from api.settings import Settings
+from ledger.lots.records import ParticipantState, Rejection
+from ledger.lots.rules.flags import grams, percent
+from ledger.qr import is_lot_id
+from ledger.service import declarations, labels, queries
+from ledger.service.provenance import Provenance, provenance
+from ledger.service.tokens import resolve_token
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+SESSION_COOKIE = "ree_token"
+SIGNIN_COOKIE = "ree_signin"
+SESSION_MAX_AGE_S = 12 * 3600  # one shift
+FORM_KEY_CONTEXT = b"ree-ledger html form v1"
+ELEMENT_PPM = r"([A-Z][a-z]?)\s*[=: ]\s*(\d+)"
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(("html",)),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["grams"] = grams
+    env.filters["percent"] = percent
+    env.filters["when"] = _when
+    env.globals["flag_words"] = labels.flag_words
+    env.globals["step_words"] = labels.STEP_WORDS
+    return env
+
+
+def _when(time: str) -> str:
+    """2026-03-01T08:00:00Z -> 2026-03-01 08:00 UTC: the record's time, to the minute."""
+    return f"{time[:10]} {time[11:16]} UTC" if len(time) >= 16 else time
+
+
+def render(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page; never cached, since what it shows depends on who asks."""
+    html = _environment().get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/static/page.css")
+def stylesheet() -> Response:
+    css = (TEMPLATES / "page.css").read_text()
+    return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+# --- who is asking, and the form tokens ----------------------------------------------------
+
+
+def form_token(secret: str) -> str:
+    """The token a form must carry: an HMAC keyed by a cookie the attacker cannot read."""
+    return hmac.new(secret.encode(), FORM_KEY_CONTEXT, hashlib.sha256).hexdigest()
+
+
+def _form_ok(secret: str | None, sent: str) -> bool:
+    return bool(secret) and hmac.compare_digest(form_token(secret or "").encode(), sent.encode())
+
+
+@dataclass(frozen=True)
+class Visitor:
+    reader: ParticipantState | None = None
+    session: str | None = None  # the cookie's token, when signed in by cookie
+    notice: str | None = None
+
+    @property
+    def csrf(self) -> str:
+        return form_token(self.session) if self.session else ""
+
+    @property
+    def oversight(self) -> bool:
+        return self.reader is not None and bool(self.reader.roles & queries.OVERSIGHT_ROLES)
+
+
+def get_visitor(request: Request, db: DbDep) -> Visitor:
+    """The reader behind `Authorization: Bearer` or else the sign-in cookie; never refuses."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        reader = resolve_token(db, token.strip())
+        return Visitor(reader, None, None if reader else "The read token sent is not known.")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return Visitor()
+    reader = resolve_token(db, cookie)
+    if reader is None:
+        return Visitor(notice="Your sign-in is no longer valid: sign in again.")
+    return Visitor(reader, cookie)
+
+
+VisitorDep = Annotated[Visitor, Depends(get_visitor)]
+
+
+def _set_cookie(response: Response, settings: Settings, name: str, value: str, age: int) -> None:
+    secure = settings.public_url.startswith("https://")
+    response.set_cookie(
+        name, value, max_age=age, path="/", httponly=True, samesite="strict", secure=secure
+    )
+
+
+def _safe_next(target: str) -> str:
+    """A local path to return to after a form; anything else (another site) goes to /signin."""
+    return target if re.fullmatch(r"/(?![/\\])[A-Za-z0-9._:/?=&%-]{0,200}", target) else "/signin"
+
+
+def message(title: str, text: str, status: int, visitor: Visitor | None = None) -> HTMLResponse:
+    return render("message.html", status, title=title, text=text, visitor=visitor or Visitor())
+
+
+def unknown_lot(lot: str, visitor: Visitor) -> HTMLResponse:
+    return message(
+        f"No lot {lot} in this ledger — check the code on the label",
+        "The code may be mistyped or the label damaged; try scanning it again. A label whose "
+        "lot this ledger does not know is itself a finding: report it.",
+        404,
+        visitor,
+    )
+
+
+# --- the lot page --------------------------------------------------------------------------
+
+
+@router.get("/lots")
+def find_lot(visitor: VisitorDep, lot: str = "") -> Response:
+    """The sign-in page's "type the code" form: on to the lot's page."""
+    lot = lot.strip()
+    if not is_lot_id(lot):
+        return unknown_lot(lot, visitor)
+    return RedirectResponse(f"/lots/{lot}", status_code=303)
+
+
+@router.get("/lots/{lot}")
+def lot_page(lot: str, db: DbDep, visitor: VisitorDep) -> HTMLResponse:
+    """The lot's verification page: the verdict first, detail for those allowed to see it."""
+    found = _provenance(db, lot)
+    if found is None:
+        return unknown_lot(lot, visitor)
+    return render("lot.html", **lot_context(found, visitor))
+
+
+def _provenance(db: DbDep, lot: str) -> Provenance | None:
+    if not is_lot_id(lot):
+        return None
+    try:
+        return provenance(db, lot)
+    except queries.NotFound:
+        return None
+
+
+def lot_context(found: Provenance, visitor: Visitor) -> dict[str, Any]:
+    """What the page shows; the public half never receives the commercial detail at all."""
+    note = found.checkpoint.split("\n")
+    context: dict[str, Any] = {
+        "visitor": visitor,
+        "lot_id": found.lot.id,
+        "product": found.lot.product,
+        "banner": labels.banner(found.verdict, len(found.flags)),
+        "checkpoint": {"origin": note[0], "size": int(note[1]), "root": note[2]},
+        "categories": labels.finding_categories(found.flags),
+        "detail": queries.may_read_detail(visitor.reader, found.lot),
+    }
+    if not context["detail"]:
+        return context | {"countries": labels.country_shares(found.origins)}
+    return context | {
+        "lot": found.lot,
+        "origins": found.origins,
+        "flags": found.flags,
+        "picture": labels.custody_picture(found),
+        "steps": found.steps,
+        "checkpoint_problem": found.checkpoint_problem,
+        "composition": sorted(found.lot.composition_ppm.items(), key=lambda item: -item[1]),
+        "form": CheckForm(lots=found.lot.id) if visitor.oversight else None,
+    }
+
+
+# --- the declaration check -----------------------------------------------------------------
+
+
+class CheckForm(BaseModel):
+    csrf: str = ""
+    lots: str = ""
+    hs_code: str = ""
+    description: str = ""
+    declared_mass_g: str = ""
+    destination: str = ""
+    licence: str = ""
+    composition: str = ""
+
+
+def declaration_body(form: CheckForm) -> dict[str, Any]:
+    """The form as a declaration object; values that do not parse are passed on as they are,
+    so the declaration's own validation names the field."""
+    mass = re.sub(r"[\s,_]", "", form.declared_mass_g)
+    body: dict[str, Any] = {
+        "lots": form.lots.replace(",", " ").split(),
+        "hs_code": re.sub(r"[\s.]", "", form.hs_code),
+        "description": form.description.strip(),
+        "declared_mass_g": int(mass) if mass.isdigit() else mass,
+        "destination": form.destination.strip().upper(),
+    }
+    if form.licence.strip():
+        body["licence"] = form.licence.strip()
+    if form.composition.strip():
+        body["declared_composition_ppm"] = _composition(form.composition)
+    return body
+
+
+def _composition(text: str) -> dict[str, int]:
+    """`Nd=232000, Dy 9000` -> {"Nd": 232000, "Dy": 9000}."""
+    pairs = re.findall(ELEMENT_PPM, text)
+    if not pairs or re.sub(ELEMENT_PPM + r"|[\s,;]", "", text):
+        why = f"declared composition {text[:80]!r}: write element=ppm, as Nd=232000, Dy=9000"
+        raise Rejection(422, "invalid_declaration", why, field="declared_composition_ppm")
+    return {element: int(ppm) for element, ppm in pairs}
+
+
+@router.post("/lots/{lot}/check")
+def check_page(
+    lot: str,
+    db: DbDep,
+    visitor: VisitorDep,
+    tolerances: TolerancesDep,
+    form: Annotated[CheckForm, Form()],
+) -> HTMLResponse:
+    """The flags the declaration in the form would raise against the record; writes nothing."""
+    if not is_lot_id(lot) or labels.missing_lots(db, [lot]):
+        return unknown_lot(lot, visitor)
+    if not visitor.oversight:
+        return message("Sign in as customs", "The check is for customs and auditors.", 403)
+    if visitor.session and not _form_ok(visitor.session, form.csrf):
+        return message("The form has expired", "Go back, reload the page, try again.", 403)
+    context: dict[str, Any] = {"visitor": visitor, "lot_id": lot, "form": form}
+    try:
+        declaration = declarations.parse_declaration(declaration_body(form))
+        flags = declarations.check(db, declaration, tolerances)
+    except (Rejection, queries.NotFound) as exc:
+        status = exc.status if isinstance(exc, Rejection) else 404
+        return render("check.html", status, **context, error=str(exc), findings=None)
+    return render("check.html", **context, error=None, findings=flags)
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+
+class SigninForm(BaseModel):
+    csrf: str = ""
+    token: str = ""
+    next: str = "/signin"
+
+
+class SignoutForm(BaseModel):
+    csrf: str = ""
+    next: str = "/signin"
+
+
+def _signin_form(
+    settings: Settings, nonce: str | None, target: str, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    nonce = nonce or secrets.token_urlsafe(32)
+    page: dict[str, Any] = {"csrf": form_token(nonce), "next": _safe_next(target), "error": error}
+    response = render("signin.html", status, visitor=Visitor(), **page)
+    _set_cookie(response, settings, SIGNIN_COOKIE, nonce, 3600)
+    return response
+
+
+@router.get("/signin")
+def signin_page(request: Request, settings: SettingsDep, next: str = "/signin") -> HTMLResponse:
+    return _signin_form(settings, request.cookies.get(SIGNIN_COOKIE), next)
+
+
+@router.post("/signin")
+def signin(
+    request: Request, db: DbDep, settings: SettingsDep, form: Annotated[SigninForm, Form()]
+) -> Response:
+    """Check the read token and keep it in the session cookie."""
+    nonce = request.cookies.get(SIGNIN_COOKIE)
+    if not _form_ok(nonce, form.csrf):
+        error = "The sign-in form expired or came from another site: try again."
+        return _signin_form(settings, None, form.next, error, 403)
+    reader = resolve_token(db, form.token.strip()) if form.token.strip() else None
+    if reader is None:
+        error = "That read token is not known. Check it, or ask the ledger operator for one."
+        return _signin_form(settings, nonce, form.next, error, 401)
+    response = RedirectResponse(_safe_next(form.next), status_code=303)
+    _set_cookie(response, settings, SESSION_COOKIE, form.token.strip(), SESSION_MAX_AGE_S)
+    response.delete_cookie(SIGNIN_COOKIE, path="/")
+    return response
+
+
+@router.post("/signout")
+def signout(request: Request, form: Annotated[SignoutForm, Form()]) -> Response:
+    session = request.cookies.get(SESSION_COOKIE)
+    if session and not _form_ok(session, form.csrf):
+        return message("The form has expired", "Go back, reload the page, try again.", 403)
+    response = RedirectResponse(_safe_next(form.next), status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response

@@ -1,0 +1,187 @@
+"""EPCIS capture: signed documents, recorded all or nothing; export → capture → export."""
+
+import itertools
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+from ledger.home import Home, init_home
+from ledger.verify.entry import parse_entry
+from tests.api.conftest import ORIGIN, Ledger
+from tests.api.test_epcis_chain import (
+    build_chain,
+    capture_request,
+    document_of,
+    use_gs1_schema,
+)
+from tests.support import Party, extract, register, ship
+from tests.vectors import vectors_dir
+
+CAST = (
+    ("mine", "baotou-mine", ["mine"], "CN"),
+    ("plant", "gansu-plant", ["processor"], "CN"),
+    ("exporter", "ningbo-export", ["processor", "exporter"], "CN"),
+    ("customs", "tianjin-customs", ["customs"], "CN"),
+    ("auditor", "audit-office", ["auditor"], "CH"),
+)
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def second_ledger(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Ledger]:
+    """Ledger B: its own home, keys and database, the same origin, an empty log."""
+    # The database fixtures' templates (tests/conftest.py) give a migrated copy quickly.
+    name = f"epcis_b_{next(_databases)}"
+    if backend == "sqlite":
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), tmp_path / "b.db")
+        url = f"sqlite:///{tmp_path / 'b.db'}"
+    else:
+        server = request.getfixturevalue("postgres")
+        url = server.create_database(name, template=request.getfixturevalue("_postgres_template"))
+    init_home(tmp_path / "home-b", url, ORIGIN)
+    home = Home(tmp_path / "home-b")
+    app = create_app(Settings(home=home.path, database_url=url, origin=ORIGIN))
+    with TestClient(app) as client:
+        yield Ledger(client, Party("operator", home.operator_key()))
+    app.state.db.dispose()
+    if backend != "sqlite":
+        request.getfixturevalue("postgres").drop_database(name)
+
+
+def _enrol(ledger: Ledger, cast: dict[str, Party]) -> None:
+    for role, _, roles, country in CAST:
+        ledger.post(ledger.operator, register(ledger.operator, cast[role], roles, country))
+
+
+def _capture(ledger: Ledger, party: Party, document: dict[str, Any], status: int = 201) -> Any:
+    response = ledger.client.post("/v1/epcis/capture", json=capture_request(party, document))
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def _events(ledger: Ledger, auditor: Party) -> list[dict[str, Any]]:
+    response = ledger.client.get("/v1/lots/CON-1/epcis", headers=ledger.auth(auditor))
+    assert response.status_code == 200, response.text
+    events: list[dict[str, Any]] = response.json()["epcisBody"]["eventList"]
+    return events
+
+
+def test_export_capture_export_round_trips_into_a_fresh_ledger(
+    ledger: Ledger, cast: dict[str, Party], second_ledger: Ledger
+) -> None:
+    build_chain(ledger, cast)
+    exported = _events(ledger, cast["auditor"])
+    _enrol(second_ledger, cast)
+    use_gs1_schema(second_ledger.client)
+    signers = {party.id: party for party in cast.values()}
+    # Each participant captures its own run of events, as it exported them from ledger A.
+    for actor, run in itertools.groupby(exported, key=lambda e: e["ree:actor"]):
+        document = {**document_of([]), "epcisBody": {"eventList": list(run)}}
+        _capture(second_ledger, signers[actor], document)
+    again = _events(second_ledger, cast["auditor"])
+    for before, after in zip(exported, again, strict=True):
+        assert {k: v for k, v in before.items() if k != "recordTime"} == {
+            k: v for k, v in after.items() if k != "recordTime"
+        }
+    for path in ("/v1/lots/CON-1", "/v1/lots/ORE-1"):
+        a = ledger.client.get(path, headers=ledger.auth(cast["auditor"])).json()
+        b = second_ledger.client.get(path, headers=second_ledger.auth(cast["auditor"])).json()
+        assert a == b
+
+
+def test_capture_answers_ledger_results_and_the_export_event_id(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    use_gs1_schema(ledger.client)
+    mine, plant = cast["mine"], cast["plant"]
+    first = extract(mine, "ORE-1")
+    envelopes = [mine.envelope(first)]
+    second = ship(mine, {"ORE-1": parse_entry(envelopes[0]).event_hash}, plant.id, [("ORE-1", 1)])
+    envelopes.append(mine.envelope(second))
+    body = _capture(ledger, mine, document_of(envelopes))
+    assert [r["index"] for r in body["results"]] == [5, 6]
+    assert [r["position"] for r in body["results"]] == [0, 1]
+    assert body["results"][1]["checkpoint"].split("\n")[1] == "7"
+    assert [f["code"] for f in body["results"][1]["flags"]] == ["SHIP_MASS_MISMATCH"]
+    exported = _events_of_lot(ledger, cast["auditor"], "ORE-1")
+    assert [e["eventID"] for e in exported] == [r["eventID"] for r in body["results"]]
+    assert [e["ree:eventHash"] for e in exported] == [r["event_hash"] for r in body["results"]]
+
+
+def test_capture_is_all_or_nothing_and_names_the_failing_event(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    use_gs1_schema(ledger.client)
+    mine, plant = cast["mine"], cast["plant"]
+    good = mine.envelope(extract(mine, "ORE-1"))
+    stale = mine.envelope(ship(mine, {"ORE-1": "0" * 64}, plant.id, [("ORE-1", 1_000_000)]))
+    document = document_of([good, stale])
+    size = ledger.size()
+    problem = _capture(ledger, mine, document, status=409)
+    assert problem["position"] == 1
+    event_id = document["epcisBody"]["eventList"][1]["eventID"]
+    assert problem["detail"].startswith(f"event 1 (eventID {event_id}): ")
+    assert problem["field"].startswith("epcisBody.eventList.1.ree:envelope.prev")
+    assert ledger.size() == size
+
+
+def test_valid_epcis_without_ledger_fields_is_422_naming_them(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    use_gs1_schema(ledger.client)
+    path = vectors_dir() / "epcis" / "JSON" / "Example_9.6.1-ObjectEvent.jsonld"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    response = ledger.client.post("/v1/epcis/capture", json=capture_request(cast["mine"], document))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "ledger_fields_missing" and "ree:envelope" in problem["detail"]
+
+
+def test_schema_violation_is_422_with_the_schema_reason(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    use_gs1_schema(ledger.client)
+    mine = cast["mine"]
+    document = document_of([mine.envelope(extract(mine, "ORE-1"))])
+    document["epcisBody"]["eventList"][0]["eventTimeZoneOffset"] = "+25:00"
+    problem = _capture(ledger, mine, document, status=422)
+    assert problem["code"] == "epcis_schema_violation" and "does not match" in problem["detail"]
+    assert problem["field"] == "epcisBody.eventList.0.eventTimeZoneOffset"
+
+
+def test_capture_refuses_a_bad_or_unknown_signature(ledger: Ledger, cast: dict[str, Party]) -> None:
+    use_gs1_schema(ledger.client)
+    mine = cast["mine"]
+    request = capture_request(mine, document_of([mine.envelope(extract(mine, "ORE-1"))]))
+    forged = capture_request(cast["plant"], {"x": 1})
+    request["signatures"][0]["sig"] = forged["signatures"][0]["sig"]
+    response = ledger.client.post("/v1/epcis/capture", json=request)
+    assert response.status_code == 403 and response.json()["code"] == "bad_signature"
+    stranger = Party("stranger")
+    request = capture_request(stranger, document_of([stranger.envelope(extract(stranger, "X"))]))
+    response = ledger.client.post("/v1/epcis/capture", json=request)
+    assert response.status_code == 403 and response.json()["code"] == "unknown_key"
+
+
+def test_capture_without_a_configured_schema_is_503(
+    ledger: Ledger, cast: dict[str, Party], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REE_LEDGER_EPCIS_SCHEMA", raising=False)
+    mine = cast["mine"]
+    request = capture_request(mine, document_of([mine.envelope(extract(mine, "ORE-1"))]))
+    response = ledger.client.post("/v1/epcis/capture", json=request)
+    assert response.status_code == 503 and response.json()["code"] == "epcis_schema_unavailable"
+
+
+def _events_of_lot(ledger: Ledger, reader: Party, lot: str) -> list[dict[str, Any]]:
+    response = ledger.client.get(f"/v1/lots/{lot}/epcis", headers=ledger.auth(reader))
+    events: list[dict[str, Any]] = response.json()["epcisBody"]["eventList"]
+    return events

@@ -1,0 +1,1 @@
+"""Reliability and security: crashes, concurrency, tampering, hostile input, authorisation."""
