@@ -132,7 +132,9 @@ def get_events(
     biz_step: Annotated[str | None, Query(alias="bizStep")] = None,
     start: Annotated[datetime | None, Query(alias="from", description="eventTime >= from")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="eventTime < to")] = None,
-    after: Annotated[int, Query(ge=-1, description="last index of the previous page")] = -1,
+    after: Annotated[
+        int, Query(ge=-1, le=2**63 - 1, description="last index of the previous page")
+    ] = -1,
     limit: Annotated[int, Query(ge=1, le=epcis.MAX_PAGE)] = 100,
 ) -> JSONResponse:
     """Lot events as an EPCISQueryDocument, oldest first (log order), `limit` per page.
