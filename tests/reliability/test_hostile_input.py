@@ -248,12 +248,6 @@ def test_signed_events_with_hostile_fields_no_5xx(target: Target) -> None:
     assert not target.problems, "\n".join(target.problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/routers/epcis.py:135: `after` has no upper bound, so 2**63 reaches the database "
-    "and the driver raises (OverflowError on SQLite): a 500. Bound it "
-    "with le=2**63 - 1 as GET /v1/flags bounds `before`.",
-)
 def test_epcis_event_query_refuses_an_index_beyond_64_bits(target: Target) -> None:
     answer = target.client.get(
         "/v1/epcis/events",
