@@ -222,7 +222,7 @@ def test_sigkill_at_random_moments_loses_no_acknowledged_entry(
     audit = home.audit()
     assert audit.returncode == 0, audit.stdout + audit.stderr
     assert "audit ok" in audit.stdout
-    assert counts["acked"] >= SCALE.kills, counts
+    assert counts["acked"] >= TAIL_BATCHES, counts
     print(
         f"\ncrash[{backend}]: {SCALE.kills} kills, {len(stored.entries)} entries, {counts}, "
         f"{len(checkpoints)} checkpoints checked, {time.monotonic() - started:.1f}s"

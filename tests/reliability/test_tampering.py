@@ -54,7 +54,7 @@ NOT_READ = {
 }
 FLAGS_NOT_RECOMPUTED = pytest.mark.xfail(
     strict=True,
-    reason="ledger/service/audit.py:193 _check_state never recomputes the flags table from the "
+    reason="ledger/service/audit.py (_check_state) never recomputes the flags table from the "
     "replay (ledger.lots.rules.check_event); docs/security.md §5",
 )
 Names = Callable[[dict[str, Any], object], list[str]]
