@@ -178,7 +178,8 @@ def distance(p: ElementMap, q: ElementMap) -> float:
     It is the largest share of REY one would have to move to turn one pattern into the
     other: 0.15 means 15 % of the rare earths sit in different elements.
     """
-    return 0.5 * sum(abs(p.get(key, 0.0) - q.get(key, 0.0)) for key in p.keys() | q.keys())
+    # Sorted keys: float sums must not depend on set order, which changes with the hash seed.
+    return 0.5 * sum(abs(p.get(key, 0.0) - q.get(key, 0.0)) for key in sorted(p.keys() | q.keys()))
 
 
 def _profile(oxide_pct: tuple[float, ...]) -> dict[str, float]:

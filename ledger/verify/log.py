@@ -9,7 +9,9 @@ from nacl.bindings import crypto_sign_open as sodium_verify
 from nacl.exceptions import BadSignatureError, CryptoError
 
 from ledger.lots.memory import MemoryState
+from ledger.lots.rules import Flag, check_event
 from ledger.lots.state import Rejection, apply_event, authorise_key
+from ledger.lots.tolerances import Tolerances
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64encode, parse_json
 from ledger.tlog.envelope import pae
@@ -17,6 +19,8 @@ from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.keys import PUBLIC_KEY_SIZE, SIGNATURE_SIZE, key_id, parse_verifier_key
 from ledger.tlog.note import Checkpoint, open_checkpoint
 from ledger.verify.entry import ParsedEntry, check_signature, parse_envelope, parse_payload
+
+DEFAULT_TOLERANCES = Tolerances()
 
 
 class AuditFailure(VerificationError):
@@ -46,8 +50,15 @@ class StoredEntry:
 class LogAuditor:
     """Replays the log from index 0, recomputing everything a checkpoint commits to."""
 
-    def __init__(self, origin: str, log_vkey: str, operator_public_key: bytes) -> None:
+    def __init__(
+        self,
+        origin: str,
+        log_vkey: str,
+        operator_public_key: bytes,
+        tolerances: Tolerances = DEFAULT_TOLERANCES,
+    ) -> None:
         self.origin = origin
+        self.tolerances = tolerances
         self.log_vkey = log_vkey
         parse_verifier_key(log_vkey)
         self.operator_public_key = operator_public_key
@@ -57,6 +68,8 @@ class LogAuditor:
         self.verified_size = 0  # the size of the last checkpoint found good
         # (lot, index) of every lot each entry touched, since the caller last took them.
         self.touched: list[tuple[str, int]] = []
+        # (index, event_hash, flag) of every flag the rules raise on the replay, likewise.
+        self.flags: list[tuple[int, str, Flag]] = []
         # With deferred signatures, step (4)'s arithmetic waits here for the caller (who
         # verifies in parallel and hands back the failures to `settle_signatures`).
         self.defer_signatures = False
@@ -89,6 +102,9 @@ class LogAuditor:
         # (5): the event applies to the replayed state: custody rules and per-lot prev links.
         with _step(5, index):
             effects = apply_event(event, parsed.event_hash, index, self.state, None)
+        # The rules read the state before the event, as at ingest.
+        raised = check_event(event, self.state, self.tolerances)
+        self.flags.extend((index, parsed.event_hash, flag) for flag in raised)
         self.state.apply(effects, event.id, index)
         self.touched.extend((lot.id, index) for lot in effects.lots)
         return self.tree.append(parsed.leaf_hash)
@@ -117,11 +133,18 @@ class LogAuditor:
         # (1): the stored bytes are the canonical form of a well-formed envelope.
         with _step(1, stored.index):
             envelope = parse_envelope(parse_json(stored.envelope))
-            if envelope.leaf_bytes() != stored.envelope:
-                raise EncodingError("stored envelope bytes are not in canonical form")
-        # (2): the payload is a canonical, valid event.
-        with _step(2, stored.index):
-            return parse_payload(envelope)
+        # (2): the payload is a canonical, valid event. parse_payload encodes the envelope
+        # canonically anyway: (1)'s comparison uses its bytes, and is made first either way.
+        try:
+            parsed = parse_payload(envelope)
+        except (Rejection, EncodingError):
+            with _step(1, stored.index):
+                leaf_bytes = envelope.leaf_bytes()
+            _check_canonical(stored, leaf_bytes)
+            with _step(2, stored.index):
+                raise
+        _check_canonical(stored, parsed.leaf_bytes)
+        return parsed
 
     def check_checkpoint(self, size: int, note: str, root: bytes) -> Checkpoint:
         """(8): a stored checkpoint is signed by the log key and commits to `root`, the root
@@ -168,6 +191,12 @@ def check_node(level: int, idx: int, expected: bytes, stored: bytes | None, entr
             f"recomputed {b64encode(expected)}",
             entry,
         )
+
+
+def _check_canonical(stored: StoredEntry, leaf_bytes: bytes) -> None:
+    with _step(1, stored.index):
+        if leaf_bytes != stored.envelope:
+            raise EncodingError("stored envelope bytes are not in canonical form")
 
 
 def _check_columns(stored: StoredEntry, parsed: ParsedEntry) -> None:

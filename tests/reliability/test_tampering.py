@@ -52,11 +52,6 @@ NOT_READ = {
     ("read_tokens", "participant"): "read tokens are access control, not part of the log",
     ("read_tokens", "created_at"): "read tokens are access control, not part of the log",
 }
-FLAGS_NOT_RECOMPUTED = pytest.mark.xfail(
-    strict=True,
-    reason="ledger/service/audit.py (_check_state) never recomputes the flags table from the "
-    "replay (ledger.lots.rules.check_event); docs/security.md §5",
-)
 Names = Callable[[dict[str, Any], object], list[str]]
 
 
@@ -144,7 +139,6 @@ def test_columns_the_audit_does_not_read_pass(
     assert result.exit_code == 0, result.output
 
 
-@FLAGS_NOT_RECOMPUTED
 @pytest.mark.parametrize("column", [c.name for c in table("flags").columns if c.name != "id"])
 def test_an_edited_flag_is_named(audit: Audit, damaged: str, column: str) -> None:
     with connect(damaged) as connection:
@@ -152,7 +146,6 @@ def test_an_edited_flag_is_named(audit: Audit, damaged: str, column: str) -> Non
     _assert_named(audit(damaged), ["flag"])
 
 
-@FLAGS_NOT_RECOMPUTED
 def test_a_deleted_flag_is_named(audit: Audit, damaged: str) -> None:
     with connect(damaged) as connection:
         delete_row(connection, "flags", rows_of(connection, "flags")[0])

@@ -1,0 +1,250 @@
+"""The batched ingest (signatures verified before the lock, state read in bulk, rows written in
+bulk) leaves the database exactly as the row-by-row path did, and refuses what it refused."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ledger.home import Home, init_home
+from ledger.lots.memory import MemoryState
+from ledger.lots.rules import check_event
+from ledger.lots.scenarios import generate, span
+from ledger.lots.state import Rejection, apply_event, authorise_key
+from ledger.lots.tolerances import Tolerances
+from ledger.service import scenario_run
+from ledger.service.identity import LogIdentity
+from ledger.service.ingest import _entry_values, ingest, parse_batch
+from ledger.store import log as logstore
+from ledger.store.engine import Database
+from ledger.store.findings import add_flags
+from ledger.store.state import DbState, PrefetchedState, write_effects
+from ledger.store.tables import (
+    CheckpointRow,
+    DeclarationRow,
+    EntryRow,
+    FlagRow,
+    KeyRow,
+    LogHead,
+    LotEdgeRow,
+    LotEventRow,
+    LotRow,
+    ParticipantRow,
+    TreeNodeRow,
+)
+from ledger.tlog import merkle
+from ledger.tlog.note import Checkpoint, sign_checkpoint
+from ledger.verify.entry import check_signature
+from ledger.verify.log import signature_verifies
+from tests.support import Party, extract, register
+
+ORIGIN = "batch.ree-ledger.local/log"
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+TABLES = [
+    EntryRow,
+    TreeNodeRow,
+    CheckpointRow,
+    LogHead,
+    ParticipantRow,
+    KeyRow,
+    LotRow,
+    LotEventRow,
+    LotEdgeRow,
+    DeclarationRow,
+    FlagRow,
+]
+SKIPPED_COLUMNS = {"integrated_at", "signed_at"}
+DEFAULT = Tolerances()
+
+
+def _reference_ingest(db: Database, identity: LogIdentity, envelopes: list[Any]) -> None:
+    """The row-by-row ingest this project shipped before the batched one, kept as the oracle."""
+    parsed = parse_batch(envelopes)
+    with db.write_session() as session:
+        head = logstore.lock_head(session)
+        tree = logstore.compact_range(session, head.size)
+        state = MemoryState(base=DbState(session))
+        nodes: list[tuple[int, int, bytes]] = []
+        for position, entry in enumerate(parsed):
+            index = head.size + position
+            event = entry.event
+            key = authorise_key(entry.keyid, event.actor, index, state, identity.operator_keyid)
+            check_signature(entry, identity.operator_public_key if key is None else key)
+            effects = apply_event(event, entry.event_hash, index, state, NOW)
+            flags = tuple(check_event(event, state, DEFAULT))
+            state.apply(effects, event.id, index)
+            write_effects(session, effects)
+            session.add(EntryRow(**_entry_values(entry, index, NOW)))
+            add_flags(session, flags, index, entry.event_hash)
+            nodes.extend(tree.append(entry.leaf_hash))
+        session.add_all(TreeNodeRow(level=lv, idx=i, hash=h) for lv, i, h in nodes)
+        root = tree.root()
+        note = sign_checkpoint(
+            Checkpoint(identity.origin, tree.size, root), identity.origin, identity.log_key
+        )
+        logstore.add_checkpoint(session, tree.size, root, note, NOW)
+        head.size, head.root = tree.size, root
+        session.add(head)
+        session.commit()
+
+
+def _dump(db: Database) -> dict[str, list[dict[str, Any]]]:
+    dumped: dict[str, list[dict[str, Any]]] = {}
+    with db.read_session() as session:
+        for model in TABLES:
+            table = model.__table__  # type: ignore[attr-defined]
+            order = list(table.primary_key.columns)
+            rows = session.execute(select(table).order_by(*order)).mappings().all()
+            dumped[table.name] = [
+                {
+                    name: bytes(value) if isinstance(value, memoryview) else value
+                    for name, value in row.items()
+                    if name not in SKIPPED_COLUMNS
+                }
+                for row in rows
+            ]
+    return dumped
+
+
+def _scenario_batches(home: Home) -> list[list[Any]]:
+    start = NOW - span(6) - timedelta(days=1)
+    scenario = generate(5, chains=6, fraud_rate=0.5, start=start)
+    batches = [scenario_run.registrations(scenario, home.operator_key(), NOW)]
+    batches += [list(b.envelopes) for b in scenario_run.batches(scenario, 40) if not b.refused]
+    return batches
+
+
+def test_batched_ingest_stores_what_the_row_by_row_ingest_stored(
+    tmp_path: Path, database_url: str
+) -> None:
+    identity = init_home(tmp_path / "home", database_url, ORIGIN)
+    reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
+    init_home(tmp_path / "home", reference_url, ORIGIN)
+    home = Home(tmp_path / "home")
+    db, reference = Database(database_url), Database(reference_url)
+    try:
+        batches = _scenario_batches(home)
+        for envelopes in batches:
+            ingest(db, identity, envelopes, NOW)
+            _reference_ingest(reference, identity, envelopes)
+        ours, theirs = _dump(db), _dump(reference)
+    finally:
+        db.dispose()
+        reference.dispose()
+    assert sum(len(b) for b in batches) == len(ours["entries"]) > 100
+    assert ours["flags"], "the scenario's frauds raise flags"
+    for name in theirs:
+        assert ours[name] == theirs[name], name
+
+
+def _registered(tmp_path: Path, database_url: str) -> tuple[Database, LogIdentity, Party, Party]:
+    identity = init_home(tmp_path / "home", database_url, ORIGIN)
+    operator = Party("operator", Home(tmp_path / "home").operator_key())
+    mine = Party("batch-mine")
+    db = Database(database_url)
+    ingest(db, identity, [operator.envelope(register(operator, mine, ["mine"]))], NOW)
+    return db, identity, operator, mine
+
+
+def test_a_key_registered_earlier_in_the_same_batch_signs_later_entries(
+    tmp_path: Path, database_url: str
+) -> None:
+    db, identity, operator, _ = _registered(tmp_path, database_url)
+    newcomer = Party("batch-newcomer")
+    batch = [
+        operator.envelope(register(operator, newcomer, ["mine"])),
+        newcomer.envelope(extract(newcomer, "NEW-ORE-1")),
+    ]
+    try:
+        accepted = ingest(db, identity, batch, NOW)
+    finally:
+        db.dispose()
+    assert [a.index for a in accepted] == [1, 2]
+
+
+def test_a_bad_signature_is_refused_at_its_position_even_when_checked_before_the_lock(
+    tmp_path: Path, database_url: str
+) -> None:
+    db, identity, _, mine = _registered(tmp_path, database_url)
+    good = mine.envelope(extract(mine, "GOOD-ORE"))
+    forged = mine.envelope(extract(mine, "FORGED-ORE"))
+    forged["signatures"][0]["sig"] = good["signatures"][0]["sig"]
+    try:
+        with pytest.raises(Rejection) as refused:
+            ingest(db, identity, [good, forged], NOW)
+        with db.read_session() as session:
+            assert logstore.current_size(session) == 1  # nothing of the batch was written
+    finally:
+        db.dispose()
+    assert (refused.value.code, refused.value.position) == ("bad_signature", 1)
+
+
+def test_a_key_of_another_participant_is_refused_though_its_signature_verifies(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The key looked up before the lock is only a guess: the locked state decides."""
+    db, identity, operator, mine = _registered(tmp_path, database_url)
+    other = Party("batch-other")
+    ingest(db, identity, [operator.envelope(register(operator, other, ["mine"]))], NOW)
+    posing = other.envelope(extract(mine, "POSING-ORE"))  # signed by other, actor is mine
+    try:
+        with pytest.raises(Rejection) as refused:
+            ingest(db, identity, [posing], NOW)
+    finally:
+        db.dispose()
+    assert refused.value.code == "actor_not_key_owner"
+
+
+def test_prefetched_state_answers_as_the_row_by_row_state(
+    tmp_path: Path, database_url: str
+) -> None:
+    db, _, _, mine = _registered(tmp_path, database_url)
+    try:
+        with db.read_session() as session:
+            plain, bulk = DbState(session), PrefetchedState(session)
+            bulk.prefetch(
+                lots=["nope"], participants=[mine.id, "nobody"], keys=[mine.keyid, "x/00"]
+            )
+            assert bulk.participant(mine.id) == plain.participant(mine.id) is not None
+            assert bulk.key(mine.keyid) == plain.key(mine.keyid) is not None
+            assert bulk.participant("nobody") is None and bulk.key("x/00") is None
+            assert bulk.lot("nope") is None and bulk.declaration("nope") is None
+            assert bulk.event_index("nope") is None
+    finally:
+        db.dispose()
+
+
+def test_find_nodes_reads_nodes_of_many_levels_and_leaves_out_absent_ones(
+    tmp_path: Path, database_url: str
+) -> None:
+    db, identity, _, mine = _registered(tmp_path, database_url)
+    try:
+        ingest(db, identity, [mine.envelope(extract(mine, f"ORE-{n}")) for n in range(12)], NOW)
+        with db.read_session() as session:
+            wanted = [(0, 0), (0, 12), (1, 3), (2, 2), (3, 0), (3, 1), (9, 9)]
+            found = logstore.find_nodes(session, wanted)
+            single = {n: logstore.find_nodes(session, [n]).get(n) for n in wanted}
+            size = logstore.current_size(session)
+            proof = logstore.inclusion_proof(session, 5, size)
+            root = logstore.head(session).root
+            leaf = logstore.entry(session, 5)
+            assert leaf is not None
+            merkle.verify_inclusion(5, size, bytes(leaf.leaf_hash), proof, bytes(root))
+    finally:
+        db.dispose()
+    assert set(found) == {(0, 0), (0, 12), (1, 3), (2, 2), (3, 0)}
+    assert found == {node: digest for node, digest in single.items() if digest is not None}
+
+
+def test_libsodium_verification_agrees_with_pyca() -> None:
+    party = Party("agree")
+    message = b"DSSEv1 payload" * 40
+    signature = party.key.sign(message)
+    assert signature_verifies(party.public_key, signature, message)
+    assert not signature_verifies(party.public_key, signature, message + b"!")
+    assert not signature_verifies(party.public_key, signature[:63], message)
+    assert not signature_verifies(party.public_key[:31], signature, message)
+    flipped = bytes([signature[0] ^ 1]) + signature[1:]
+    assert not signature_verifies(party.public_key, flipped, message)
