@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodySizeLimit
-from api.routers import bundle, entries, epcis, flags, health, log, lots, pages, qr
+from api.routers import bundle, entries, epcis, flags, health, log, lots, pages, qr, signin
 from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from ledger.home import Home, bind_identity
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
         health.router,
         qr.router,
         pages.router,
+        signin.router,
         epcis.router,
     ):
         app.include_router(router)

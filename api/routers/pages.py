@@ -1,5 +1,5 @@
-"""The HTML pages for people (Jinja2, no JavaScript): a lot's page, the declaration check,
-sign-in. Who sees what, the cookie and the form tokens: docs/customs.md.
+"""The HTML pages for people (Jinja2, no JavaScript): a lot's page, the declaration check;
+sign-in is in signin.py. Who sees what, the cookie and the form tokens: docs/customs.md.
 
 Every form carries an HMAC of a cookie the attacker's page cannot read (the session token,
 or before sign-in a random nonce cookie), so a form posted from another site fails.
@@ -8,7 +8,6 @@ or before sign-in a random nonce cookie), so a form posted from another site fai
 import hashlib
 import hmac
 import re
-import secrets
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,8 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel
 
-from api.deps import DbDep, SettingsDep, TolerancesDep
-from api.settings import Settings
+from api.deps import DbDep, TolerancesDep
 from ledger.lots.records import ParticipantState, Rejection
 from ledger.lots.rules.flags import grams, percent
 from ledger.qr import is_lot_id
@@ -30,8 +28,6 @@ from ledger.service.tokens import resolve_token
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 SESSION_COOKIE = "ree_token"
-SIGNIN_COOKIE = "ree_signin"
-SESSION_MAX_AGE_S = 12 * 3600  # one shift
 FORM_KEY_CONTEXT = b"ree-ledger html form v1"
 ELEMENT_PPM = r"([A-Z][a-z]?)\s*[=: ]\s*(\d+)"
 
@@ -80,7 +76,7 @@ def form_token(secret: str) -> str:
     return hmac.new(secret.encode(), FORM_KEY_CONTEXT, hashlib.sha256).hexdigest()
 
 
-def _form_ok(secret: str | None, sent: str) -> bool:
+def form_ok(secret: str | None, sent: str) -> bool:
     return bool(secret) and hmac.compare_digest(form_token(secret or "").encode(), sent.encode())
 
 
@@ -115,18 +111,6 @@ def get_visitor(request: Request, db: DbDep) -> Visitor:
 
 
 VisitorDep = Annotated[Visitor, Depends(get_visitor)]
-
-
-def _set_cookie(response: Response, settings: Settings, name: str, value: str, age: int) -> None:
-    secure = settings.public_url.startswith("https://")
-    response.set_cookie(
-        name, value, max_age=age, path="/", httponly=True, samesite="strict", secure=secure
-    )
-
-
-def _safe_next(target: str) -> str:
-    """A local path to return to after a form; anything else (another site) goes to /signin."""
-    return target if re.fullmatch(r"/(?![/\\])[A-Za-z0-9._:/?=&%-]{0,200}", target) else "/signin"
 
 
 def message(title: str, text: str, status: int, visitor: Visitor | None = None) -> HTMLResponse:
@@ -253,7 +237,7 @@ def check_page(
         return unknown_lot(lot, visitor)
     if not visitor.oversight:
         return message("Sign in as customs", "The check is for customs and auditors.", 403)
-    if visitor.session and not _form_ok(visitor.session, form.csrf):
+    if visitor.session and not form_ok(visitor.session, form.csrf):
         return message("The form has expired", "Go back, reload the page, try again.", 403)
     context: dict[str, Any] = {"visitor": visitor, "lot_id": lot, "form": form}
     try:
@@ -263,61 +247,3 @@ def check_page(
         status = exc.status if isinstance(exc, Rejection) else 404
         return render("check.html", status, **context, error=str(exc), findings=None)
     return render("check.html", **context, error=None, findings=flags)
-
-
-# --- sign-in -------------------------------------------------------------------------------
-
-
-class SigninForm(BaseModel):
-    csrf: str = ""
-    token: str = ""
-    next: str = "/signin"
-
-
-class SignoutForm(BaseModel):
-    csrf: str = ""
-    next: str = "/signin"
-
-
-def _signin_form(
-    settings: Settings, nonce: str | None, target: str, error: str | None = None, status: int = 200
-) -> HTMLResponse:
-    nonce = nonce or secrets.token_urlsafe(32)
-    page: dict[str, Any] = {"csrf": form_token(nonce), "next": _safe_next(target), "error": error}
-    response = render("signin.html", status, visitor=Visitor(), **page)
-    _set_cookie(response, settings, SIGNIN_COOKIE, nonce, 3600)
-    return response
-
-
-@router.get("/signin")
-def signin_page(request: Request, settings: SettingsDep, next: str = "/signin") -> HTMLResponse:
-    return _signin_form(settings, request.cookies.get(SIGNIN_COOKIE), next)
-
-
-@router.post("/signin")
-def signin(
-    request: Request, db: DbDep, settings: SettingsDep, form: Annotated[SigninForm, Form()]
-) -> Response:
-    """Check the read token and keep it in the session cookie."""
-    nonce = request.cookies.get(SIGNIN_COOKIE)
-    if not _form_ok(nonce, form.csrf):
-        error = "The sign-in form expired or came from another site: try again."
-        return _signin_form(settings, None, form.next, error, 403)
-    reader = resolve_token(db, form.token.strip()) if form.token.strip() else None
-    if reader is None:
-        error = "That read token is not known. Check it, or ask the ledger operator for one."
-        return _signin_form(settings, nonce, form.next, error, 401)
-    response = RedirectResponse(_safe_next(form.next), status_code=303)
-    _set_cookie(response, settings, SESSION_COOKIE, form.token.strip(), SESSION_MAX_AGE_S)
-    response.delete_cookie(SIGNIN_COOKIE, path="/")
-    return response
-
-
-@router.post("/signout")
-def signout(request: Request, form: Annotated[SignoutForm, Form()]) -> Response:
-    session = request.cookies.get(SESSION_COOKIE)
-    if session and not _form_ok(session, form.csrf):
-        return message("The form has expired", "Go back, reload the page, try again.", 403)
-    response = RedirectResponse(_safe_next(form.next), status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
-    return response
