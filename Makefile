@@ -55,7 +55,7 @@ test: $(STAMP) system-deps
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q
 
-# bench/run.py is not written yet; until it is, this target fails with a note.
+# The performance benchmark (bench/run.py); BENCH_ARGS="--entries N --quick ..." are passed on.
 bench: $(STAMP)
 	@if [ -f bench/run.py ]; then \
 		$(PY) -m bench.run $(BENCH_ARGS); \
