@@ -1,10 +1,10 @@
 """Profile the hot paths in-process with cProfile: ingest of a workload, then the audit.
 
-    .venv/bin/python -m bench.perf_profile [--entries 20000] [--what ingest|audit|http|all]
+    .venv/bin/python -m bench.perf_profile [--entries 20000] [--what ingest|audit|all]
 
-`ingest` calls ledger.service.ingest.ingest on the parsed batch bodies (no HTTP); `http` posts
-them through the FastAPI app in-process (Starlette's TestClient), so the profile includes body
-parsing and response serialisation; `audit` runs ledger.service.audit.audit.
+`ingest` calls ledger.service.ingest.ingest on the parsed batch bodies (no HTTP: profile the
+server itself with py-spy for that, see docs/performance.md); `audit` runs
+ledger.service.audit.audit.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from ledger.tlog.encoding import b64decode
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=20_000)
-    parser.add_argument("--what", default="all", choices=["ingest", "http", "audit", "all"])
+    parser.add_argument("--what", default="all", choices=["ingest", "audit", "all"])
     parser.add_argument("--top", type=int, default=35)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ree-profile-") as tmp:
@@ -43,8 +43,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = env.get("REE_LEDGER_DATABASE_URL") or f"sqlite:///{home_dir / 'ledger.db'}"
         if args.what in ("ingest", "all"):
             _profile("ingest", lambda: _ingest(home, url, workload), args.top)
-        elif args.what == "http":
-            _profile("http", lambda: _http(home_dir, url, workload), args.top)
         if args.what in ("audit", "all"):
             _profile("audit", lambda: _audit(url), args.top)
     return 0
@@ -56,22 +54,6 @@ def _ingest(home: Home, url: str, workload: object) -> None:
     for _, _, body in workload.batches_of():  # type: ignore[attr-defined]
         ingest(db, identity, json.loads(body)["envelopes"], datetime.now(UTC), Tolerances())
     db.dispose()
-
-
-def _http(home_dir: Path, url: str, workload: object) -> None:
-    import os
-
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
-    os.environ["REE_LEDGER_HOME"] = str(home_dir)
-    with TestClient(create_app()) as client:
-        for _, _, body in workload.batches_of():  # type: ignore[attr-defined]
-            response = client.post(
-                "/v1/entries/batch", content=body, headers={"content-type": "application/json"}
-            )
-            assert response.status_code == 201, response.text[:300]
 
 
 def _audit(url: str) -> None:
