@@ -1,6 +1,6 @@
 """Profile the hot paths in-process with cProfile: ingest of a workload, then the audit.
 
-    .venv/bin/python -m bench.perf_profile [--entries 20000] [--what ingest|audit|all]
+    .venv/bin/python -m bench.perf_profile [--entries 20000] [--what ingest|audit|all] [--plain]
 
 `ingest` calls ledger.service.ingest.ingest on the parsed batch bodies (no HTTP: profile the
 server itself with py-spy for that, see docs/performance.md); `audit` runs
@@ -34,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=20_000)
     parser.add_argument("--what", default="all", choices=["ingest", "audit", "all"])
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument("--plain", action="store_true", help="time only, without cProfile")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="ree-profile-") as tmp:
         home_dir = Path(tmp) / "home"
@@ -42,9 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         workload = build(Path(tmp) / "workload.txt", args.entries, home.operator_key(), 2)
         url = env.get("REE_LEDGER_DATABASE_URL") or f"sqlite:///{home_dir / 'ledger.db'}"
         if args.what in ("ingest", "all"):
-            _profile("ingest", lambda: _ingest(home, url, workload), args.top)
+            _profile("ingest", lambda: _ingest(home, url, workload), args.top, args.plain)
         if args.what in ("audit", "all"):
-            _profile("audit", lambda: _audit(url), args.top)
+            _profile("audit", lambda: _audit(url), args.top, args.plain)
     return 0
 
 
@@ -67,8 +68,13 @@ def _audit(url: str) -> None:
     db.dispose()
 
 
-def _profile(name: str, work: object, top: int) -> None:
+def _profile(name: str, work: object, top: int, plain: bool) -> None:
     assert callable(work)
+    if plain:
+        started = time.perf_counter()
+        work()
+        print(f"=== {name}: {time.perf_counter() - started:.2f} s")
+        return
     profile = cProfile.Profile()
     started = time.perf_counter()
     profile.enable()

@@ -15,13 +15,29 @@ MAX_DEPTH = 32
 # I-JSON (RFC 7493 §2.2): integers beyond this lose precision in other JSON stacks.
 MAX_SAFE_INTEGER = 2**53 - 1
 
-# Strings are skipped whole so that brackets inside them do not count towards depth.
-_DEPTH_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+# A JSON string, escapes included; removed before looking at the structure around strings.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+# Outside strings, a canonical document of integers holds only these characters; anything
+# else (a fraction, an exponent, NaN, whitespace) sends it down the strict path.
+_PLAIN_STRUCTURE = re.compile(r"[\[\]{},:0-9aeflnrstu-]*")
+_SUSPECT_NUMBER = re.compile(r"[0-9]e|[0-9]{16}")
+# An escaped UTF-16 surrogate: the only way json.loads lets a non-Unicode string through.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_CANONICAL_OPTIONS: dict[str, Any] = {
+    "sort_keys": True,
+    "separators": (",", ":"),
+    "ensure_ascii": False,
+    "allow_nan": False,
+}
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
 def canonical(obj: object) -> bytes:
     """Return the RFC 8785 (JCS) encoding of `obj`."""
+    fast = _canonical_fast(obj)
+    if fast is not None:
+        return fast
     try:
         # rfc8785 checks the value's types itself at run time.
         return rfc8785.dumps(cast(Any, obj))
@@ -47,12 +63,15 @@ def parse_json(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         )
     except json.JSONDecodeError as exc:
         raise EncodingError(f"invalid JSON: {exc}") from exc
-    _check_unicode(obj)
+    _check_unicode(text, obj)
     return obj
 
 
 def parse_canonical(data: bytes) -> dict[str, Any]:
     """Parse a JSON object that must already be in RFC 8785 canonical form."""
+    obj = _parse_canonical_fast(data)
+    if obj is not None:
+        return obj
     obj = parse_json(data)
     if not isinstance(obj, dict):
         raise EncodingError(f"payload must be a JSON object, got {type(obj).__name__}")
@@ -88,16 +107,74 @@ def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _check_depth(text: str, max_depth: int) -> None:
-    depth = 0
-    for match in _DEPTH_TOKEN.finditer(text):
-        token = match.group()
-        if token in ("[", "{"):
+# The fast paths. For ASCII documents of integers, strings, booleans and null whose keys are
+# ASCII, Python's C JSON encoder with sorted keys and no whitespace writes exactly the
+# RFC 8785 bytes: the same escapes (\b \t \n \f \r, other controls as lowercase \u00xx,
+# nothing else), the same integers, and code-point order equals UTF-16 order for ASCII keys.
+# Anything outside that class (non-ASCII text, a fraction or exponent, an integer of 16 or more
+# digits, deep nesting) takes the strict path, which decides and words the error.
+
+
+def _canonical_fast(obj: object) -> bytes | None:
+    # json.dumps would write the key 1 as "1"; RFC 8785 has string keys only.
+    if not _string_keys(obj):
+        return None
+    try:
+        text = json.dumps(obj, **_CANONICAL_OPTIONS)
+    except (TypeError, ValueError):
+        return None
+    if not text.isascii():
+        return None
+    # A float always prints with "." or "e"; at most the first of those two is legal here.
+    outside = _STRING.sub("", text)
+    if not _PLAIN_STRUCTURE.fullmatch(outside) or _SUSPECT_NUMBER.search(outside):
+        return None
+    return text.encode("ascii")
+
+
+def _string_keys(obj: object) -> bool:
+    if isinstance(obj, dict):
+        return all(type(k) is str and _string_keys(v) for k, v in obj.items())
+    if isinstance(obj, list | tuple):
+        return all(_string_keys(v) for v in obj)
+    return True
+
+
+def _parse_canonical_fast(data: bytes) -> dict[str, Any] | None:
+    """The object `data` encodes if `data` is plainly canonical; None means "not sure"."""
+    if not data.isascii() or data[:1] != b"{":
+        return None
+    text = data.decode("ascii")
+    outside = _STRING.sub("", text)
+    if not _PLAIN_STRUCTURE.fullmatch(outside) or _SUSPECT_NUMBER.search(outside):
+        return None
+    if _max_depth(outside) > MAX_DEPTH:
+        return None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    # Re-encoding gives back the same text only if the keys were unique and sorted, nothing
+    # was escaped needlessly and no surrogate was escaped (it would print unescaped).
+    if not isinstance(obj, dict) or json.dumps(obj, **_CANONICAL_OPTIONS) != text:
+        return None
+    return obj
+
+
+def _max_depth(structure: str) -> int:
+    depth = deepest = 0
+    for bracket in _NOT_BRACKET.sub("", structure):
+        if bracket in "[{":
             depth += 1
-            if depth > max_depth:
-                raise EncodingError(f"JSON nesting is deeper than {max_depth} levels")
-        elif token in ("]", "}"):
+            deepest = max(deepest, depth)
+        else:
             depth -= 1
+    return deepest
+
+
+def _check_depth(text: str, max_depth: int) -> None:
+    if _max_depth(_STRING.sub("", text)) > max_depth:
+        raise EncodingError(f"JSON nesting is deeper than {max_depth} levels")
 
 
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -125,8 +202,10 @@ def _safe_int(text: str) -> int:
     return value
 
 
-def _check_unicode(obj: object) -> None:
+def _check_unicode(text: str, obj: object) -> None:
     # json.loads lets an unpaired \ud800 escape through; it is not a Unicode string.
+    if not _SURROGATE_ESCAPE.search(text):
+        return
     try:
         json.dumps(obj, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:

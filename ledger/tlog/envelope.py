@@ -1,5 +1,6 @@
 """DSSE envelopes: pre-authentication encoding, signing and verification."""
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +58,21 @@ class Envelope:
 
     def leaf_bytes(self) -> bytes:
         """Return the bytes the log hashes as this envelope's leaf: its RFC 8785 encoding."""
-        return canonical(self.to_json())
+        if len(self.signatures) != 1:
+            return canonical(self.to_json())
+        # The one-signature envelope of every entry, written out: the keys in RFC 8785 order,
+        # each string escaped as RFC 8785 escapes it (json.dumps without ensure_ascii does).
+        signature = self.signatures[0]
+        payload_type = json.dumps(self.payload_type, ensure_ascii=False)
+        keyid = json.dumps(signature.keyid, ensure_ascii=False)
+        text = (
+            f'{{"payload":"{b64encode(self.payload)}","payloadType":{payload_type},'
+            f'"signatures":[{{"keyid":{keyid},"sig":"{b64encode(signature.sig)}"}}]}}'
+        )
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise EncodingError("envelope string holds an unpaired surrogate") from exc
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
