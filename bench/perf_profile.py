@@ -71,9 +71,10 @@ def _audit(url: str) -> None:
 def _profile(name: str, work: object, top: int, plain: bool) -> None:
     assert callable(work)
     if plain:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         work()
-        print(f"=== {name}: {time.perf_counter() - started:.2f} s")
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(f"=== {name}: {wall:.2f} s, {cpu:.2f} s of CPU in this process")
         return
     profile = cProfile.Profile()
     started = time.perf_counter()

@@ -11,7 +11,7 @@ REY (it is not part of any deposit profile of DOMAIN §3), so it has no share in
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 ElementMap = Mapping[str, float]
 PPM = 1_000_000
@@ -76,8 +76,7 @@ DEPOSIT_PROFILE_NAMES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class ElementBalance:
+class ElementBalance(NamedTuple):
     """One element's grams into and out of a transform."""
 
     element: str
@@ -121,8 +120,9 @@ def balance(
 def _sum_masses(parts: Iterable[tuple[float, ElementMap]]) -> dict[str, float]:
     grams: dict[str, float] = {}
     for mass_g, composition in parts:
-        for element, amount in element_masses(mass_g, composition).items():
-            grams[element] = grams.get(element, 0.0) + amount
+        # As element_masses computes it, without the intermediate dict.
+        for element, ppm in composition.items():
+            grams[element] = grams.get(element, 0.0) + mass_g * ppm / PPM
     return grams
 
 

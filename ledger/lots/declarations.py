@@ -1,7 +1,5 @@
 """Export declarations and customs decisions: the last steps of a lot's custody."""
 
-from dataclasses import replace
-
 from ledger.lots.events import CustomsDecide, ExportDeclare
 from ledger.lots.guards import (
     check_prev,
@@ -23,6 +21,7 @@ from ledger.lots.records import (
     Effects,
     Rejection,
     StateReader,
+    evolve,
 )
 
 _OPEN = frozenset({PENDING, HELD})
@@ -71,7 +70,7 @@ def decide(event: CustomsDecide, event_hash: str, index: int, reader: StateReade
     require_status(lots, refs, {DECLARED}, "lot_not_declared")
     declaration_status, lot_status = _OUTCOME[event.decision]
     decided = tuple(touch(lot, event_hash, index, status=lot_status) for lot in lots)
-    return Effects(lots=decided, declarations=(replace(declaration, status=declaration_status),))
+    return Effects(lots=decided, declarations=(evolve(declaration, status=declaration_status),))
 
 
 def require_open_declaration(reader: StateReader, declaration_id: str) -> DeclarationState:

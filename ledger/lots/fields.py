@@ -1,7 +1,6 @@
 """Constrained field types of the event vocabulary: identifiers, masses, compositions, lists."""
 
 import re
-import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
@@ -55,11 +54,14 @@ def _pattern(regex: str, message: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+# Unicode's categories Cc (controls) and Cs (surrogates), exactly: both are closed sets.
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _printable(text: str) -> str:
     # Control and surrogate code points would let a record render differently from its bytes.
-    for char in text:
-        if unicodedata.category(char) in ("Cc", "Cs"):
-            raise PydanticCustomError("control_character", "must not contain control characters")
+    if _CONTROL_OR_SURROGATE.search(text):
+        raise PydanticCustomError("control_character", "must not contain control characters")
     return text
 
 

@@ -1,7 +1,6 @@
 """Checks shared by the transitions: each one passes or raises the Rejection that says why not."""
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from ledger.lots.records import (
@@ -15,6 +14,7 @@ from ledger.lots.records import (
     ParticipantState,
     Rejection,
     StateReader,
+    evolve,
 )
 
 # Each status names what the holder should wait for, or that the lot is final.
@@ -162,4 +162,4 @@ def require_new_lot(reader: StateReader, lot_id: str, field: str, taken: Collect
 
 def touch(lot: LotState, event_hash: str, index: int, **changes: Any) -> LotState:
     """`lot` after the event at `index`: the event is its new head."""
-    return replace(lot, head=event_hash, updated_index=index, **changes)
+    return evolve(lot, head=event_hash, updated_index=index, **changes)

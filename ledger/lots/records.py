@@ -1,7 +1,9 @@
 """The custody state records, the reader over them, and the Rejection that refuses an event."""
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
+
+R = TypeVar("R")
 
 # Lot statuses; the last three are final.
 ACTIVE = "active"
@@ -103,6 +105,18 @@ class Effects:
     keys: tuple[KeyState, ...] = ()
     declarations: tuple[DeclarationState, ...] = ()
     edges: tuple[Edge, ...] = ()
+
+
+def evolve(record: R, **changes: Any) -> R:
+    """`dataclasses.replace` for these frozen records (no __post_init__, no InitVar), without
+    its per-call field introspection: the custody replay makes several per entry."""
+    fields = vars(record)
+    unknown = changes.keys() - fields.keys()
+    if unknown:
+        raise TypeError(f"{type(record).__name__} has no field {sorted(unknown)[0]!r}")
+    new = object.__new__(type(record))
+    vars(new).update(fields, **changes)
+    return new
 
 
 class Rejection(Exception):

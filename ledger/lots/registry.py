@@ -1,7 +1,6 @@
 """Registry transitions: participants and their keys, posted by the operator."""
 
 from collections.abc import Collection
-from dataclasses import replace
 
 from ledger.lots.events import (
     KeyRef,
@@ -10,7 +9,7 @@ from ledger.lots.events import (
     ParticipantRegister,
 )
 from ledger.lots.guards import check_prev, require_participant
-from ledger.lots.records import Effects, KeyState, ParticipantState, Rejection, StateReader
+from ledger.lots.records import Effects, KeyState, ParticipantState, Rejection, StateReader, evolve
 from ledger.tlog.keys import key_id
 
 
@@ -75,7 +74,7 @@ def revoke_key(event: ParticipantKeyRevoke, index: int, reader: StateReader) -> 
             field="keyid",
             value=event.keyid,
         )
-    return Effects(keys=(replace(key, revoked_at=index),))
+    return Effects(keys=(evolve(key, revoked_at=index),))
 
 
 def _new_key(

@@ -1,6 +1,5 @@
 """The custody state machine (pure): which key may sign an entry and what an event changes."""
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ledger.lots import custody, declarations, registry
@@ -28,6 +27,7 @@ from ledger.lots.records import (
     ParticipantState,
     Rejection,
     StateReader,
+    evolve,
 )
 
 __all__ = [
@@ -111,8 +111,8 @@ def apply_event(
     _check_operator(event)
     effects = _transition(event, event_hash, index, reader)
     # Every lot the event touched or made now carries the event's time (rules compare to it).
-    dated = tuple(replace(lot, time=event.time) for lot in effects.lots)
-    return replace(effects, lots=dated)
+    dated = tuple(evolve(lot, time=event.time) for lot in effects.lots)
+    return evolve(effects, lots=dated)
 
 
 def _transition(event: Event, event_hash: str, index: int, reader: StateReader) -> Effects:

@@ -1,24 +1,17 @@
 """Ingest: parse and verify a batch, then authorise, apply and append it under the lock."""
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from threading import Lock
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from ledger.lots.events import (
     CustomsDecide,
-    Event,
     ExportDeclare,
     LotExtract,
     LotTransform,
-    ParticipantKeyAdd,
-    ParticipantRegister,
     touched_lots,
 )
 from ledger.lots.memory import MemoryState
@@ -26,19 +19,18 @@ from ledger.lots.rules import Flag, check_event
 from ledger.lots.state import Effects, Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
 from ledger.service.identity import LogIdentity
+from ledger.service.preverify import preverify
 from ledger.store import log as logstore
+from ledger.store.batch import BatchWriter
+from ledger.store.bulk import insert_rows, table
 from ledger.store.engine import Database
-from ledger.store.state import BatchWriter, PrefetchedState, insert_rows
-from ledger.store.tables import EntryRow, FlagRow, KeyRow
+from ledger.store.state import PrefetchedState
+from ledger.store.tables import EntryRow, FlagRow
 from ledger.tlog import merkle
-from ledger.tlog.envelope import pae
 from ledger.tlog.note import Checkpoint, sign_checkpoint
-from ledger.verify.entry import ParsedEntry, check_signature, parse_entry
-from ledger.verify.log import failed_signatures
+from ledger.verify.entry import ParsedEntry, check_signature
 
 DEFAULT_TOLERANCES = Tolerances()
-# Signatures per task of the verification pool; smaller batches are verified inline.
-VERIFY_CHUNK = 32
 
 
 @dataclass(frozen=True)
@@ -51,18 +43,6 @@ class Accepted:
     checkpoint: str
     inclusion_proof: list[bytes]
     flags: tuple[Flag, ...] = ()
-
-
-def parse_batch(envelopes: Sequence[object]) -> list[ParsedEntry]:
-    """Steps (1)–(3) for every envelope, before any lock is taken."""
-    parsed = []
-    for position, envelope in enumerate(envelopes):
-        try:
-            parsed.append(parse_entry(envelope))
-        except Rejection as exc:
-            exc.position = position
-            raise
-    return parsed
 
 
 def ingest(
@@ -81,9 +61,9 @@ def ingest(
         raise Rejection(
             422, "empty_batch", "a batch needs at least one envelope", field="envelopes"
         )
-    parsed = parse_batch(envelopes)
     # Outside the lock: the signatures, with the keys as they look now (checked again below).
-    verified = preverify(db, identity, parsed)
+    batch = preverify(db, identity, envelopes)
+    parsed, verified = batch.parsed, batch.verified
     with db.write_session() as session:
         head = logstore.lock_head(session)
         start = head.size
@@ -111,9 +91,9 @@ def ingest(
             flag_rows.extend(_flag_values(flag, index, entry.event_hash) for flag in flags)
             found.append(flags)
             new_nodes.extend(tree.append(entry.leaf_hash))
-        insert_rows(session, EntryRow, entries)
-        writer.write(session)
-        insert_rows(session, FlagRow, flag_rows)
+        insert_rows(session, table(EntryRow), entries)
+        writer.write(session, base)
+        insert_rows(session, table(FlagRow), flag_rows)
         logstore.add_nodes(session, new_nodes)
         size, root = tree.size, tree.root()
         note = sign_checkpoint(
@@ -153,84 +133,6 @@ def _admit(
         check_signature(entry, key)
     effects = apply_event(event, entry.event_hash, index, state, now)
     return effects, tuple(check_event(event, state, tolerances))
-
-
-def preverify(
-    db: Database, identity: LogIdentity, parsed: Sequence[ParsedEntry]
-) -> list[bytes | None]:
-    """For each entry, the public key its signature verified with, or None (not verified).
-
-    Keys are looked up optimistically, without the lock: the stored key of the key id, or
-    one registered earlier in the batch. Nothing is decided here; `_admit` re-checks.
-    """
-    candidates = _candidate_keys(db, identity, parsed)
-    items = [
-        (position, key, entry.envelope.signatures[0].sig, _signed_bytes(entry))
-        for position, (entry, key) in enumerate(zip(parsed, candidates, strict=True))
-        if key is not None
-    ]
-    failed = set(_verify_in_pool(items))
-    return [
-        None if key is None or position in failed else key
-        for position, key in enumerate(candidates)
-    ]
-
-
-def _signed_bytes(entry: ParsedEntry) -> bytes:
-    return pae(entry.envelope.payload_type, entry.envelope.payload)
-
-
-def _candidate_keys(
-    db: Database, identity: LogIdentity, parsed: Sequence[ParsedEntry]
-) -> list[bytes | None]:
-    wanted = {e.keyid for e in parsed if e.keyid != identity.operator_keyid}
-    stored: dict[str, bytes] = {}
-    if wanted:
-        with db.read_session() as session:
-            rows = session.execute(
-                select(col(KeyRow.keyid), col(KeyRow.public_key)).where(
-                    col(KeyRow.keyid).in_(sorted(wanted))
-                )
-            )
-            stored = {str(keyid): bytes(public_key) for keyid, public_key in rows}
-    in_batch: dict[str, bytes] = {}
-    candidates: list[bytes | None] = []
-    for entry in parsed:
-        if entry.keyid == identity.operator_keyid:
-            candidates.append(identity.operator_public_key)
-        else:
-            candidates.append(stored.get(entry.keyid, in_batch.get(entry.keyid)))
-        in_batch.update(_registered_keys(entry.event))
-    return candidates
-
-
-def _registered_keys(event: Event) -> dict[str, bytes]:
-    match event:
-        case ParticipantRegister():
-            return {ref.keyid: ref.raw_public_key for ref in event.participant.keys}
-        case ParticipantKeyAdd():
-            return {event.key.keyid: event.key.raw_public_key}
-        case _:
-            return {}
-
-
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = Lock()
-
-
-def _verify_in_pool(items: list[tuple[int, bytes, bytes, bytes]]) -> list[int]:
-    """libsodium releases the GIL while it verifies: threads spread a batch over the cores."""
-    workers = os.cpu_count() or 1
-    if workers == 1 or len(items) <= VERIFY_CHUNK:
-        return failed_signatures(items)
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(workers, thread_name_prefix="ree-verify")
-        pool = _pool
-    size = max(VERIFY_CHUNK, -(-len(items) // workers))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    return [tag for failed in pool.map(failed_signatures, chunks) for tag in failed]
 
 
 def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:

@@ -113,6 +113,8 @@ def _signature_from_json(obj: object) -> Signature:
 
 
 def _object_with_keys(obj: object, keys: frozenset[str], what: str) -> dict[str, Any]:
+    if type(obj) is dict and obj.keys() == keys:
+        return obj
     if not isinstance(obj, dict):
         raise EncodingError(f"{what} must be a JSON object, got {type(obj).__name__}")
     unknown = sorted(str(k) for k in obj if k not in keys)

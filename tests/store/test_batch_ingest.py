@@ -16,11 +16,12 @@ from ledger.lots.state import Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
 from ledger.service import scenario_run
 from ledger.service.identity import LogIdentity
-from ledger.service.ingest import _entry_values, ingest, parse_batch
+from ledger.service.ingest import _entry_values, ingest
 from ledger.store import log as logstore
+from ledger.store.batch import write_effects
 from ledger.store.engine import Database
 from ledger.store.findings import add_flags
-from ledger.store.state import DbState, PrefetchedState, write_effects
+from ledger.store.state import DbState, PrefetchedState
 from ledger.store.tables import (
     CheckpointRow,
     DeclarationRow,
@@ -36,7 +37,7 @@ from ledger.store.tables import (
 )
 from ledger.tlog import merkle
 from ledger.tlog.note import Checkpoint, sign_checkpoint
-from ledger.verify.entry import check_signature
+from ledger.verify.entry import check_signature, parse_entry
 from ledger.verify.log import signature_verifies
 from tests.support import Party, extract, register
 
@@ -61,7 +62,7 @@ DEFAULT = Tolerances()
 
 def _reference_ingest(db: Database, identity: LogIdentity, envelopes: list[Any]) -> None:
     """The row-by-row ingest this project shipped before the batched one, kept as the oracle."""
-    parsed = parse_batch(envelopes)
+    parsed = [parse_entry(envelope) for envelope in envelopes]
     with db.write_session() as session:
         head = logstore.lock_head(session)
         tree = logstore.compact_range(session, head.size)

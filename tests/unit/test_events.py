@@ -330,3 +330,14 @@ def test_long_values_are_shortened_in_the_error() -> None:
     assert isinstance(error.value, str)
     assert len(error.value) <= 80
     assert len(error.detail) < 300
+
+
+def test_control_character_check_is_exactly_unicode_cc_and_cs() -> None:
+    import unicodedata
+
+    from ledger.lots.fields import _CONTROL_OR_SURROGATE
+
+    for code in range(0x110000):
+        char = chr(code)
+        expected = unicodedata.category(char) in ("Cc", "Cs")
+        assert bool(_CONTROL_OR_SURROGATE.search(char)) == expected, hex(code)

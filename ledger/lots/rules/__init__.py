@@ -63,9 +63,10 @@ def _check_transform(
     event: LotTransform, reader: StateReader, tolerances: Tolerances
 ) -> list[Flag]:
     inputs = [(require_lot(reader, ref.lot), ref.mass_g) for ref in event.inputs]
+    found = transform.element_balance(event, inputs)
     return [
-        *transform.check_mass(event, inputs, tolerances),
-        *transform.check_recovery(event, inputs, tolerances),
+        *transform.check_mass(event, inputs, found, tolerances),
+        *transform.check_recovery(event, inputs, found, tolerances),
         *transform.check_mixing(event, inputs, tolerances),
         *origin.check_transform(event, inputs, tolerances),
         *check_time(event.type, event.time, [lot for lot, _ in inputs], tolerances),

@@ -1,8 +1,15 @@
 """Rules of a transform: mass balance, recovery against the process floor, mixing."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from ledger.lots.composition import RARE_EARTHS, balance, heavy_share, mix, treo_ppm
+from ledger.lots.composition import (
+    RARE_EARTHS,
+    ElementBalance,
+    balance,
+    heavy_share,
+    mix,
+    treo_ppm,
+)
 from ledger.lots.events import LotTransform
 from ledger.lots.records import LotState
 from ledger.lots.rules.flags import (
@@ -30,11 +37,21 @@ def _parts(inputs: Inputs) -> list[tuple[float, dict[str, int]]]:
     return [(float(mass_g), lot.composition_ppm) for lot, mass_g in inputs]
 
 
-def check_mass(event: LotTransform, inputs: Inputs, tolerances: Tolerances) -> list[Flag]:
+def element_balance(event: LotTransform, inputs: Inputs) -> dict[str, ElementBalance]:
+    """Per-element grams in and out of the transform, which the mass and recovery rules read."""
+    outputs = [(float(out.mass_g), out.composition_ppm) for out in event.outputs]
+    return balance(_parts(inputs), outputs)
+
+
+def check_mass(
+    event: LotTransform,
+    inputs: Inputs,
+    found: Mapping[str, ElementBalance],
+    tolerances: Tolerances,
+) -> list[Flag]:
     """OUTPUT_EXCEEDS_INPUT: total mass (mass-conserving processes) and every rare earth."""
     flags = _check_total_mass(event, inputs, tolerances)
-    outputs = [(float(out.mass_g), out.composition_ppm) for out in event.outputs]
-    for item in balance(_parts(inputs), outputs).values():
+    for item in found.values():
         if item.element not in RARE_EARTHS:
             continue
         allowed = item.in_g * (1 + tolerances.element_tolerance) + tolerances.element_floor_g
@@ -94,14 +111,19 @@ def recovery_floor(process: str, inputs: Inputs, tolerances: Tolerances) -> tupl
     return tolerances.recovery_floors.get(process, 0.0), process
 
 
-def check_recovery(event: LotTransform, inputs: Inputs, tolerances: Tolerances) -> list[Flag]:
+def check_recovery(
+    event: LotTransform,
+    inputs: Inputs,
+    found: Mapping[str, ElementBalance],
+    tolerances: Tolerances,
+) -> list[Flag]:
     """YIELD_BELOW_FLOOR: recovery < floor × (1 − margin).
 
     Rare-earth recovery (Σ RE out / Σ RE in) for processes, plain mass for split and
     blend, whose masses are exact where compositions carry assay noise.
     """
     floor, case = recovery_floor(event.process, inputs, tolerances)
-    basis, amount_in, amount_out = _recovered(event, inputs)
+    basis, amount_in, amount_out = _recovered(event, inputs, found)
     if amount_in <= 0 or floor <= 0:
         return []
     recovery = amount_out / amount_in
@@ -126,13 +148,13 @@ def check_recovery(event: LotTransform, inputs: Inputs, tolerances: Tolerances) 
     return [make_flag(YIELD_BELOW_FLOOR, inputs[0][0].id, message, evidence, tolerances)]
 
 
-def _recovered(event: LotTransform, inputs: Inputs) -> tuple[str, float, float]:
+def _recovered(
+    event: LotTransform, inputs: Inputs, found: Mapping[str, ElementBalance]
+) -> tuple[str, float, float]:
     """The basis of the recovery, and the grams in and out on that basis."""
     if event.process in _MIXING:
         mass_in = float(sum(mass_g for _, mass_g in inputs))
         return "mass", mass_in, float(sum(out.mass_g for out in event.outputs))
-    outputs = [(float(out.mass_g), out.composition_ppm) for out in event.outputs]
-    found = balance(_parts(inputs), outputs)
     rare_earth_in = sum(item.in_g for e, item in found.items() if e in RARE_EARTHS)
     rare_earth_out = sum(item.out_g for e, item in found.items() if e in RARE_EARTHS)
     return "rare-earth", rare_earth_in, rare_earth_out

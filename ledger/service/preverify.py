@@ -1,0 +1,143 @@
+"""Before the write lock: steps (1)–(3) for a batch, with its signatures checked meanwhile.
+
+Envelopes are parsed in order, a chunk at a time; as soon as a chunk is parsed its signatures
+go to a thread pool (libsodium releases the GIL), so that verifying one chunk on the other
+core overlaps parsing the next. The keys are looked up optimistically, without the lock: the
+stored key of each key id, or one registered earlier in the batch. Nothing is decided here:
+ingest's admission re-checks every entry against the key the locked state names.
+"""
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from threading import Lock
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from ledger.lots.events import Event, ParticipantKeyAdd, ParticipantRegister
+from ledger.lots.state import Rejection
+from ledger.service.identity import LogIdentity
+from ledger.store.engine import Database
+from ledger.store.tables import KeyRow
+from ledger.tlog.envelope import pae
+from ledger.verify.entry import ParsedEntry, parse_entry
+from ledger.verify.log import failed_signatures
+
+# Envelopes per chunk: parsed, then handed to the pool as one task.
+CHUNK = 64
+
+Item = tuple[int, bytes, bytes, bytes]  # position, public key, signature, signed bytes
+
+
+@dataclass(frozen=True)
+class Preverified:
+    """The parsed batch, and per entry the key its signature verified with (None: not yet)."""
+
+    parsed: list[ParsedEntry]
+    verified: list[bytes | None]
+
+
+def preverify(db: Database, identity: LogIdentity, envelopes: Sequence[object]) -> Preverified:
+    """Steps (1)–(3) for every envelope, in order, and (4) with the keys as they look now.
+
+    Raises Rejection with `position` for the first envelope that does not parse.
+    """
+    stored = _stored_keys(db, identity, envelopes)
+    in_batch: dict[str, bytes] = {}
+    parsed: list[ParsedEntry] = []
+    candidates: list[bytes | None] = []
+    pending: list[Future[list[int]]] = []
+    failed: list[int] = []
+    pool = _pool() if len(envelopes) > CHUNK else None
+    for start in range(0, len(envelopes), CHUNK):
+        items: list[Item] = []
+        for position in range(start, min(start + CHUNK, len(envelopes))):
+            entry = _parse(envelopes[position], position)
+            if entry.keyid == identity.operator_keyid:
+                key: bytes | None = identity.operator_public_key
+            else:
+                key = stored.get(entry.keyid, in_batch.get(entry.keyid))
+            in_batch.update(_registered_keys(entry.event))
+            parsed.append(entry)
+            candidates.append(key)
+            if key is not None:
+                items.append((position, key, entry.envelope.signatures[0].sig, _signed(entry)))
+        if pool is None:
+            failed.extend(failed_signatures(items))
+        else:
+            pending.append(pool.submit(failed_signatures, items))
+    for future in pending:
+        failed.extend(future.result())
+    refused = set(failed)
+    verified = [
+        None if key is None or position in refused else key
+        for position, key in enumerate(candidates)
+    ]
+    return Preverified(parsed, verified)
+
+
+def _parse(envelope: object, position: int) -> ParsedEntry:
+    try:
+        return parse_entry(envelope)
+    except Rejection as exc:
+        exc.position = position
+        raise
+
+
+def _signed(entry: ParsedEntry) -> bytes:
+    return pae(entry.envelope.payload_type, entry.envelope.payload)
+
+
+def _stored_keys(
+    db: Database, identity: LogIdentity, envelopes: Sequence[object]
+) -> dict[str, bytes]:
+    """The stored keys of the key ids the envelopes name, read before they are parsed (a
+    malformed envelope names none here and is refused when parsed)."""
+    wanted = {_keyid(envelope) for envelope in envelopes} - {None, identity.operator_keyid}
+    if not wanted:
+        return {}
+    with db.read_session() as session:
+        rows = session.execute(
+            select(col(KeyRow.keyid), col(KeyRow.public_key)).where(
+                col(KeyRow.keyid).in_(sorted(k for k in wanted if k is not None))
+            )
+        )
+        return {str(keyid): bytes(public_key) for keyid, public_key in rows}
+
+
+def _keyid(envelope: object) -> str | None:
+    if not isinstance(envelope, dict):
+        return None
+    signatures = envelope.get("signatures")
+    if not isinstance(signatures, list) or not signatures or not isinstance(signatures[0], dict):
+        return None
+    keyid = signatures[0].get("keyid")
+    return keyid if isinstance(keyid, str) else None
+
+
+def _registered_keys(event: Event) -> dict[str, bytes]:
+    match event:
+        case ParticipantRegister():
+            return {ref.keyid: ref.raw_public_key for ref in event.participant.keys}
+        case ParticipantKeyAdd():
+            return {event.key.keyid: event.key.raw_public_key}
+        case _:
+            return {}
+
+
+_shared_pool: ThreadPoolExecutor | None = None
+_pool_lock = Lock()
+
+
+def _pool() -> ThreadPoolExecutor | None:
+    """One verification thread per core, shared by every request; None on one core."""
+    workers = os.cpu_count() or 1
+    if workers == 1:
+        return None
+    global _shared_pool
+    with _pool_lock:
+        if _shared_pool is None:
+            _shared_pool = ThreadPoolExecutor(workers, thread_name_prefix="ree-verify")
+        return _shared_pool
