@@ -45,19 +45,31 @@ def parse_json(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     except UnicodeDecodeError as exc:
         raise EncodingError(f"JSON is not valid UTF-8: {exc}") from exc
     # Checked before parsing so that hostile nesting never reaches the recursive parser.
-    _check_depth(text, max_depth)
+    structure = _STRING.sub("", text)
+    if _max_depth(structure) > max_depth:
+        raise EncodingError(f"JSON nesting is deeper than {max_depth} levels")
     try:
         obj = json.loads(
             text,
-            object_pairs_hook=_unique_object,
             parse_float=_reject_float,
             parse_int=_safe_int,
             parse_constant=_reject_constant,
         )
     except json.JSONDecodeError as exc:
         raise EncodingError(f"invalid JSON: {exc}") from exc
+    # Each ":" outside strings is one object member: fewer keys parsed means a repeated key.
+    if _members(obj) != structure.count(":"):
+        json.loads(text, object_pairs_hook=_unique_object)  # raises, naming the key
     _check_unicode(text, obj)
     return obj
+
+
+def _members(obj: object) -> int:
+    if type(obj) is dict:
+        return len(obj) + sum(_members(value) for value in obj.values())
+    if type(obj) is list:
+        return sum(_members(value) for value in obj)
+    return 0
 
 
 def parse_canonical(data: bytes) -> dict[str, Any]:
@@ -186,11 +198,6 @@ def _max_depth(structure: str) -> int:
         else:
             depth -= 1
     return deepest
-
-
-def _check_depth(text: str, max_depth: int) -> None:
-    if _max_depth(_STRING.sub("", text)) > max_depth:
-        raise EncodingError(f"JSON nesting is deeper than {max_depth} levels")
 
 
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

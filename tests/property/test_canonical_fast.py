@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import rfc8785
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ledger.tlog import encoding
@@ -154,3 +154,42 @@ def test_leaf_bytes_are_rfc8785_of_the_envelope(
     except EncodingError:
         leaf = EncodingError
     assert leaf == _rfc8785(envelope.to_json())
+
+
+def _has_repeated_key(text: bytes) -> bool:
+    found = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal found
+        found = found or len({key for key, _ in items}) != len(items)
+        return dict(items)
+
+    json.loads(text, object_pairs_hook=pairs)
+    return found
+
+
+_repeats = st.sampled_from(
+    [
+        lambda d: d,
+        lambda d: d.replace(b"{", b'{"a:b":1,"a:b":2,', 1).replace(b",}", b"}"),
+        lambda d: d.replace(b"}", b',"x":{"k":1,"k":1}}', 1).replace(b"{,", b"{"),
+        lambda d: d.replace(b"{", b'{"k\\"":[{"a":1},{"a":1}],', 1).replace(b",}", b"}"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_objects, _repeats)
+def test_parse_json_refuses_exactly_the_repeated_keys(obj: dict[str, Any], edit: Any) -> None:
+    plain = json.dumps(obj).encode("utf-8", "surrogatepass")
+    try:
+        parse_json(plain)
+    except EncodingError:
+        assume(False)  # refused for another reason (a surrogate, a large integer)
+    text = edit(plain)
+    repeated = _has_repeated_key(text)
+    if repeated:
+        with pytest.raises(EncodingError, match="duplicate object key"):
+            parse_json(text)
+    else:
+        assert parse_json(text) == json.loads(text)
