@@ -63,7 +63,7 @@ def ingest(
         )
     # Outside the lock: the signatures, with the keys as they look now (checked again below).
     batch = preverify(db, identity, envelopes)
-    parsed, verified = batch.parsed, batch.verified
+    parsed = batch.parsed
     with db.write_session() as session:
         head = logstore.lock_head(session)
         start = head.size
@@ -80,7 +80,7 @@ def ingest(
             index = start + position
             try:
                 effects, flags = _admit(
-                    entry, index, state, identity, now, tolerances, verified[position]
+                    entry, index, state, identity, now, tolerances, batch.verified_key(position)
                 )
             except Rejection as exc:
                 exc.position = position

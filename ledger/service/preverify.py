@@ -1,16 +1,16 @@
 """Before the write lock: steps (1)–(3) for a batch, with its signatures checked meanwhile.
 
 Envelopes are parsed in order, a chunk at a time; as soon as a chunk is parsed its signatures
-go to a thread pool (libsodium releases the GIL), so that verifying one chunk on the other
-core overlaps parsing the next. The keys are looked up optimistically, without the lock: the
-stored key of each key id, or one registered earlier in the batch. Nothing is decided here:
-ingest's admission re-checks every entry against the key the locked state names.
+go to a thread pool (libsodium releases the GIL), so that verifying a chunk on the other core
+overlaps parsing the next ones, and admitting the first chunks overlaps verifying the last.
+The keys are looked up optimistically, without the lock: the stored key of each key id, or
+one registered earlier in the batch. Nothing is decided here: ingest's admission re-checks
+every entry against the key the locked state names.
 """
 
 import os
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from threading import Lock
 
 from sqlalchemy import select
@@ -31,12 +31,30 @@ CHUNK = 64
 Item = tuple[int, bytes, bytes, bytes]  # position, public key, signature, signed bytes
 
 
-@dataclass(frozen=True)
 class Preverified:
-    """The parsed batch, and per entry the key its signature verified with (None: not yet)."""
+    """The parsed batch, and per entry the key its signature verified with (None: not
+    verified), known chunk by chunk as the pool finishes: admission of the first chunks
+    overlaps the verification of the last."""
 
-    parsed: list[ParsedEntry]
-    verified: list[bytes | None]
+    def __init__(
+        self,
+        parsed: list[ParsedEntry],
+        candidates: list[bytes | None],
+        chunks: list[Future[list[int]] | list[int]],
+    ) -> None:
+        self.parsed = parsed
+        self._candidates = candidates  # the key each signature was sent to be checked with
+        self._chunks = chunks  # per chunk, the positions libsodium refused (maybe pending)
+        self._refused: set[int] = set()
+        self._settled = 0
+
+    def verified_key(self, position: int) -> bytes | None:
+        """The key entry `position`'s signature verified with, or None; waits for its chunk."""
+        while self._settled <= position // CHUNK:
+            chunk = self._chunks[self._settled]
+            self._refused.update(chunk if isinstance(chunk, list) else chunk.result())
+            self._settled += 1
+        return None if position in self._refused else self._candidates[position]
 
 
 def preverify(db: Database, identity: LogIdentity, envelopes: Sequence[object]) -> Preverified:
@@ -48,8 +66,7 @@ def preverify(db: Database, identity: LogIdentity, envelopes: Sequence[object]) 
     in_batch: dict[str, bytes] = {}
     parsed: list[ParsedEntry] = []
     candidates: list[bytes | None] = []
-    pending: list[Future[list[int]]] = []
-    failed: list[int] = []
+    chunks: list[Future[list[int]] | list[int]] = []
     pool = _pool() if len(envelopes) > CHUNK else None
     for start in range(0, len(envelopes), CHUNK):
         items: list[Item] = []
@@ -64,18 +81,10 @@ def preverify(db: Database, identity: LogIdentity, envelopes: Sequence[object]) 
             candidates.append(key)
             if key is not None:
                 items.append((position, key, entry.envelope.signatures[0].sig, _signed(entry)))
-        if pool is None:
-            failed.extend(failed_signatures(items))
-        else:
-            pending.append(pool.submit(failed_signatures, items))
-    for future in pending:
-        failed.extend(future.result())
-    refused = set(failed)
-    verified = [
-        None if key is None or position in refused else key
-        for position, key in enumerate(candidates)
-    ]
-    return Preverified(parsed, verified)
+        chunks.append(
+            failed_signatures(items) if pool is None else pool.submit(failed_signatures, items)
+        )
+    return Preverified(parsed, candidates, chunks)
 
 
 def _parse(envelope: object, position: int) -> ParsedEntry:
