@@ -8,6 +8,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -86,17 +87,45 @@ def run_audit(env: dict[str, str], entries: int, jobs: int | None = None) -> Aud
 
 @dataclass(frozen=True)
 class Proofs:
+    """Inclusion proofs/s at the full size, ours and pymerkle's, on the same random leaves.
+
+    Ours are made in this process on one read session of the SQLite database (no HTTP), in
+    this order: a fresh node cache (`ledger.store.log.NodeCache`, new engine), cold, then warm.
+    """
+
     size: int
-    ours_single: float  # proofs/s, one stored-node read per proof (GET /v1/proofs/inclusion)
-    ours_batched: float  # proofs/s, proofs for 100 entries from one read (provenance, bundle)
+    count: int  # proofs timed in each figure, on the same random leaves
+    ours_single: float  # one proof per call (the read of GET /v1/proofs/inclusion), cache warm
+    ours_batched: float  # 100 proofs per call (logstore.inclusion_proofs), cache warm
+    ours_cold: float  # one proof per call, the first `count` of a fresh cache, warming included
+    per_request: float  # queries.inclusion_proof: a read session per proof, cache warm
+    uncached_single: float  # no cache: the stored nodes of each proof read in one query
+    uncached_batched: float  # no cache: 100 proofs from one read (as provenance, bundles do)
     pymerkle: float  # proofs/s, pymerkle 7 InmemoryTree over the same leaves
     pymerkle_build_s: float
     checked: int  # proofs compared hash by hash with pymerkle's
+    cache_mib: float  # node hashes the warm cache holds
+    cache_rss_mb: float  # growth of this process's VmRSS while the cache warmed
+    cache_lowest_level: int  # levels below it are read from the database
+    warmed_after: int  # proofs the cold run had made when the cache became complete (0: never)
+
+
+ROUNDS = 10  # the warm figures and pymerkle's are timed in turn, a tenth of the leaves at a time
 
 
 def inclusion_proofs(database_url: str, count: int, seed: int = 3) -> Proofs:
-    """Our proofs from the stored subtree hashes against pymerkle 7 on the same leaves."""
+    """Our proofs, with and without the node cache, against pymerkle 7 on the same leaves.
+
+    First the cold run, on a new engine (so a new, empty node cache): each proof request
+    reads at most NODE_CACHE_FILL_ROWS more rows into the cache, top levels first; then
+    `NodeCache.warm` reads whatever is left. pymerkle's tree is built next. Then every warm
+    figure and pymerkle's are timed in ROUNDS rounds over the same leaves, a slice of them
+    per round, in an order that rotates from round to round, so that a change in the load
+    of this shared machine weighs on all of them alike; each rate is proofs / summed time.
+    """
     from pymerkle import InmemoryTree
+
+    from ledger.service import queries
 
     db = Database(database_url)
     try:
@@ -104,32 +133,97 @@ def inclusion_proofs(database_url: str, count: int, seed: int = 3) -> Proofs:
             size = logstore.current_size(session)
             rng = random.Random(seed)
             indices = [rng.randrange(size) for _ in range(count)]
-            ours = {}
+            cache = logstore.node_cache(session)
+            rss_before = _rss_mb()
+            warmed_after = 0
             started = time.perf_counter()
-            for index in indices:
-                ours[index] = logstore.inclusion_proof(session, index, size)
-            single = count / (time.perf_counter() - started)
-            started = time.perf_counter()
-            for first in range(0, count, 100):
-                _proofs_from_one_read(session, indices[first : first + 100], size)
-            batched = count / (time.perf_counter() - started)
+            for done, index in enumerate(indices, start=1):
+                logstore.inclusion_proof(session, index, size)
+                if not warmed_after and cache.complete and cache.size == size:
+                    warmed_after = done
+            cold = count / (time.perf_counter() - started)
+            cache.warm(session)
+            rss_growth = _rss_mb() - rss_before
             tree = InmemoryTree(algorithm="sha256")
             started = time.perf_counter()
             for envelope in _envelopes(session):
                 tree.append_entry(envelope)
             build = time.perf_counter() - started
+            ours: dict[int, list[bytes]] = {}
+            batched: dict[int, list[bytes]] = {}
+            uncached: dict[int, list[bytes]] = {}
+            theirs: dict[int, Any] = {}
+
+            def single(part: list[int]) -> None:
+                for index in part:
+                    ours[index] = logstore.inclusion_proof(session, index, size)
+
+            def hundred(part: list[int]) -> None:
+                for first in range(0, len(part), 100):
+                    chunk = part[first : first + 100]
+                    proofs = logstore.inclusion_proofs(session, chunk, size)
+                    batched.update(zip(chunk, proofs, strict=True))
+
+            def single_uncached(part: list[int]) -> None:
+                for index in part:
+                    uncached[index] = logstore.inclusion_proof_uncached(session, index, size)
+
+            def hundred_uncached(part: list[int]) -> None:
+                for first in range(0, len(part), 100):
+                    _proofs_from_one_read(session, part[first : first + 100], size)
+
+            def per_request(part: list[int]) -> None:
+                for index in part:
+                    queries.inclusion_proof(db, index, size)
+
+            def pymerkle(part: list[int]) -> None:
+                for index in part:
+                    theirs[index] = tree.prove_inclusion(index + 1, size)
+
+            timed = [single, hundred, single_uncached, hundred_uncached, per_request, pymerkle]
+            seconds = {work.__name__: 0.0 for work in timed}
+            step = -(-count // ROUNDS)
+            for turn, first in enumerate(range(0, count, step)):
+                part = indices[first : first + step]
+                for work in timed[turn % len(timed) :] + timed[: turn % len(timed)]:
+                    started = time.perf_counter()
+                    work(part)
+                    seconds[work.__name__] += time.perf_counter() - started
     finally:
         db.dispose()
-    started = time.perf_counter()
-    theirs = {index: tree.prove_inclusion(index + 1, size) for index in indices}
-    rate = count / (time.perf_counter() - started)
+    rate = {name: count / spent for name, spent in seconds.items()}
     checked = 0
     for index in indices[:200]:
         # pymerkle's path starts with the leaf itself; the rest is the RFC 9162 proof.
         if list(theirs[index].path[1:]) != ours[index]:
             raise RuntimeError(f"proof of leaf {index} differs from pymerkle's")
+        if not batched[index] == uncached[index] == ours[index]:
+            raise RuntimeError(f"proofs of leaf {index} differ with and without the cache")
         checked += 1
-    return Proofs(size, single, batched, rate, build, checked)
+    return Proofs(
+        size=size,
+        count=count,
+        ours_single=rate["single"],
+        ours_batched=rate["hundred"],
+        ours_cold=cold,
+        per_request=rate["per_request"],
+        uncached_single=rate["single_uncached"],
+        uncached_batched=rate["hundred_uncached"],
+        pymerkle=rate["pymerkle"],
+        pymerkle_build_s=build,
+        checked=checked,
+        cache_mib=cache.nbytes / 2**20,
+        cache_rss_mb=rss_growth,
+        cache_lowest_level=cache.lowest_level,
+        warmed_after=warmed_after,
+    )
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _proofs_from_one_read(session: object, indices: list[int], size: int) -> list[list[bytes]]:

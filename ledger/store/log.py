@@ -1,18 +1,18 @@
 """The log in the database: the sequencer lock, entries, stored tree nodes, checkpoints, proofs."""
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 
+# Read by the services through this module, which holds everything about the log.
+from ledger.store.node_cache import NodeCache, node_cache
+from ledger.store.nodes import HEAD_ROW_ID, find_nodes, load_nodes, node_reader
 from ledger.store.tables import CheckpointRow, EntryRow, LedgerMeta, LogHead, TreeNodeRow
 from ledger.tlog import merkle
-from ledger.tlog.merkle import NodeId
 
-HEAD_ROW_ID = 1
-# Node ids per query: well under every backend's limit on bound parameters.
-NODES_PER_QUERY = 2000
+__all__ = ["HEAD_ROW_ID", "NodeCache", "find_nodes", "load_nodes", "node_cache", "node_reader"]
 
 
 def lock_head(session: Session) -> LogHead:
@@ -39,56 +39,6 @@ def current_size(session: Session) -> int:
     return head(session).size
 
 
-def find_nodes(session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
-    """The stored perfect-subtree hashes among `ids`, in one query; absent ones are left out.
-
-    The query reads `level = L AND idx IN (...)` per level, OR-ed: each term is a primary-key
-    search. (A row-value `(level, idx) IN (...)` makes SQLite scan the whole table.)
-    """
-    wanted = sorted(set(ids))
-    found: dict[NodeId, bytes] = {}
-    for start in range(0, len(wanted), NODES_PER_QUERY):
-        found.update(_find_node_chunk(session, wanted[start : start + NODES_PER_QUERY]))
-    return found
-
-
-def _find_node_chunk(session: Session, wanted: list[NodeId]) -> dict[NodeId, bytes]:
-    by_level: dict[int, list[int]] = {}
-    for level, idx in wanted:
-        by_level.setdefault(level, []).append(idx)
-    # Plain driver SQL: building the same statement with SQLAlchemy's expression language
-    # costs ten times the query itself, and proofs are read often.
-    connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    terms: list[str] = []
-    params: list[int] = []
-    for level, indexes in by_level.items():
-        terms.append(f"(level = {mark} AND idx IN ({', '.join([mark] * len(indexes))}))")
-        params += [level, *indexes]
-    rows = connection.exec_driver_sql(
-        f"SELECT level, idx, hash FROM {TreeNodeRow.__tablename__} WHERE {' OR '.join(terms)}",
-        tuple(params),
-    ).all()
-    return {(int(level), int(idx)): bytes(digest) for level, idx, digest in rows}
-
-
-def load_nodes(session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
-    """The stored hashes of `ids`; every one must exist."""
-    wanted = set(ids)
-    found = find_nodes(session, wanted)
-    missing = sorted(node for node in wanted if node not in found)
-    if missing:
-        raise LookupError(f"stored tree nodes missing: {missing[:4]}")
-    return found
-
-
-def node_reader(nodes: Mapping[NodeId, bytes]) -> merkle.NodeReader:
-    def get_node(level: int, index: int) -> bytes:
-        return nodes[(level, index)]
-
-    return get_node
-
-
 def compact_range(session: Session, size: int) -> merkle.CompactRange:
     nodes = load_nodes(session, merkle.root_nodes(size))
     return merkle.CompactRange.from_nodes(size, node_reader(nodes))
@@ -102,6 +52,24 @@ def add_nodes(session: Session, nodes: Iterable[tuple[int, int, bytes]]) -> None
 
 
 def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
+    """The inclusion proof of leaf `index` in the tree of `size`, through the node cache.
+
+    What `GET /v1/proofs/inclusion` answers: the nodes the cache holds come from memory, the
+    others (the leaf level at 1M entries) from one query. Needs size <= the log head's size.
+    """
+    return node_cache(session).inclusion_proof(session, index, size)
+
+
+def inclusion_proofs(session: Session, indices: Sequence[int], size: int) -> list[list[bytes]]:
+    """The inclusion proofs of many leaves in the tree of `size`, in the order of `indices`.
+
+    Through the node cache; the stored nodes it lacks are read for all the proofs at once.
+    """
+    return node_cache(session).inclusion_proofs(session, indices, size)
+
+
+def inclusion_proof_uncached(session: Session, index: int, size: int) -> list[bytes]:
+    """The inclusion proof of leaf `index` from the stored nodes alone, read in one query."""
     nodes = load_nodes(session, merkle.inclusion_nodes(index, size))
     return merkle.inclusion_proof(index, size, node_reader(nodes))
 

@@ -1,5 +1,6 @@
 """RFC 9162 Merkle tree: hashing, proofs read from stored perfect subtrees, verification."""
 
+import hashlib
 from collections.abc import Callable, Sequence
 
 from ledger.tlog.encoding import sha256
@@ -14,6 +15,12 @@ NodeId = tuple[int, int]
 """(level, index): the perfect subtree over leaves [index << level, (index + 1) << level)."""
 NodeReader = Callable[[int, int], bytes]
 """Returns the stored hash of the perfect subtree (level, index)."""
+InclusionPlan = tuple[list[NodeId], int, int]
+"""(nodes, edge, count): the stored nodes an inclusion proof reads, bottom-up, and where the
+right edge of the tree sits among them: nodes[edge : edge + count] fold into one proof hash."""
+
+_sha256 = hashlib.sha256
+_NODE_PREFIX = bytes([NODE_HASH_PREFIX])
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -23,7 +30,7 @@ def leaf_hash(data: bytes) -> bytes:
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """Return the RFC 9162 hash of an interior node: SHA-256(0x01 || left || right)."""
-    return sha256(bytes([NODE_HASH_PREFIX]) + left + right)
+    return _sha256(_NODE_PREFIX + left + right).digest()
 
 
 def root_from_leaves(leaf_hashes: Sequence[bytes]) -> bytes:
@@ -51,13 +58,75 @@ def root_at(size: int, get_node: NodeReader) -> bytes:
 
 
 def inclusion_nodes(index: int, size: int) -> list[NodeId]:
-    """Return every stored node that `inclusion_proof(index, size, ...)` reads."""
-    return [node for group in _inclusion_groups(index, size) for node in group]
+    """Return every stored node that `inclusion_proof(index, size, ...)` reads, in its order."""
+    return inclusion_plan(index, size)[0]
 
 
 def inclusion_proof(index: int, size: int, get_node: NodeReader) -> list[bytes]:
     """Return the RFC 9162 §2.1.3 inclusion proof of leaf `index` in the tree of `size`."""
-    return [_fold([get_node(*n) for n in group]) for group in _inclusion_groups(index, size)]
+    nodes, edge, count = inclusion_plan(index, size)
+    return inclusion_from_hashes([get_node(level, idx) for level, idx in nodes], edge, count)
+
+
+def inclusion_plan(index: int, size: int) -> InclusionPlan:
+    """Return the stored nodes of the inclusion proof of leaf `index` in `size`, bottom-up.
+
+    The leaf's path parts from the last leaf's at level `inner`, the bit length of
+    index ^ (size - 1) (as `_decompose` splits a proof):
+    - below `inner - 1` every sibling is a perfect subtree: one stored node each;
+    - at `inner - 1` the sibling is on the right and is the last subtree of its level,
+      `right_edge(inner - 1, size)`: one node, or several that fold into one proof hash;
+    - from `inner` up the leaf's subtree is the last of its level, so a sibling exists only
+      on the left (a one bit of the index), and is perfect.
+    Plain integer arithmetic, no lists of groups: proofs are made often (docs/performance.md).
+    """
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} is outside a tree of size {size}")
+    inner = (index ^ (size - 1)).bit_length()
+    edge = count = 0
+    if inner:
+        edge = inner - 1
+        nodes = [(level, (index >> level) ^ 1) for level in range(edge)]
+        right = right_edge(edge, size)
+        nodes += right
+        count = len(right)
+    else:
+        nodes = []
+    level, high = inner, index >> inner
+    while high:
+        if high & 1:
+            nodes.append((level, high ^ 1))
+        level, high = level + 1, high >> 1
+    return nodes, edge, count
+
+
+def right_edge(level: int, size: int) -> list[NodeId]:
+    """Return the stored nodes that fold into the last node of `level` in the tree of `size`.
+
+    That node, (level, (size - 1) >> level), covers leaves [begin, size) with begin aligned
+    to 2**level: one stored node when it is perfect, else the aligned perfect subtrees of
+    the one bits of size - begin, largest first (RFC 9162's MTH of D[begin:size]).
+    """
+    begin = ((size - 1) >> level) << level
+    rest = size - begin  # 1 <= rest <= 2**level
+    if rest == 1 << level:
+        return [(level, begin >> level)]
+    nodes: list[NodeId] = []
+    for part in range(rest.bit_length() - 1, -1, -1):
+        if (rest >> part) & 1:
+            nodes.append((part, begin >> part))
+            begin += 1 << part
+    return nodes
+
+
+def inclusion_from_hashes(hashes: list[bytes], edge: int, count: int) -> list[bytes]:
+    """Return the inclusion proof from the hashes of an `inclusion_plan`'s nodes, in order."""
+    if count < 2:
+        return hashes
+    node = hashes[edge + count - 1]
+    for position in range(edge + count - 2, edge - 1, -1):
+        node = _sha256(_NODE_PREFIX + hashes[position] + node).digest()
+    return [*hashes[:edge], node, *hashes[edge + count :]]
 
 
 def consistency_nodes(first: int, second: int) -> list[NodeId]:
@@ -208,12 +277,6 @@ def _path_groups(level: int, index: int, size: int) -> list[list[NodeId]]:
             groups.append(_range_nodes(begin, size))
         level, index = level + 1, index >> 1
     return groups
-
-
-def _inclusion_groups(index: int, size: int) -> list[list[NodeId]]:
-    if not 0 <= index < size:
-        raise ValueError(f"leaf index {index} is outside a tree of size {size}")
-    return _path_groups(0, index, size)
 
 
 def _consistency_groups(first: int, second: int) -> list[list[NodeId]]:

@@ -11,7 +11,11 @@ from ledger.tlog.merkle import (
     CompactRange,
     NodeId,
     consistency_proof,
+    inclusion_from_hashes,
+    inclusion_nodes,
+    inclusion_plan,
     inclusion_proof,
+    right_edge,
     root_at,
     verify_consistency,
     verify_inclusion,
@@ -102,6 +106,29 @@ def test_every_inclusion_proof_up_to_256_equals_rfc_path_and_verifies() -> None:
             got = inclusion_proof(index, size, _get)
             assert got == path(index, tree), (index, size)
             verify_inclusion(index, size, mth(range(index, index + 1)), got, root)
+
+
+def test_every_inclusion_plan_up_to_256_reads_each_node_once_and_folds_to_the_rfc_path() -> None:
+    for size in range(1, MAX_SIZE + 1):
+        for index in range(size):
+            nodes, edge, count = inclusion_plan(index, size)
+            assert nodes == inclusion_nodes(index, size)
+            assert len(set(nodes)) == len(nodes)
+            assert all((idx + 1) << level <= size for level, idx in nodes)  # all stored
+            got = inclusion_from_hashes([_get(*node) for node in nodes], edge, count)
+            assert got == path(index, range(size)), (index, size)
+            assert len(got) == len(nodes) - max(count - 1, 0)
+
+
+def test_right_edge_folds_to_the_last_subtree_of_every_level_up_to_256() -> None:
+    for size in range(1, MAX_SIZE + 1):
+        for level in range(size.bit_length() + 1):
+            begin = ((size - 1) >> level) << level
+            nodes = right_edge(level, size)
+            assert all((idx + 1) << lv <= size for lv, idx in nodes)
+            assert [lv for lv, _ in nodes] == sorted({lv for lv, _ in nodes}, reverse=True)
+            hashes = [_get(*node) for node in nodes]
+            assert inclusion_from_hashes(hashes, 0, len(hashes)) == [mth(range(begin, size))]
 
 
 def test_every_consistency_proof_up_to_256_equals_rfc_proof_and_verifies() -> None:

@@ -14,10 +14,13 @@ from ledger.tlog.merkle import (
     NodeId,
     consistency_nodes,
     consistency_proof,
+    inclusion_from_hashes,
     inclusion_nodes,
+    inclusion_plan,
     inclusion_proof,
     leaf_hash,
     node_hash,
+    right_edge,
     root_at,
     root_from_inclusion_proof,
     root_from_leaves,
@@ -324,3 +327,33 @@ def test_inclusion_mismatch_names_expected_and_calculated_roots_in_hex() -> None
 def test_consistency_from_empty_tree_is_rejected() -> None:
     with pytest.raises(VerificationError, match="empty tree"):
         verify_consistency(0, 3, EMPTY_ROOT, ROOTS[2], [])
+
+
+def test_right_edge_is_the_last_subtree_of_a_level_as_stored_subtrees() -> None:
+    assert right_edge(2, 12) == [(2, 2)]  # leaves 8-11: perfect
+    assert right_edge(2, 13) == [(0, 12)]  # leaf 12 alone
+    assert right_edge(3, 13) == [(2, 2), (0, 12)]  # leaves 8-12
+    assert right_edge(4, 13) == root_nodes(13)  # the whole tree
+    # Leaves 524,288 to 999,999: 475,712 = 2**18 + 2**17 + 2**16 + 2**14 + 2**9 + 2**6.
+    assert right_edge(19, 1_000_000) == [
+        (18, 2),
+        (17, 6),
+        (16, 14),
+        (14, 60),
+        (9, 1952),
+        (6, 15624),
+    ]
+
+
+def test_inclusion_plan_names_where_the_right_edge_folds() -> None:
+    # Leaf 1 of 5: its siblings are leaf 0, (1, 1) = leaves 2-3, and leaf 4 (the edge, alone).
+    assert inclusion_plan(1, 5) == ([(0, 0), (1, 1), (0, 4)], 2, 1)
+    # Leaf 0 of 7: leaf 1, (1, 1), then leaves 4-6 = (1, 2) and leaf 6, folded into one hash.
+    assert inclusion_plan(0, 7) == ([(0, 1), (1, 1), (1, 2), (0, 6)], 2, 2)
+    # The last leaf has only left siblings.
+    assert inclusion_plan(6, 7) == ([(1, 2), (2, 0)], 0, 0)
+    nodes = _store([leaf_hash(d) for d in LEAVES[:7]])
+    plan, edge, count = inclusion_plan(0, 7)
+    folded = inclusion_from_hashes([nodes[n] for n in plan], edge, count)
+    assert folded == inclusion_proof(0, 7, lambda *n: nodes[n])
+    assert folded[2] == node_hash(nodes[(1, 2)], nodes[(0, 6)])

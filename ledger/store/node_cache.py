@@ -1,0 +1,365 @@
+"""A per-process cache of the stored tree nodes, for inclusion proofs (see NodeCache)."""
+
+import threading
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import cast
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from ledger.store.nodes import Head, driver_rows, find_nodes, head_and_nodes, node_reader
+from ledger.store.tables import TreeNodeRow
+from ledger.tlog import merkle
+from ledger.tlog.merkle import NodeId
+
+# The node cache (NodeCache): at most this many bytes of stored hashes per database and process
+# (32 MiB holds every level but the leaves of a log of 1,048,576 entries) ...
+NODE_CACHE_BYTES = 32 * 1024 * 1024
+# ... and at most this many rows read into it per request, so that no request pays for more
+# than a slice of the warm-up (30-70 ms here); a fresh process at 1M entries is warm after
+# 31 requests for proofs.
+NODE_CACHE_FILL_ROWS = 1 << 15
+_CHUNK_BITS = 10  # a level's hashes are kept in bytes objects of 1024 hashes (32 KiB)
+_CHUNK_MASK = (1 << _CHUNK_BITS) - 1
+_CHUNK_BYTES = merkle.HASH_SIZE << _CHUNK_BITS
+_FOLDS_KEPT = 1024  # memoised right-edge hashes, (size, level) -> hash
+_NO_NODE: NodeId = (-1, -1)  # stands for the nodes of a right edge whose fold is memoised
+
+
+_caches: "weakref.WeakKeyDictionary[Engine, NodeCache]" = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+_CACHE_INFO_KEY = "ree_ledger.node_cache"
+
+
+def node_cache(session: Session) -> "NodeCache":
+    """The node cache of the database `session` reads (one per engine, made on first use)."""
+    cache = session.info.get(_CACHE_INFO_KEY)
+    if isinstance(cache, NodeCache):
+        return cache
+    engine = session.get_bind().engine
+    with _caches_lock:
+        cache = _caches.get(engine)
+        if cache is None:
+            cache = _caches[engine] = NodeCache()
+    session.info[_CACHE_INFO_KEY] = cache
+    return cache
+
+
+_Pending = tuple[list[bytes | None], list[tuple[int, NodeId]], int, int]
+"""One proof under way: the hashes of its nodes (None: to read), (position, node) of those
+to read, and where its right edge sits: hashes[edge : edge + count] fold into one."""
+
+
+class NodeCache:
+    """The stored perfect-subtree hashes of one database, held in this process for proofs.
+
+    What it holds: for every level from `lowest_level` up, the hashes of that level's nodes
+    0, 1, 2, ... of the tree of `size` (the log head it last synced with), kept in bytes
+    objects of 1,024 hashes, and the folded right edges of the last trees proofs were made
+    in. Levels are filled from the top down by range reads of `tree_nodes`, at most
+    `fill_rows` rows per request; the nodes it does not hold (the levels below
+    `lowest_level`, and all of a level not filled yet) are read from the database, in the
+    same query as the log head, one query per request.
+
+    Why it is sound: the log is append-only and the hash of a perfect subtree is a function
+    of its leaves alone, so a stored node never changes once written: a node read once is
+    that node for every tree size that contains it. It could fail only if the database no
+    longer held the same log: a restore behind a checkpoint already given out followed by
+    other appends (docs/operations.md §7 forbids it), or a rewritten tree. Every request reads
+    the log head in its one query, and a head other than the one the cache synced with is
+    checked before the proof is returned: larger, the stored subtrees whose fold was the old
+    root must be unchanged and those of the new size must fold to the head's root (one read
+    of O(log n) nodes per new head); smaller (a reader whose transaction began before the
+    cache last synced, or a rollback), the root of that size from the cache must be the
+    head's; equal, the roots must be equal. A mismatch empties the cache and the proof is
+    made again from the database alone.
+
+    What it does not do: check the stored nodes. A node tampered with before it was read is
+    served as stored (the proof fails to verify, as it would without the cache); one changed
+    after it was read is not served (the cache keeps what it read), yet is in the database.
+    The audit reads `tree_nodes` itself (`find_nodes`, `consistency_proof`), never through
+    this cache, so it names either. Provenance, bundles and ingest read their nodes with
+    `find_nodes` / `load_nodes`, which do not use the cache either.
+
+    What it costs: at most `budget_bytes` (32 MiB) of hashes, plus about 40 bytes per 1,024
+    hashes. `lowest_level` is the lowest level from which the whole tree fits in the budget:
+    at 1,000,000 entries every level but the leaves (999,993 hashes, 30.5 MiB; the process's
+    RSS grew by 43 MB in the benchmark, the allocator's slack from the reads included); at
+    each doubling of the log past 2**20 entries one more level is left to the database and
+    the cache falls back to half its budget. Warming it at 1M entries reads ~1M rows (about
+    2 s here), at most `fill_rows` per request, so over 31 requests. Warm, a proof reads one
+    row (its leaf's sibling) with the head. The threads of a process share the cache (a
+    lock); every server process has its own.
+    """
+
+    def __init__(
+        self, budget_bytes: int = NODE_CACHE_BYTES, fill_rows: int = NODE_CACHE_FILL_ROWS
+    ) -> None:
+        self.budget_bytes = budget_bytes
+        self.fill_rows = fill_rows
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._clear()
+
+    @property
+    def size(self) -> int:
+        """The tree size of the log head the cache last synced with (0: none)."""
+        return self._size
+
+    @property
+    def lowest_level(self) -> int:
+        """The lowest level it keeps; the levels below are read from the database."""
+        return self._low
+
+    @property
+    def complete(self) -> bool:
+        """Whether it holds every node of the levels it keeps, for the tree of `size`."""
+        return self._complete
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of node hashes held."""
+        return sum(self._counts) * merkle.HASH_SIZE
+
+    def warm(self, session: Session) -> None:
+        """Sync with the log head and read every node the cache keeps (benchmarks, tests)."""
+        head, _ = head_and_nodes(session, ())
+        with self._lock:
+            if self._sync(session, head):
+                while not self._complete and self._fill(session, self.fill_rows):
+                    pass
+
+    def inclusion_proofs(
+        self, session: Session, indices: Sequence[int], size: int
+    ) -> list[list[bytes]]:
+        """The inclusion proofs of `indices` in the tree of `size` (<= the head's size)."""
+        with self._lock:
+            synced = (self._size, self._root)
+            generation = self._generation
+            pending = [self._start(index, size, True) for index in indices]
+        head, found = head_and_nodes(session, _missing(pending))
+        if head != synced or not self._complete:  # sync, fill, and check what was read
+            with self._lock:
+                usable = self._sync(session, head)
+                if usable and not self._complete:
+                    self._fill(session, self.fill_rows)
+                fresh = usable and self._generation == generation
+            if not fresh:  # the cache was emptied: everything from the database
+                pending = [self._start(index, size, False) for index in indices]
+                found = find_nodes(session, _missing(pending))
+        return self._finish(pending, found, size, generation)
+
+    def inclusion_proof(self, session: Session, index: int, size: int) -> list[bytes]:
+        """`inclusion_proofs` of one leaf, with less bookkeeping when the cache is warm."""
+        with self._lock:
+            warm = self._complete and 0 <= index < size <= self._size
+            synced = (self._size, self._root)
+            generation = self._generation
+            pending = self._start_warm(index, size) if warm else None
+        if pending is None:
+            return self.inclusion_proofs(session, [index], size)[0]
+        head, found = head_and_nodes(session, [node for _, node in pending[1]])
+        if head != synced:  # the log moved on: sync first, as inclusion_proofs does
+            return self.inclusion_proofs(session, [index], size)[0]
+        return self._finish([pending], found, size, generation)[0]
+
+    def _finish(
+        self, pending: list[_Pending], found: Mapping[NodeId, bytes], size: int, generation: int
+    ) -> list[list[bytes]]:
+        proofs: list[list[bytes]] = []
+        folds: dict[tuple[int, int], bytes] = {}
+        for hashes, misses, edge, count in pending:
+            for position, node in misses:
+                if (digest := found.get(node)) is None:
+                    raise LookupError(f"stored tree nodes missing: {[node]}")
+                hashes[position] = digest
+            proof = merkle.inclusion_from_hashes(cast(list[bytes], hashes), edge, count)
+            if count > 1:
+                folds[(size, edge)] = proof[edge]
+            proofs.append(proof)
+        if folds:
+            with self._lock:
+                if self._generation == generation:
+                    if len(self._folds) + len(folds) > _FOLDS_KEPT:
+                        self._folds.clear()
+                    self._folds.update(folds)
+        return proofs
+
+    # ---- the rest runs under the lock
+
+    def _clear(self) -> None:
+        self._generation += 1
+        self._size = 0
+        self._root = merkle.EMPTY_ROOT
+        self._edge: list[bytes] = []  # the hashes of root_nodes(size), as stored
+        self._low = 0
+        self._chunks: list[list[bytes]] = []  # per level
+        self._counts: list[int] = []  # per level: nodes 0 .. count - 1 are held
+        self._complete = True
+        self._folds: dict[tuple[int, int], bytes] = {}
+
+    def _start(self, index: int, size: int, use: bool) -> _Pending:
+        if use and self._complete and 0 <= index < size <= self._size:
+            return self._start_warm(index, size)
+        nodes, edge, count = merkle.inclusion_plan(index, size)
+        folded = self._folds.get((size, edge)) if use and count > 1 else None
+        if folded is not None:
+            nodes[edge : edge + count] = [_NO_NODE]
+            count = 1
+        hashes: list[bytes | None] = self._lookup(nodes) if use else [None] * len(nodes)
+        if folded is not None:
+            hashes[edge] = folded
+        misses = [(at, node) for at, node in enumerate(nodes) if hashes[at] is None]
+        return hashes, misses, edge, count
+
+    def _start_warm(self, index: int, size: int) -> _Pending:
+        """`_start` when every node of the levels kept is held: merkle.inclusion_plan inlined."""
+        chunks, low = self._chunks, self._low
+        hashes: list[bytes | None] = []
+        misses: list[tuple[int, NodeId]] = []
+        inner = (index ^ (size - 1)).bit_length()
+        edge = count = 0
+        if inner:
+            edge = inner - 1
+            for level in range(edge):
+                idx = (index >> level) ^ 1
+                if level < low:
+                    misses.append((len(hashes), (level, idx)))
+                    hashes.append(None)
+                else:
+                    offset = (idx & _CHUNK_MASK) << 5
+                    hashes.append(chunks[level][idx >> _CHUNK_BITS][offset : offset + 32])
+            folded = self._folds.get((size, edge))
+            if folded is not None:
+                hashes.append(folded)
+                count = 1
+            else:
+                right = merkle.right_edge(edge, size)
+                for node, digest in zip(right, self._lookup(right), strict=True):
+                    if digest is None:
+                        misses.append((len(hashes), node))
+                    hashes.append(digest)
+                count = len(right)
+        level, high = inner, index >> inner
+        while high:
+            if high & 1:
+                idx = high ^ 1
+                if level < low:
+                    misses.append((len(hashes), (level, idx)))
+                    hashes.append(None)
+                else:
+                    offset = (idx & _CHUNK_MASK) << 5
+                    hashes.append(chunks[level][idx >> _CHUNK_BITS][offset : offset + 32])
+            level, high = level + 1, high >> 1
+        return hashes, misses, edge, count
+
+    def _lookup(self, nodes: Sequence[NodeId]) -> list[bytes | None]:
+        chunks, counts, low = self._chunks, self._counts, self._low
+        top = len(counts)
+        hashes: list[bytes | None] = []
+        for level, idx in nodes:
+            if low <= level < top and idx < counts[level]:
+                offset = (idx & _CHUNK_MASK) << 5
+                hashes.append(chunks[level][idx >> _CHUNK_BITS][offset : offset + 32])
+            else:
+                hashes.append(None)
+        return hashes
+
+    def _sync(self, session: Session, head: Head) -> bool:
+        """Follow the log head; False if the cache cannot be used for this request."""
+        size, root = head
+        if size == self._size and root == self._root:
+            return True
+        if size < self._size:
+            if self._root_at(session, size) == root:
+                return True  # an older snapshot of the same log: what the cache holds fits
+            self._clear()
+        elif size == self._size:
+            self._clear()
+        return self._extend(session, size, root)
+
+    def _extend(self, session: Session, size: int, root: bytes) -> bool:
+        old, new = merkle.root_nodes(self._size), merkle.root_nodes(size)
+        found = find_nodes(session, [*old, *new])
+        if [found.get(node) for node in old] != self._edge:
+            self._clear()  # the tree the cache holds is no longer a prefix of the log
+        if any(node not in found for node in new) or (
+            merkle.root_at(size, node_reader(found)) != root
+        ):
+            self._clear()  # the stored nodes do not give the head's root: use the database
+            return False
+        self._size, self._root = size, root
+        self._edge = [found[node] for node in new]
+        self._low = self._lowest_level(size)
+        while len(self._counts) < size.bit_length():
+            self._chunks.append([])
+            self._counts.append(0)
+        for level in range(self._low):
+            self._chunks[level], self._counts[level] = [], 0
+        self._complete = False
+        return True
+
+    def _root_at(self, session: Session, size: int) -> bytes | None:
+        nodes = merkle.root_nodes(size)
+        held = {n: h for n, h in zip(nodes, self._lookup(nodes), strict=True) if h is not None}
+        held.update(find_nodes(session, [n for n in nodes if n not in held]))
+        if any(node not in held for node in nodes):
+            return None
+        return merkle.root_at(size, node_reader(held))
+
+    def _lowest_level(self, size: int) -> int:
+        level, total = size.bit_length(), 0
+        while level > 0:
+            total += (size >> (level - 1)) * merkle.HASH_SIZE
+            if total > self.budget_bytes:
+                break
+            level -= 1
+        return level
+
+    def _fill(self, session: Session, budget: int) -> int:
+        """Read up to `budget` rows of the levels kept, top level first; returns rows kept."""
+        kept = 0
+        complete = True
+        for level in range(len(self._counts) - 1, self._low - 1, -1):
+            have, want = self._counts[level], self._size >> level
+            if have >= want:
+                continue
+            if budget <= 0:
+                complete = False
+                break
+            end = min(want, have + budget)
+            rows = driver_rows(
+                session,
+                f"SELECT idx, hash FROM {TreeNodeRow.__tablename__} "
+                "WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
+                (level, have, end),
+            )
+            budget -= end - have
+            hashes: list[bytes] = []
+            for idx, digest in rows:
+                if idx != have + len(hashes) or len(digest) != merkle.HASH_SIZE:
+                    break  # a missing or damaged row: the level stops before it
+                hashes.append(bytes(digest))
+            self._append(level, hashes)
+            kept += len(hashes)
+            if have + len(hashes) < want:
+                complete = False
+        self._complete = complete
+        return kept
+
+    def _append(self, level: int, hashes: list[bytes]) -> None:
+        if not hashes:
+            return
+        chunks = self._chunks[level]
+        data = b"".join(hashes)
+        if chunks and len(chunks[-1]) < _CHUNK_BYTES:
+            room = _CHUNK_BYTES - len(chunks[-1])
+            chunks[-1] += data[:room]
+            data = data[room:]
+        chunks.extend(data[at : at + _CHUNK_BYTES] for at in range(0, len(data), _CHUNK_BYTES))
+        self._counts[level] += len(hashes)
+
+
+def _missing(pending: list[_Pending]) -> list[NodeId]:
+    return [node for _, misses, _, _ in pending for _, node in misses]
