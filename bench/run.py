@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import sys
 import tempfile
 import time
@@ -30,6 +31,8 @@ from ledger.home import Home
 
 SMALL = 10_000
 QUICK_ENTRIES = 2_000
+# Proof requests sent before the RSS is read: enough to fill the node cache at 1M (31).
+PROOF_REQUESTS = 64
 CLIENTS_NOTE = "one client per independent stream (2), after a sequential first 10k"
 
 
@@ -99,6 +102,10 @@ def _sqlite(results: Results, workload: Workload, home: Path, env: dict[str, str
             raise RuntimeError(f"the log has {size} entries, the workload {workload.entries}")
         for path in results.latencies:
             results.latencies[path].append(perf_server.latency(server.client, path, n, size))
+        # A server that answers proofs holds the node cache (up to 32 MiB): count it in.
+        for index in random.Random(5).sample(range(size), min(PROOF_REQUESTS, size)):
+            response = server.client.get(f"/v1/proofs/inclusion?index={index}&size={size}")
+            response.raise_for_status()
         results.rss = server.peak_rss_mb()
 
 
@@ -305,7 +312,7 @@ def _rss_row(r: Results) -> tuple[str, str, str, str]:
     child = r.rss.get("largest child", 0.0)
     extra = f"; largest child process {child:.0f} MB" if child else ""
     return (
-        f"server peak RSS (VmHWM) at {r.entries:,} entries",
+        f"server peak RSS (VmHWM) at {r.entries:,} entries, after {PROOF_REQUESTS} proof requests",
         f"{server:.0f} MB",
         "≤ 250 MB",
         f"{_mark(server <= 250)}{extra}",
