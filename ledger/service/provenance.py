@@ -1,6 +1,7 @@
 """A lot's provenance: its ancestry, every step verified against the checkpoint, its mines."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
@@ -60,13 +61,15 @@ def provenance(db: Database, lot_id: str) -> Provenance:
         rows = _entries(session, indices)
         flags = findings.flags_on(session, list(lots))
         # Read last: every entry read above is committed, so this checkpoint covers it.
-        note, checkpoint, problem = _checkpoint(session)
+        meta = logstore.read_meta(session)
+        note, checkpoint, problem = _checkpoint(session, meta)
         proofs = _proofs(session, indices, checkpoint.size)
-        roots = _roots(session, rows, checkpoint)
+        roots = _roots(session, rows, checkpoint, meta)
     results = verify_entries(
-        [ProvenEntry(i, bytes(rows[i].envelope), proofs[i]) for i in indices], roots, history
+        [ProvenEntry(i, rows[i].envelope, proofs[i]) for i in indices], roots, history
     )
-    steps = tuple(_step(rows[result.index], history, result) for result in results)
+    touched = _touched(history)
+    steps = tuple(_step(rows[result.index], touched, result) for result in results)
     intact = problem is None and all(result.ok for result in results)
     mines = _mines(steps)
     return Provenance(
@@ -89,24 +92,53 @@ def _lots(session: Session, ids: list[str]) -> dict[str, LotState]:
     return {row.id: lot_from_row(row) for row in rows}
 
 
-def _entries(session: Session, indices: list[int]) -> dict[int, EntryRow]:
+@dataclass(frozen=True)
+class _Entry:
+    """The columns of an entry row that provenance reads."""
+
+    idx: int
+    envelope: bytes
+    type: str
+    actor: str
+    keyid: str
+
+
+def _entries(session: Session, indices: list[int]) -> dict[int, _Entry]:
+    # Columns, not ORM objects: building 100 SQLModel instances cost more than the query.
     rows = session.execute(
-        select(EntryRow).where(col(EntryRow.idx).in_(bindparam("ids", expanding=True))),
+        select(
+            col(EntryRow.idx),
+            col(EntryRow.envelope),
+            col(EntryRow.type),
+            col(EntryRow.actor),
+            col(EntryRow.keyid),
+        ).where(col(EntryRow.idx).in_(bindparam("ids", expanding=True))),
         {"ids": indices},
-    ).scalars()
-    return {row.idx: row for row in rows}
+    )
+    return {
+        int(idx): _Entry(int(idx), bytes(envelope), type_, actor, keyid)
+        for idx, envelope, type_, actor, keyid in rows
+    }
 
 
-def _checkpoint(session: Session) -> tuple[str, Checkpoint, str | None]:
+def _checkpoint(session: Session, meta: dict[str, str]) -> tuple[str, Checkpoint, str | None]:
     """The latest checkpoint, opened with the log key; a bad one is reported, not raised."""
     row = logstore.latest_checkpoint(session)
     if row is None:
         raise NotFound("the log is empty: no checkpoint has been signed yet")
-    meta = logstore.read_meta(session)
     try:
-        return row.note, open_checkpoint(row.note, meta["log_key"]), None
+        return row.note, _opened(row.note, meta["log_key"]), None
     except (EncodingError, VerificationError) as exc:
         return row.note, Checkpoint(meta["origin"], row.size, bytes(row.root)), str(exc)
+
+
+@lru_cache(maxsize=64)
+def _opened(note: str, log_key: str) -> Checkpoint:
+    """`open_checkpoint`, memoised on its exact arguments (the signed note's text and the
+    log's verifier key): a pure function of them, so a hit is what verifying again would
+    give. Only successes are kept (lru_cache stores no exception): a note that fails is
+    checked, and reported, every time."""
+    return open_checkpoint(note, log_key)
 
 
 def _proofs(session: Session, indices: list[int], size: int) -> dict[int, tuple[bytes, ...]]:
@@ -121,13 +153,15 @@ def _proofs(session: Session, indices: list[int], size: int) -> dict[int, tuple[
     return {index: tuple(merkle.inclusion_proof(index, size, get_node)) for index in indices}
 
 
-def _roots(session: Session, rows: dict[int, EntryRow], checkpoint: Checkpoint) -> TrustRoots:
+def _roots(
+    session: Session, rows: dict[int, _Entry], checkpoint: Checkpoint, meta: dict[str, str]
+) -> TrustRoots:
     keyids = sorted({row.keyid for row in rows.values()})
     keys = session.execute(
         select(KeyRow).where(col(KeyRow.keyid).in_(bindparam("ids", expanding=True))),
         {"ids": keyids},
     ).scalars()
-    operator_key = b64decode(logstore.read_meta(session)["operator_key"])
+    operator_key = b64decode(meta["operator_key"])
     return TrustRoots(
         checkpoint=checkpoint,
         keys={row.keyid: key_from_row(row) for row in keys},
@@ -136,10 +170,18 @@ def _roots(session: Session, rows: dict[int, EntryRow], checkpoint: Checkpoint) 
     )
 
 
-def _step(row: EntryRow, history: dict[str, list[int]], result: StepResult) -> Step:
-    touched = tuple(sorted(lot for lot, found in history.items() if row.idx in found))
+def _touched(history: dict[str, list[int]]) -> dict[int, tuple[str, ...]]:
+    """For each entry index, the lots of `history` it touched, sorted."""
+    touched: dict[int, list[str]] = {}
+    for lot, found in history.items():
+        for index in found:
+            touched.setdefault(index, []).append(lot)
+    return {index: tuple(sorted(lots)) for index, lots in touched.items()}
+
+
+def _step(row: _Entry, touched: dict[int, tuple[str, ...]], result: StepResult) -> Step:
     event_time = result.event.time if result.event else ""
-    return Step(row.idx, row.type, row.actor, event_time, touched, result)
+    return Step(row.idx, row.type, row.actor, event_time, touched.get(row.idx, ()), result)
 
 
 def _mines(steps: tuple[Step, ...]) -> dict[str, MineOrigin]:

@@ -1,4 +1,13 @@
-"""Verify the entries of one lot's ancestry against a checkpoint: steps (1)–(4), (11) and (12)."""
+"""Verify the entries of one lot's ancestry against a checkpoint: steps (1)–(4), (11) and (12).
+
+Every step is checked on every call. What a call may reuse from an earlier one in the same
+process is the result of the pure, costly parts, memoised on their exact inputs: the parse of
+the stored envelope bytes (steps 1–3) and whether the signature in those bytes verifies with
+a given public key (the arithmetic of step 4), in `VerifiedEntries`; and whether an inclusion
+proof verifies against a checkpoint (step 11), in `VerifiedInclusions`. A signature not
+verified before is checked with libsodium, and one libsodium refuses with pyca/cryptography,
+whose verdict is the one reported (as at ingest and in the audit).
+"""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -7,9 +16,12 @@ from ledger.lots.events import Event
 from ledger.lots.records import KeyState, Rejection
 from ledger.tlog import merkle
 from ledger.tlog.encoding import parse_json
+from ledger.tlog.envelope import pae
 from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.note import Checkpoint
 from ledger.verify.entry import ParsedEntry, check_signature, parse_entry
+from ledger.verify.log import failed_signatures
+from ledger.verify.memo import INCLUSIONS, MEMO
 
 
 @dataclass(frozen=True)
@@ -51,11 +63,23 @@ def verify_entries(
     """Check every entry; `history` lists, per lot, the indices of the entries touching it."""
     problems: dict[int, list[str]] = {entry.index: [] for entry in entries}
     parsed: dict[int, ParsedEntry] = {}
+    canonical: set[int] = set()
+    to_verify: list[tuple[int, bytes, bytes, bytes]] = []  # (index, public key, sig, message)
     for entry in entries:
         found = _parse(entry, problems[entry.index])
-        if found is not None:
-            parsed[entry.index] = found
-            _check_key_and_signature(found, entry.index, roots, problems[entry.index])
+        if found is None:
+            continue
+        parsed[entry.index] = found
+        if found.leaf_bytes == entry.envelope:
+            canonical.add(entry.index)
+        public_key = _authorised_key(found, entry.index, roots, problems[entry.index])
+        if public_key is not None and not MEMO.verified(found, public_key):
+            sig = found.envelope.signatures[0].sig
+            message = pae(found.envelope.payload_type, found.envelope.payload)
+            to_verify.append((entry.index, public_key, sig, message))
+    _check_signatures(to_verify, parsed, canonical, problems)
+    for entry in entries:
+        if (found := parsed.get(entry.index)) is not None:
             _check_inclusion(found, entry, roots.checkpoint, problems[entry.index])
     for index, found in parsed.items():
         _check_links(parsed, index, found, history, problems[index])
@@ -68,7 +92,11 @@ def verify_entries(
 
 
 def _parse(entry: ProvenEntry, problems: list[str]) -> ParsedEntry | None:
-    # (1)-(3): the stored bytes are a canonical envelope of a valid event.
+    # (1)-(3): the stored bytes are a canonical envelope of a valid event. A memo hit is
+    # the parse of exactly these bytes, which were canonical.
+    known = MEMO.parsed(entry.envelope)
+    if known is not None:
+        return known
     try:
         found = parse_entry(parse_json(entry.envelope))
     except (EncodingError, Rejection) as exc:
@@ -76,37 +104,64 @@ def _parse(entry: ProvenEntry, problems: list[str]) -> ParsedEntry | None:
         return None
     if found.leaf_bytes != entry.envelope:
         problems.append("(1) the stored envelope is not in canonical form")
+    else:
+        MEMO.remember(found)
     return found
 
 
-def _check_key_and_signature(
+def _authorised_key(
     found: ParsedEntry, index: int, roots: TrustRoots, problems: list[str]
-) -> None:
-    # (4): signed by a key of the actor, valid at this index.
+) -> bytes | None:
+    # (4), first half: signed by a key of the actor, valid at this index. Checked every time.
     if found.keyid == roots.operator_keyid:
-        public_key = roots.operator_public_key
-    else:
-        key = roots.keys.get(found.keyid)
-        if key is None or key.participant != found.event.actor or not key.valid_at(index):
-            problems.append(f"(4) key {found.keyid} was not a valid key of {found.event.actor}")
-            return
-        public_key = key.public_key
-    try:
-        check_signature(found, public_key)
-    except Rejection as exc:
-        problems.append(f"(4) {exc.detail}")
+        return roots.operator_public_key
+    key = roots.keys.get(found.keyid)
+    if key is None or key.participant != found.event.actor or not key.valid_at(index):
+        problems.append(f"(4) key {found.keyid} was not a valid key of {found.event.actor}")
+        return None
+    return key.public_key
+
+
+def _check_signatures(
+    items: list[tuple[int, bytes, bytes, bytes]],
+    parsed: Mapping[int, ParsedEntry],
+    canonical: set[int],
+    problems: Mapping[int, list[str]],
+) -> None:
+    # (4), second half: the signature over PAE(payloadType, payload) verifies with that key,
+    # for those not verified before with these exact bytes and this key (the memo). libsodium
+    # first; what it refuses is judged by pyca/cryptography, so the verdict is pyca's.
+    refused = set(failed_signatures(items))
+    for index, public_key, _, _ in items:
+        found = parsed[index]
+        if index in refused:
+            try:
+                check_signature(found, public_key)
+            except Rejection as exc:
+                problems[index].append(f"(4) {exc.detail}")
+                continue
+        if index in canonical:
+            MEMO.remember(found, public_key)
 
 
 def _check_inclusion(
     found: ParsedEntry, entry: ProvenEntry, checkpoint: Checkpoint, problems: list[str]
 ) -> None:
     # (11): the entry is in the tree the checkpoint signs.
+    digest = INCLUSIONS.digest(
+        entry.index, checkpoint.size, found.leaf_hash, entry.proof, checkpoint.root
+    )
+    if digest is not None and INCLUSIONS.passed(digest):
+        return
     try:
         merkle.verify_inclusion(
             entry.index, checkpoint.size, found.leaf_hash, list(entry.proof), checkpoint.root
         )
     except (VerificationError, ValueError) as exc:
         problems.append(f"(11) inclusion in checkpoint {checkpoint.size}: {exc}")
+        return
+    if digest is not None:
+        INCLUSIONS.add(digest)
 
 
 def _check_links(
