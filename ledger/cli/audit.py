@@ -53,7 +53,10 @@ def audit_command(
         None,
         "--jobs",
         min=0,
-        help="processes verifying signatures in parallel (default: one per core; 0: none)",
+        help=(
+            "worker processes checking entries and signatures ahead of the replay "
+            "(default: one per core; 0: none, all in this process)"
+        ),
     ),
 ) -> None:
     """Recompute every hash, signature, prev link, node and checkpoint; exit 1 on a fault."""

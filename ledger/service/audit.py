@@ -1,14 +1,13 @@
 """The full audit: stream the stored log through the pure auditor, page by page."""
 
 import json
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, SQLModel, col
@@ -38,17 +37,23 @@ from ledger.store.tables import (
 )
 from ledger.tlog.encoding import b64encode
 from ledger.tlog.note import Checkpoint
+from ledger.verify.audit_pool import (
+    SIGNATURE_CHUNK,
+    PageSignatures,
+    inline_pages,
+    prechecked_pages,
+    worker_pool,
+)
 from ledger.verify.log import (
     AuditFailure,
     LogAuditor,
+    Prechecked,
+    Row,
     StoredEntry,
     check_node,
-    failed_signatures,
 )
 
 PAGE = 2000
-# Signatures per task of the verification pool.
-SIGNATURE_CHUNK = 250
 Progress = Callable[[int, int], None]
 T = TypeVar("T", bound=SQLModel)
 
@@ -78,32 +83,58 @@ def audit(
 ) -> AuditReport:
     """Steps (1)–(10) over the whole log; raises AuditFailure naming the first bad index.
 
-    The replay is sequential; the signatures of each page are verified by `jobs` processes
-    (default: one per core; 0 verifies in this process) while the replay goes on, and the
-    page is judged only once they are all in, so the first failure named is the same.
+    The replay is sequential. With `jobs` worker processes (default: one per core), each
+    page of entries is handed to them ahead of the replay for steps (1)–(3) and the
+    signatures (`ledger.verify.audit_pool`); the replay takes their verdicts entry by entry
+    and judges a page only once every signature of it is in, so the first failure named is
+    the one the sequential audit (`jobs=0`: everything in this process) names.
     """
     auditor = LogAuditor(trusted.origin, trusted.log_vkey, trusted.operator_public_key)
     workers = (os.cpu_count() or 1) if jobs is None else jobs
-    with _verifier(workers) as verifier, db.snapshot_session() as session:
-        auditor.defer_signatures = verifier is not None
+    with db.snapshot_session() as session, _workers(session, auditor, workers) as pool:
         total = logstore.entry_count(session)
         checkpoints = logstore.checkpoint_stream(session, PAGE)
         pending = next(checkpoints, None)
         previous: Checkpoint | None = None
         count = 0
-        for page in logstore.entry_pages(session, PAGE):
+        pages = _entry_pages(session, PAGE)
+        chunked = inline_pages(pages) if pool is None else prechecked_pages(pool, pages)
+        for chunks in chunked:
             completed: list[tuple[int, int, int, bytes]] = []
             reached: list[tuple[CheckpointRow, bytes]] = []
-            signatures = _PageSignatures(auditor, verifier)
-            for row in page:
-                completed.extend((row.idx, *node) for node in signatures.entry(_stored(row)))
-                while pending is not None and pending.size == auditor.size:
-                    reached.append((pending, auditor.tree.root()))
-                    pending = next(checkpoints, None)
+            signatures = PageSignatures(auditor, pool)
+            for rows, future in chunks:
+                found = None if future is None else future.result()
+                # Unchecked rows (the first page, while the workers start; or no workers):
+                # their signatures are verified here, as the replay reaches them.
+                auditor.defer_signatures = found is not None
+                verdicts, payloads, failures = found or Prechecked(b"", [], {})
+                for offset, row in enumerate(rows):
+                    index = row[0]
+                    try:
+                        if found is None:
+                            nodes = auditor.entry(StoredEntry(*row))
+                        else:
+                            nodes = auditor.entry_prechecked(
+                                row, verdicts[offset], payloads[offset], failures.get(offset)
+                            )
+                    except AuditFailure:
+                        # An earlier entry's bad signature is the first failure, and so is
+                        # this entry's own when its replay failed after step (4).
+                        signatures.settle(through=index)
+                        raise
+                    if len(auditor.deferred) >= SIGNATURE_CHUNK:
+                        signatures.submit()
+                    for node in nodes:
+                        completed.append((index, *node))
+                    while pending is not None and pending.size == auditor.size:
+                        reached.append((pending, auditor.tree.root()))
+                        pending = next(checkpoints, None)
             signatures.settle()
+            first, last = chunks[0].rows[0][0], chunks[-1].rows[-1][0]
             _check_nodes(session, completed)
-            _check_history(session, auditor, page[0].idx, page[-1].idx)
-            _check_flags(session, auditor, page[0].idx, page[-1].idx)
+            _check_history(session, auditor, first, last)
+            _check_flags(session, auditor, first, last)
             for checkpoint_row, root in reached:
                 previous = _check_checkpoint(session, auditor, checkpoint_row, root, previous)
                 count += 1
@@ -116,59 +147,51 @@ def audit(
     return AuditReport(auditor.size, count, lots, auditor.tree.root())
 
 
-@contextmanager
-def _verifier(workers: int) -> Iterator[Executor | None]:
-    if workers < 1:
-        yield None
-        return
-    # spawn: the workers need nothing of this process, least of all its database connection.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
-
-
-class _PageSignatures:
-    """Feeds one page to the auditor and its deferred signatures to the pool, in chunks."""
-
-    def __init__(self, auditor: LogAuditor, pool: Executor | None) -> None:
-        self.auditor = auditor
-        self.pool = pool
-        self.futures: list[Future[list[int]]] = []
-
-    def entry(self, stored: StoredEntry) -> list[tuple[int, int, bytes]]:
-        try:
-            completed = self.auditor.entry(stored)
-        except AuditFailure as exc:
-            # An earlier entry's bad signature is the first failure, and so is this entry's
-            # own when its replay failed after step (4).
-            self.settle(through=stored.index)
-            raise exc
-        if len(self.auditor.deferred) >= SIGNATURE_CHUNK:
-            self._submit()
-        return completed
-
-    def _submit(self) -> None:
-        if self.pool is not None and self.auditor.deferred:
-            self.futures.append(self.pool.submit(failed_signatures, self.auditor.deferred))
-        self.auditor.deferred = []
-
-    def settle(self, through: int | None = None) -> None:
-        self._submit()
-        failed = [index for future in self.futures for index in future.result()]
-        self.futures = []
-        self.auditor.settle_signatures(failed, through)
-
-
-def _stored(row: EntryRow) -> StoredEntry:
-    return StoredEntry(
-        index=row.idx,
-        envelope=bytes(row.envelope),
-        leaf_hash=bytes(row.leaf_hash),
-        event_hash=row.event_hash,
-        event_id=row.event_id,
-        type=row.type,
-        actor=row.actor,
-        keyid=row.keyid,
+def _entry_pages(session: Session, page: int) -> Iterator[list[Row]]:
+    """Every entry in index order as plain tuples (Row), `page` at a time: the driver's rows,
+    with no ORM or Core processing per row."""
+    sql = (
+        "SELECT idx, envelope, leaf_hash, event_hash, event_id, type, actor, keyid "
+        f"FROM {EntryRow.__tablename__} WHERE idx >= ? ORDER BY idx LIMIT ?"
     )
+    start = 0
+    while rows := _driver_rows(session, sql, (start, page)):
+        yield [
+            row
+            if type(row) is tuple and type(row[1]) is bytes and type(row[2]) is bytes
+            else (row[0], bytes(row[1]), bytes(row[2]), *row[3:])
+            for row in rows
+        ]
+        start = rows[-1][0] + 1
+
+
+def _driver_rows(session: Session, sql: str, params: tuple[object, ...]) -> list[Any]:
+    """The rows of `sql` (`?` marks) on the driver's own cursor, in the session's transaction
+    (the audit's snapshot), for the few column types that need no conversion: integers,
+    strings and binary (which a driver may give as a memoryview)."""
+    connection = session.connection()
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection: the session has just checked it out
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _workers(
+    session: Session, auditor: LogAuditor, workers: int
+) -> ContextManager[Executor | None]:
+    """The worker pool, given the keys to try on the signatures: the stored participant
+    keys. Only a guess: a verdict counts only for the key the replay names (step (4))."""
+    if workers > 0:
+        rows = session.execute(select(col(KeyRow.keyid), col(KeyRow.public_key))).all()
+        for keyid, public_key in rows:
+            auditor.key_hints.setdefault(str(keyid), bytes(public_key))
+    return worker_pool(workers, auditor.key_hints)
 
 
 def _check_nodes(session: Session, completed: list[tuple[int, int, int, bytes]]) -> None:
@@ -220,12 +243,8 @@ def _check_history(session: Session, auditor: LogAuditor, first: int, last: int)
     """(10) for a page: lot_events holds exactly the (lot, entry) pairs the replay touched."""
     expected = set(auditor.touched)
     auditor.touched.clear()
-    rows = session.execute(
-        select(col(LotEventRow.lot), col(LotEventRow.idx)).where(
-            col(LotEventRow.idx) >= first, col(LotEventRow.idx) <= last
-        )
-    ).all()
-    stored = {(str(lot), int(idx)) for lot, idx in rows}
+    sql = f"SELECT lot, idx FROM {LotEventRow.__tablename__} WHERE idx >= ? AND idx <= ?"
+    stored = {(str(lot), int(idx)) for lot, idx in _driver_rows(session, sql, (first, last))}
     if stored != expected:
         lot, index = min(stored ^ expected, key=lambda pair: pair[1])
         state = "is missing" if (lot, index) in expected else "was never made by it"
@@ -327,6 +346,8 @@ def _check_state(session: Session, auditor: LogAuditor) -> int:
         ),
     ]
     for name, stored, replayed in tables:
+        if stored == replayed:
+            continue
         for key in sorted(stored.keys() | replayed.keys()):
             if stored.get(key) != replayed.get(key):
                 state = "is missing" if key not in stored else "differs from the replayed log"

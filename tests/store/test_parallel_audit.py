@@ -1,4 +1,6 @@
-"""The audit verifies signatures in a process pool, and still names the same first failure."""
+"""The audit checks entries and signatures in a process pool, and still names the same first
+failure. The replay checks the first page itself (while the workers start): with pages of 200
+entries, the workers check the other four; with the default page, none."""
 
 import json
 from datetime import UTC, datetime
@@ -9,6 +11,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from ledger.home import Home, init_home
+from ledger.service import audit as audit_service
 from ledger.service.audit import TrustedKeys, audit
 from ledger.service.ingest import ingest
 from ledger.store.engine import Database
@@ -34,6 +37,12 @@ def _ledger(tmp_path: Path, database_url: str) -> tuple[Database, TrustedKeys]:
     return db, TrustedKeys(ORIGIN, identity.log_vkey, identity.operator_public_key)
 
 
+@pytest.fixture(params=[audit_service.PAGE, 200], ids=["default-pages", "small-pages"])
+def page(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    monkeypatch.setattr(audit_service, "PAGE", request.param)
+    return int(request.param)
+
+
 def _forge_signature(db: Database, index: int) -> None:
     """Replace the entry's signature by another well-formed one (its leaf hash column to
     match): step (4) is the first that can tell."""
@@ -50,7 +59,7 @@ def _forge_signature(db: Database, index: int) -> None:
 
 @pytest.mark.parametrize("jobs", [0, 2])
 def test_parallel_and_inline_audits_agree_on_a_clean_log(
-    tmp_path: Path, database_url: str, jobs: int
+    tmp_path: Path, database_url: str, jobs: int, page: int
 ) -> None:
     db, trusted = _ledger(tmp_path, database_url)
     try:
@@ -62,7 +71,7 @@ def test_parallel_and_inline_audits_agree_on_a_clean_log(
 
 @pytest.mark.parametrize("jobs", [0, 2])
 def test_the_first_bad_signature_is_named_before_any_later_fault(
-    tmp_path: Path, database_url: str, jobs: int
+    tmp_path: Path, database_url: str, jobs: int, page: int
 ) -> None:
     db, trusted = _ledger(tmp_path, database_url)
     try:
