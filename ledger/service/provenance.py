@@ -65,11 +65,21 @@ def provenance(db: Database, lot_id: str) -> Provenance:
         note, checkpoint, problem = _checkpoint(session, meta)
         proofs = _proofs(session, indices, checkpoint.size)
         roots = _roots(session, rows, checkpoint, meta)
+    present = [i for i in indices if i in rows]
     results = verify_entries(
-        [ProvenEntry(i, rows[i].envelope, proofs[i]) for i in indices], roots, history
+        [ProvenEntry(i, rows[i].envelope, proofs[i]) for i in present], roots, history
     )
+    # A lot's history naming an entry the store does not hold is a broken record, not an error.
+    results += [
+        StepResult(i, "", (f"(1) entry {i} is in the lots' history but not in the log",), None)
+        for i in indices
+        if i not in rows
+    ]
+    results.sort(key=lambda result: result.index)
     touched = _touched(history)
-    steps = tuple(_step(rows[result.index], touched, result) for result in results)
+    steps = tuple(
+        _step(rows.get(result.index), result.index, touched, result) for result in results
+    )
     intact = problem is None and all(result.ok for result in results)
     mines = _mines(steps)
     return Provenance(
@@ -143,14 +153,20 @@ def _opened(note: str, log_key: str) -> Checkpoint:
 
 def _proofs(session: Session, indices: list[int], size: int) -> dict[int, tuple[bytes, ...]]:
     """Inclusion proofs for all the entries, from one read of the stored nodes they need."""
-    wanted = {node for index in indices for node in merkle.inclusion_nodes(index, size)}
+    wanted = {
+        node for index in indices if index < size for node in merkle.inclusion_nodes(index, size)
+    }
     nodes = logstore.find_nodes(session, wanted)
 
     def get_node(level: int, idx: int) -> bytes:
         # A missing node (tampered store) yields a proof that will not verify.
         return nodes.get((level, idx), bytes(32))
 
-    return {index: tuple(merkle.inclusion_proof(index, size, get_node)) for index in indices}
+    # An index beyond the checkpoint gets no proof: its inclusion check fails and says so.
+    return {
+        index: tuple(merkle.inclusion_proof(index, size, get_node)) if index < size else ()
+        for index in indices
+    }
 
 
 def _roots(
@@ -179,9 +195,12 @@ def _touched(history: dict[str, list[int]]) -> dict[int, tuple[str, ...]]:
     return {index: tuple(sorted(lots)) for index, lots in touched.items()}
 
 
-def _step(row: _Entry, touched: dict[int, tuple[str, ...]], result: StepResult) -> Step:
+def _step(
+    row: _Entry | None, index: int, touched: dict[int, tuple[str, ...]], result: StepResult
+) -> Step:
     event_time = result.event.time if result.event else ""
-    return Step(row.idx, row.type, row.actor, event_time, touched.get(row.idx, ()), result)
+    kind, actor = (row.type, row.actor) if row else ("", "")
+    return Step(index, kind, actor, event_time, touched.get(index, ()), result)
 
 
 def _mines(steps: tuple[Step, ...]) -> dict[str, MineOrigin]:

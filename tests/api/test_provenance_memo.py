@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from ledger.lots.tolerances import Tolerances
 from ledger.tlog import keys
+from ledger.tlog.encoding import b64decode
 from ledger.verify import lot as verify_lot_module
 from ledger.verify import memo
+from ledger.verify.bundle import verify_bundle
+from ledger.verify.bundle_format import parse_bundle
 from tests.api.conftest import Ledger
 from tests.support import Party, extract, receive, ship
 
@@ -203,3 +207,49 @@ def test_a_signature_libsodium_refuses_is_judged_by_pyca(
     refused.clear()
     assert _read(ledger, cast["auditor"])["verdict"] == "ok"
     assert refused == []  # verified once (by pyca) with these bytes and keys: memoised
+
+
+def test_an_entry_missing_from_the_log_is_reported_not_an_error(
+    ledger: Ledger, cast: dict[str, Party], database_url: str
+) -> None:
+    indices = _chain(ledger, cast)
+    _first_read(ledger, cast)
+    assert _execute(database_url, "DELETE FROM entries WHERE idx = :i", i=indices[1]).rowcount
+
+    body = _read(ledger, cast["auditor"])
+    assert body["verdict"] != "ok"
+    problems = _problems(body)
+    assert problems[indices[1]] == [
+        f"(1) entry {indices[1]} is in the lots' history but not in the log"
+    ], problems
+
+
+def test_a_history_row_beyond_the_checkpoint_is_reported_not_an_error(
+    ledger: Ledger, cast: dict[str, Party], database_url: str
+) -> None:
+    _chain(ledger, cast)
+    _first_read(ledger, cast)
+    beyond = ledger.size() + 5
+    sql = "INSERT INTO lot_events (lot, idx) VALUES (:lot, :i)"
+    assert _execute(database_url, sql, lot=LOT, i=beyond).rowcount == 1
+
+    body = _read(ledger, cast["auditor"])
+    assert body["verdict"] != "ok"
+    assert beyond in _problems(body), body["steps"]
+    page = ledger.client.get(f"/lots/{LOT}", headers=ledger.auth(cast["auditor"]))
+    assert page.status_code == 200
+
+
+def test_a_bundle_with_an_entry_missing_from_the_log_fails_verification(
+    ledger: Ledger, cast: dict[str, Party], database_url: str
+) -> None:
+    indices = _chain(ledger, cast)
+    assert _execute(database_url, "DELETE FROM entries WHERE idx = :i", i=indices[1]).rowcount
+    response = ledger.client.get(f"/v1/lots/{LOT}/bundle", headers=ledger.auth(cast["auditor"]))
+    assert response.status_code == 200, response.text
+    bundle = response.json()
+    report = verify_bundle(
+        parse_bundle(bundle), bundle["log_key"], b64decode(bundle["operator_key"]), Tolerances()
+    )
+    assert not report.ok
+    assert any(f"entry {indices[2]}" in failure for failure in report.failures), report
