@@ -303,8 +303,13 @@ def _finish(
 
 
 def _check_no_rows_beyond(session: Session, size: int) -> None:
-    """(7), (10): no tree node or lot history row lies outside the log (a planted row would
-    collide with a future append)."""
+    """(6), (7), (10): no entry, tree node or lot history row lies outside the log (a planted
+    row would collide with a future append, or be read by whoever asks for its index)."""
+    entries = session.execute(select(func.count()).select_from(EntryRow)).scalar_one()
+    if entries != size:
+        raise AuditFailure(
+            6, f"{entries} entry rows stored, the log is entries 0..{size - 1}: one lies outside"
+        )
     nodes = session.execute(select(func.count()).select_from(TreeNodeRow)).scalar_one()
     expected = sum(size >> level for level in range(size.bit_length()))
     if nodes != expected:

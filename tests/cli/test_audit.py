@@ -155,3 +155,16 @@ def test_audit_without_init_fails_with_a_reason(run: Run, database_url: str) -> 
     if database_url.startswith("sqlite"):
         result = run("audit", "--database-url", "sqlite:////nonexistent/ledger.db", expect=2)
         assert "run `ree-ledger init` first" in result.output
+
+
+def test_an_entry_row_planted_outside_the_log_fails(
+    run: Run, home_dir: Path, database_url: str
+) -> None:
+    _populate(run, home_dir, database_url)
+    _sql(
+        database_url,
+        "INSERT INTO entries (idx, envelope, leaf_hash, event_hash, event_id, type, actor, "
+        "keyid, integrated_at) SELECT -1, envelope, leaf_hash, event_hash, 'planted', type, "
+        "actor, keyid, integrated_at FROM entries WHERE idx = 0",
+    )
+    assert "step (6):" in run("audit", expect=1).output
