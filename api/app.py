@@ -23,6 +23,10 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
         title="ree-ledger",
         version="1",
         description="A verifiable, hash-chained traceability ledger for rare-earth material.",
+        # Swagger UI and ReDoc load their scripts from a CDN, which the Content-Security-Policy
+        # forbids (api/security_headers.py): the OpenAPI document is served, not those pages.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.identity = identity

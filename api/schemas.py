@@ -174,3 +174,29 @@ class Finding(BaseModel):
 
 class DeclarationCheck(BaseModel):
     flags: list[Finding] = Field(description="what the declaration would raise; nothing written")
+
+
+def request_body(model: type[BaseModel], description: str | None = None) -> dict[str, object]:
+    """`openapi_extra` declaring `model` as the JSON body of a route that parses its body
+    itself (strictly, see api.deps.JsonBody), so that FastAPI does not."""
+    schema = model.model_json_schema()
+    # Pydantic's "#/$defs/..." refs would point at the root of openapi.json: inline them.
+    schema = _inline(schema, schema.pop("$defs", {}))
+    body: dict[str, object] = {
+        "required": True,
+        "content": {"application/json": {"schema": schema}},
+    }
+    if description:
+        body["description"] = description
+    return {"requestBody": body}
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    return node

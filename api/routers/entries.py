@@ -1,14 +1,21 @@
 """Writes and reads of log entries."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from api import views
 from api.deps import DbDep, IdentityDep, JsonBody, ReaderDep, SettingsDep, TolerancesDep
 from api.errors import ApiError
-from api.schemas import BatchAccepted, BatchIn, EntryAccepted, EntryOut, EnvelopeIn
+from api.schemas import (
+    BatchAccepted,
+    BatchIn,
+    EntryAccepted,
+    EntryOut,
+    EnvelopeIn,
+    request_body,
+)
 from ledger.service import queries
 from ledger.service.ingest import ingest
 from ledger.tlog.encoding import b64encode, parse_json
@@ -18,29 +25,11 @@ router = APIRouter(prefix="/v1/entries", tags=["entries"])
 EntryIndex = Annotated[int, Path(ge=0, le=2**63 - 1)]
 
 
-def _body_schema(model: type[EnvelopeIn] | type[BatchIn]) -> dict[str, object]:
-    schema = model.model_json_schema()
-    # Pydantic's "#/$defs/..." refs would point at the root of openapi.json: inline them.
-    schema = _inline(schema, schema.pop("$defs", {}))
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
-
-
-def _inline(node: Any, defs: dict[str, Any]) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {key: _inline(value, defs) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_inline(item, defs) for item in node]
-    return node
-
-
 def _checkpoint_size(note: str) -> int:
     return int(note.split("\n", 2)[1])
 
 
-@router.post("", status_code=201, openapi_extra=_body_schema(EnvelopeIn))
+@router.post("", status_code=201, openapi_extra=request_body(EnvelopeIn))
 def post_entry(
     body: JsonBody, db: DbDep, identity: IdentityDep, tolerances: TolerancesDep
 ) -> EntryAccepted:
@@ -49,7 +38,7 @@ def post_entry(
     return views.accepted(result, _checkpoint_size(result.checkpoint))
 
 
-@router.post("/batch", status_code=201, openapi_extra=_body_schema(BatchIn))
+@router.post("/batch", status_code=201, openapi_extra=request_body(BatchIn))
 def post_batch(
     body: JsonBody,
     db: DbDep,

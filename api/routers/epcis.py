@@ -1,5 +1,6 @@
 """EPCIS 2.0: lot ancestry and event queries as JSON-LD documents, and signed capture."""
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -14,12 +15,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api import views
 from api.deps import DbDep, IdentityDep, JsonBody, ReaderDep, SettingsDep, TolerancesDep
 from api.errors import ApiError
-from api.schemas import EntryAccepted, EnvelopeIn
+from api.schemas import EntryAccepted, EnvelopeIn, request_body
 from ledger.epcis.schema import EpcisValidator, SchemaUnavailable
 from ledger.epcis.vocabulary import DOCUMENT_PAYLOAD_TYPE, EPCIS_EVENT_TYPES
 from ledger.lots.records import LotState, ParticipantState
 from ledger.service import epcis, queries
 
+LOGGER = logging.getLogger("ree_ledger.epcis")
 router = APIRouter(tags=["epcis"])
 
 LD_JSON = "application/ld+json"
@@ -52,11 +54,14 @@ def get_validator(request: Request, settings: SettingsDep) -> EpcisValidator:
     try:
         validator = epcis.load_validator(path)
     except (OSError, ValueError, SchemaUnavailable) as exc:
+        # The path is the operator's business, not the client's: it goes to the log only.
+        LOGGER.warning("cannot load the EPCIS JSON Schema from %s: %s", path, exc)
         raise ApiError(
             503,
             "epcis_schema_unavailable",
-            f"cannot load GS1's EPCIS JSON Schema from {path} ({exc}); put EPCIS-JSON-Schema.json "
-            "there or set REE_LEDGER_EPCIS_SCHEMA to its path",
+            "GS1's EPCIS JSON Schema is not installed on this ledger, so captures cannot be "
+            "validated; the operator must put EPCIS-JSON-Schema.json in the ledger home or set "
+            "REE_LEDGER_EPCIS_SCHEMA (the server's log names the path it tried)",
         ) from exc
     request.app.state.epcis_validator = validator
     return validator
@@ -155,13 +160,7 @@ def get_events(
 @router.post(
     "/v1/epcis/capture",
     status_code=201,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "description": f"DSSE envelope; payloadType {DOCUMENT_PAYLOAD_TYPE}",
-            "content": {"application/json": {"schema": EnvelopeIn.model_json_schema()}},
-        }
-    },
+    openapi_extra=request_body(EnvelopeIn, f"DSSE envelope; payloadType {DOCUMENT_PAYLOAD_TYPE}"),
 )
 def post_capture(
     body: JsonBody,

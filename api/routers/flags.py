@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query
 from api import views
 from api.deps import DbDep, JsonBody, ReaderDep, TolerancesDep
 from api.errors import ApiError
-from api.schemas import DeclarationCheck, FlagPage
+from api.schemas import DeclarationCheck, FlagPage, request_body
+from ledger.lots.events import Declaration
 from ledger.lots.records import ParticipantState
 from ledger.lots.rules import FLAG_CODES
 from ledger.service import declarations, queries
@@ -46,7 +47,12 @@ def get_flags(
     return FlagPage(flags=[views.flag_out(flag) for flag in found], next=following)
 
 
-@router.post("/declarations/check")
+@router.post(
+    "/declarations/check",
+    openapi_extra=request_body(
+        Declaration, "a declaration as in export.declare; its id may be left out"
+    ),
+)
 def check_declaration(
     body: JsonBody, db: DbDep, reader: ReaderDep, tolerances: TolerancesDep
 ) -> DeclarationCheck:

@@ -89,3 +89,17 @@ def test_proofs_outside_the_tree_are_refused(ledger: Ledger, cast: dict[str, Par
     response = ledger.client.get("/v1/proofs/inclusion", params={"index": -1, "size": 2})
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_every_route_that_reads_a_json_body_declares_it_in_openapi(ledger: Ledger) -> None:
+    paths = ledger.client.get("/openapi.json").json()["paths"]
+    for path in ("/v1/entries", "/v1/entries/batch", "/v1/declarations/check", "/v1/epcis/capture"):
+        body = paths[path]["post"]["requestBody"]
+        schema = body["content"]["application/json"]["schema"]
+        assert schema["type"] == "object" and schema["properties"], path
+
+
+def test_no_interactive_docs_pages_that_the_csp_would_break(ledger: Ledger) -> None:
+    assert ledger.client.get("/openapi.json").status_code == 200
+    for path in ("/docs", "/redoc"):
+        assert ledger.client.get(path).status_code == 404, path
