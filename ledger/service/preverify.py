@@ -23,7 +23,7 @@ from ledger.store.engine import Database
 from ledger.store.tables import KeyRow
 from ledger.tlog.envelope import pae
 from ledger.verify.entry import ParsedEntry, parse_entry
-from ledger.verify.log import failed_signatures
+from ledger.verify.signatures import failed_signatures
 
 # Envelopes per chunk: parsed, then handed to the pool as one task.
 CHUNK = 64

@@ -24,7 +24,8 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from ledger.verify.log import LogAuditor, Prechecked, Row, failed_signatures, precheck, use_keys
+from ledger.verify.log import LogAuditor, Prechecked, Row, precheck, use_keys
+from ledger.verify.signatures import failed_signatures
 
 # Entries per task of the pool, and pages handed to it ahead of the replay.
 CHUNK = 250

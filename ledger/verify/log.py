@@ -5,9 +5,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, cast
 
-# libsodium's verify-and-strip: (signature || message, public key) -> message, or raises.
-from nacl.bindings import crypto_sign_open as sodium_verify
-from nacl.exceptions import BadSignatureError, CryptoError
 from pydantic import TypeAdapter, ValidationError
 
 from ledger.lots.events import Event
@@ -19,9 +16,10 @@ from ledger.tlog import merkle
 from ledger.tlog.encoding import b64encode, parse_json
 from ledger.tlog.envelope import EVENT_PAYLOAD_TYPE, pae
 from ledger.tlog.errors import EncodingError, VerificationError
-from ledger.tlog.keys import PUBLIC_KEY_SIZE, SIGNATURE_SIZE, key_id, parse_verifier_key
+from ledger.tlog.keys import key_id, parse_verifier_key
 from ledger.tlog.note import Checkpoint, open_checkpoint
 from ledger.verify.entry import ParsedEntry, check_signature, parse_envelope, parse_payload
+from ledger.verify.signatures import signature_verifies
 
 DEFAULT_TOLERANCES = Tolerances()
 
@@ -399,26 +397,3 @@ def _failure(step: int, exc: EncodingError | Rejection, index: int) -> AuditFail
 
 def _no_nodes(level: int, index: int) -> bytes:
     raise LookupError((level, index))
-
-
-def signature_verifies(public_key: bytes, signature: bytes, message: bytes) -> bool:
-    """Step (4)'s arithmetic with libsodium (PyNaCl), about twice as fast as OpenSSL here.
-
-    libsodium accepts a subset of what OpenSSL accepts (it also refuses small-order keys and
-    points), so a True here is a True from `ledger.tlog.keys.verify`; callers re-check a False
-    with that function, so the verdict is always pyca/cryptography's. The call releases the
-    GIL: threads verify on every core.
-    """
-    if len(signature) != SIGNATURE_SIZE or len(public_key) != PUBLIC_KEY_SIZE:
-        return False
-    try:
-        sodium_verify(signature + message, public_key)
-    except (BadSignatureError, ValueError, TypeError, CryptoError):
-        return False
-    return True
-
-
-def failed_signatures(items: Sequence[tuple[int, bytes, bytes, bytes]]) -> list[int]:
-    """The tags of the (tag, public key, signature, message) items that do not verify with
-    libsodium; a top-level function, so that a process pool can run it on a chunk."""
-    return [tag for tag, key, sig, message in items if not signature_verifies(key, sig, message)]

@@ -20,8 +20,8 @@ from ledger.tlog.envelope import pae
 from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.note import Checkpoint
 from ledger.verify.entry import ParsedEntry, check_signature, parse_entry
-from ledger.verify.log import failed_signatures
 from ledger.verify.memo import INCLUSIONS, MEMO
+from ledger.verify.signatures import failed_signatures
 
 
 @dataclass(frozen=True)

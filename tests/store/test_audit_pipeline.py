@@ -33,10 +33,10 @@ from ledger.verify.log import (
     LogAuditor,
     Row,
     StoredEntry,
-    failed_signatures,
     precheck,
     read_event,
 )
+from ledger.verify.signatures import failed_signatures
 from tests.support import Party, event, extract, register, transform
 
 ORIGIN = "pipeline.ree-ledger.local/log"

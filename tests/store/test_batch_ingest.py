@@ -38,7 +38,7 @@ from ledger.store.tables import (
 from ledger.tlog import merkle
 from ledger.tlog.note import Checkpoint, sign_checkpoint
 from ledger.verify.entry import check_signature, parse_entry
-from ledger.verify.log import signature_verifies
+from ledger.verify.signatures import signature_verifies
 from tests.support import Party, extract, register
 
 ORIGIN = "batch.ree-ledger.local/log"
