@@ -20,9 +20,10 @@ from ledger.store.tables import (
 class BatchWriter:
     """Collects the effects of a batch and writes them with one statement per table.
 
-    The rows are the ones `write_effects` would leave after the same effects, in the same
-    order: each record in its final state (inserted if new, updated if it was stored
-    before), every lot_events and lot_edges row.
+    The rows are the ones the row-by-row ORM writes would leave after the same effects, in
+    the same order (tests/store/test_batch_ingest.py compares the two): each record in its
+    final state (inserted if new, updated if it was stored before), every lot_events and
+    lot_edges row.
     """
 
     def __init__(self) -> None:
@@ -133,65 +134,3 @@ def declaration_values(declaration: DeclarationState) -> dict[str, Any]:
         "declared_mass_g": declaration.declared_mass_g,
         "destination": declaration.destination,
     }
-
-
-def write_effects(session: Session, effects: Effects) -> None:
-    """Store the new state an accepted event produced (insert or replace by primary key)."""
-    for lot in effects.lots:
-        session.add(LotEventRow(lot=lot.id, idx=lot.updated_index))
-        session.merge(
-            LotRow(
-                id=lot.id,
-                product=lot.product,
-                spec=lot.spec,
-                mass_g=lot.mass_g,
-                composition_ppm=dict(lot.composition_ppm),
-                custodian=lot.custodian,
-                status=lot.status,
-                head=lot.head,
-                created_index=lot.created_index,
-                updated_index=lot.updated_index,
-                pending_to=lot.pending_to,
-                origins=list(lot.origins),
-                deposit=lot.deposit,
-                time=lot.time,
-                shipped_mass_g=lot.shipped_mass_g,
-            )
-        )
-    for participant in effects.participants:
-        session.merge(
-            ParticipantRow(
-                id=participant.id,
-                name=participant.name,
-                country=participant.country,
-                roles=sorted(participant.roles),
-                registered_index=participant.registered_index,
-            )
-        )
-    for key in effects.keys:
-        session.merge(
-            KeyRow(
-                keyid=key.keyid,
-                participant=key.participant,
-                public_key=key.public_key,
-                valid_from=key.valid_from,
-                revoked_at=key.revoked_at,
-            )
-        )
-    for declaration in effects.declarations:
-        session.merge(
-            DeclarationRow(
-                id=declaration.id,
-                exporter=declaration.exporter,
-                lots=list(declaration.lots),
-                status=declaration.status,
-                declared_index=declaration.declared_index,
-                hs_code=declaration.hs_code,
-                declared_mass_g=declaration.declared_mass_g,
-                destination=declaration.destination,
-            )
-        )
-    for edge in effects.edges:
-        session.add(
-            LotEdgeRow(child=edge.child, parent=edge.parent, mass_g=edge.mass_g, idx=edge.index)
-        )

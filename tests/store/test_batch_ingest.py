@@ -7,18 +7,18 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlmodel import Session
 
 from ledger.home import Home, init_home
 from ledger.lots.memory import MemoryState
 from ledger.lots.rules import check_event
 from ledger.lots.scenarios import generate, span
-from ledger.lots.state import Rejection, apply_event, authorise_key
+from ledger.lots.state import Effects, Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
 from ledger.service import scenario_run
 from ledger.service.identity import LogIdentity
 from ledger.service.ingest import _entry_values, ingest
 from ledger.store import log as logstore
-from ledger.store.batch import write_effects
 from ledger.store.engine import Database
 from ledger.store.findings import add_flags
 from ledger.store.state import DbState, PrefetchedState
@@ -249,3 +249,66 @@ def test_libsodium_verification_agrees_with_pyca() -> None:
     assert not signature_verifies(party.public_key[:31], signature, message)
     flipped = bytes([signature[0] ^ 1]) + signature[1:]
     assert not signature_verifies(party.public_key, flipped, message)
+
+
+# The row-by-row ORM writes the project shipped before BatchWriter, kept as the oracle.
+def write_effects(session: Session, effects: Effects) -> None:
+    """Store the new state an accepted event produced (insert or replace by primary key)."""
+    for lot in effects.lots:
+        session.add(LotEventRow(lot=lot.id, idx=lot.updated_index))
+        session.merge(
+            LotRow(
+                id=lot.id,
+                product=lot.product,
+                spec=lot.spec,
+                mass_g=lot.mass_g,
+                composition_ppm=dict(lot.composition_ppm),
+                custodian=lot.custodian,
+                status=lot.status,
+                head=lot.head,
+                created_index=lot.created_index,
+                updated_index=lot.updated_index,
+                pending_to=lot.pending_to,
+                origins=list(lot.origins),
+                deposit=lot.deposit,
+                time=lot.time,
+                shipped_mass_g=lot.shipped_mass_g,
+            )
+        )
+    for participant in effects.participants:
+        session.merge(
+            ParticipantRow(
+                id=participant.id,
+                name=participant.name,
+                country=participant.country,
+                roles=sorted(participant.roles),
+                registered_index=participant.registered_index,
+            )
+        )
+    for key in effects.keys:
+        session.merge(
+            KeyRow(
+                keyid=key.keyid,
+                participant=key.participant,
+                public_key=key.public_key,
+                valid_from=key.valid_from,
+                revoked_at=key.revoked_at,
+            )
+        )
+    for declaration in effects.declarations:
+        session.merge(
+            DeclarationRow(
+                id=declaration.id,
+                exporter=declaration.exporter,
+                lots=list(declaration.lots),
+                status=declaration.status,
+                declared_index=declaration.declared_index,
+                hs_code=declaration.hs_code,
+                declared_mass_g=declaration.declared_mass_g,
+                destination=declaration.destination,
+            )
+        )
+    for edge in effects.edges:
+        session.add(
+            LotEdgeRow(child=edge.child, parent=edge.parent, mass_g=edge.mass_g, idx=edge.index)
+        )
