@@ -16,8 +16,7 @@ from ledger.epcis.export import EXPORT_ONLY, LOT_EVENT_TYPES, LedgerEntry, epcis
 from ledger.epcis.hashid import HASH_ID_PATTERN, event_hash_id, namespaces_of
 from ledger.lots.records import Rejection
 from ledger.tlog.envelope import Envelope
-from ledger.tlog.errors import EncodingError
-from ledger.verify.entry import ParsedEntry, parse_entry
+from ledger.verify.entry import ParsedEntry, parse_entry, parse_envelope
 
 # What the ledger needs in every event, besides the EPCIS members it checks against them.
 LEDGER_FIELDS = (
@@ -39,26 +38,7 @@ class CapturedEvent:
 
 def parse_capture_envelope(body: object) -> Envelope:
     """The DSSE envelope of a capture request: EPCIS document payload type, one signature."""
-    try:
-        envelope = Envelope.from_json(body)
-    except EncodingError as exc:
-        raise Rejection(400, "malformed_envelope", f"envelope: {exc}", field="envelope") from exc
-    if envelope.payload_type != voc.DOCUMENT_PAYLOAD_TYPE:
-        raise Rejection(
-            400,
-            "wrong_payload_type",
-            f"payloadType {envelope.payload_type!r} is not {voc.DOCUMENT_PAYLOAD_TYPE!r}",
-            field="payloadType",
-            value=envelope.payload_type,
-        )
-    if len(envelope.signatures) != 1:
-        raise Rejection(
-            400,
-            "wrong_signature_count",
-            f"a capture request carries exactly one signature, not {len(envelope.signatures)}",
-            field="signatures",
-        )
-    return envelope
+    return parse_envelope(body, voc.DOCUMENT_PAYLOAD_TYPE, "a capture request")
 
 
 def document_events(document: Mapping[str, Any]) -> list[Any]:

@@ -30,17 +30,20 @@ def parse_entry(envelope_json: object) -> ParsedEntry:
     return parse_payload(parse_envelope(envelope_json))
 
 
-def parse_envelope(envelope_json: object) -> Envelope:
-    """Step (1): a DSSE envelope of our payload type with exactly one signature."""
+def parse_envelope(
+    envelope_json: object, payload_type: str = EVENT_PAYLOAD_TYPE, carrier: str = "an entry"
+) -> Envelope:
+    """Step (1): a DSSE envelope of `payload_type` (an event's, unless told) with exactly one
+    signature; `carrier` names what the envelope is in the messages."""
     try:
         envelope = Envelope.from_json(envelope_json)
     except EncodingError as exc:
         raise Rejection(400, "malformed_envelope", f"envelope: {exc}", field="envelope") from exc
-    if envelope.payload_type != EVENT_PAYLOAD_TYPE:
+    if envelope.payload_type != payload_type:
         raise Rejection(
             400,
             "wrong_payload_type",
-            f"payloadType {envelope.payload_type!r} is not {EVENT_PAYLOAD_TYPE!r}",
+            f"payloadType {envelope.payload_type!r} is not {payload_type!r}",
             field="payloadType",
             value=envelope.payload_type,
         )
@@ -48,7 +51,7 @@ def parse_envelope(envelope_json: object) -> Envelope:
         raise Rejection(
             400,
             "wrong_signature_count",
-            f"an entry carries exactly one signature, this one has {len(envelope.signatures)}",
+            f"{carrier} carries exactly one signature, this one has {len(envelope.signatures)}",
             field="signatures",
             value=len(envelope.signatures),
         )
