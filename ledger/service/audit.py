@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, SQLModel, col
@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, col
 from ledger.lots.records import Edge
 from ledger.lots.rules import Flag
 from ledger.store import log as logstore
+from ledger.store.bulk import driver_rows
 from ledger.store.engine import Database
 from ledger.store.state import (
     declaration_from_row,
@@ -155,7 +156,7 @@ def _entry_pages(session: Session, page: int) -> Iterator[list[Row]]:
         f"FROM {EntryRow.__tablename__} WHERE idx >= ? ORDER BY idx LIMIT ?"
     )
     start = 0
-    while rows := _driver_rows(session, sql, (start, page)):
+    while rows := driver_rows(session, sql, (start, page)):
         yield [
             row
             if type(row) is tuple and type(row[1]) is bytes and type(row[2]) is bytes
@@ -163,23 +164,6 @@ def _entry_pages(session: Session, page: int) -> Iterator[list[Row]]:
             for row in rows
         ]
         start = rows[-1][0] + 1
-
-
-def _driver_rows(session: Session, sql: str, params: tuple[object, ...]) -> list[Any]:
-    """The rows of `sql` (`?` marks) on the driver's own cursor, in the session's transaction
-    (the audit's snapshot), for the few column types that need no conversion: integers,
-    strings and binary (which a driver may give as a memoryview)."""
-    connection = session.connection()
-    if connection.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    driver = connection.connection.driver_connection
-    assert driver is not None  # a live connection: the session has just checked it out
-    cursor = driver.cursor()
-    try:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 def _workers(
@@ -244,7 +228,7 @@ def _check_history(session: Session, auditor: LogAuditor, first: int, last: int)
     expected = set(auditor.touched)
     auditor.touched.clear()
     sql = f"SELECT lot, idx FROM {LotEventRow.__tablename__} WHERE idx >= ? AND idx <= ?"
-    stored = {(str(lot), int(idx)) for lot, idx in _driver_rows(session, sql, (first, last))}
+    stored = {(str(lot), int(idx)) for lot, idx in driver_rows(session, sql, (first, last))}
     if stored != expected:
         lot, index = min(stored ^ expected, key=lambda pair: pair[1])
         state = "is missing" if (lot, index) in expected else "was never made by it"

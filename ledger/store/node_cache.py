@@ -8,7 +8,8 @@ from typing import cast
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from ledger.store.nodes import Head, driver_rows, find_nodes, head_and_nodes, node_reader
+from ledger.store.bulk import driver_rows
+from ledger.store.nodes import Head, find_nodes, head_and_nodes, node_reader
 from ledger.store.tables import TreeNodeRow
 from ledger.tlog import merkle
 from ledger.tlog.merkle import NodeId

@@ -1,11 +1,11 @@
 """Stored tree nodes read at the driver: by id, or with the log head in the same query."""
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from sqlmodel import Session
 
+from ledger.store.bulk import driver_rows
 from ledger.store.tables import LogHead, TreeNodeRow
 from ledger.tlog import merkle
 from ledger.tlog.merkle import NodeId
@@ -84,28 +84,6 @@ def head_and_nodes(session: Session, ids: Iterable[NodeId]) -> tuple[Head, dict[
     if head is None:
         raise RuntimeError("the database has no log head row: run `ree-ledger init`")
     return head, found
-
-
-def driver_rows(session: Session, sql: str, params: Sequence[int]) -> Sequence[Any]:
-    """The rows of `sql` (`?` marks), run on the session's DBAPI connection, in its transaction.
-
-    Plain driver SQL on the driver's own cursor: building the statement with SQLAlchemy's
-    expression language costs ten times the query, and even `exec_driver_sql` costs about
-    30 µs of SQLAlchemy per statement, more than a primary-key read itself (about 10 µs on
-    SQLite); proofs are read often.
-    """
-    connection = session.connection()  # begins the session's transaction if need be
-    if connection.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    driver = connection.connection.driver_connection
-    assert driver is not None  # a live connection: the session has just checked it out
-    cursor = driver.cursor()
-    try:
-        cursor.execute(sql, params)
-        rows: Sequence[Any] = cursor.fetchall()
-        return rows
-    finally:
-        cursor.close()
 
 
 def load_nodes(session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
