@@ -107,16 +107,7 @@ def right_edge(level: int, size: int) -> list[NodeId]:
     to 2**level: one stored node when it is perfect, else the aligned perfect subtrees of
     the one bits of size - begin, largest first (RFC 9162's MTH of D[begin:size]).
     """
-    begin = ((size - 1) >> level) << level
-    rest = size - begin  # 1 <= rest <= 2**level
-    if rest == 1 << level:
-        return [(level, begin >> level)]
-    nodes: list[NodeId] = []
-    for part in range(rest.bit_length() - 1, -1, -1):
-        if (rest >> part) & 1:
-            nodes.append((part, begin >> part))
-            begin += 1 << part
-    return nodes
+    return _range_nodes(((size - 1) >> level) << level, size)
 
 
 def inclusion_from_hashes(hashes: list[bytes], edge: int, count: int) -> list[bytes]:
