@@ -205,8 +205,7 @@ class LogAuditor:
             self.deferred.append((index, public_key, signature, message))
             self._unsettled[index] = (entry, public_key)
         elif not signature_verifies(public_key, signature, message):
-            parsed = check_stored(entry) if isinstance(entry, StoredEntry) else entry
-            _verify_signature(index, parsed, public_key)
+            _verify_signature(index, _parsed(entry), public_key)
 
     def settle_signatures(self, failed: Iterable[int], through: int | None = None) -> None:
         """(4) for the deferred signatures up to entry `through` (all if None), given the
@@ -214,8 +213,7 @@ class LogAuditor:
         refuses too, exactly as the entry would have failed when replayed alone."""
         for index in sorted(i for i in failed if through is None or i <= through):
             entry, public_key = self._unsettled[index]
-            parsed = check_stored(entry) if isinstance(entry, StoredEntry) else entry
-            _verify_signature(index, parsed, public_key)
+            _verify_signature(index, _parsed(entry), public_key)
         if through is None:
             self._unsettled.clear()
         else:
@@ -380,6 +378,11 @@ def _check_columns(stored: StoredEntry, parsed: ParsedEntry) -> None:
 
 def _show(value: object) -> str:
     return b64encode(value) if isinstance(value, bytes) else repr(value)
+
+
+def _parsed(entry: ParsedEntry | StoredEntry) -> ParsedEntry:
+    # A row deferred unparsed (its worker vouched for steps 1-3) is parsed when it is needed.
+    return check_stored(entry) if isinstance(entry, StoredEntry) else entry
 
 
 def _verify_signature(index: int, parsed: ParsedEntry, public_key: bytes) -> None:
