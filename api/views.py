@@ -24,14 +24,16 @@ from ledger.store.findings import StoredFlag
 from ledger.tlog.encoding import b64encode
 
 
-def accepted(result: Accepted, size: int) -> EntryAccepted:
+def accepted(result: Accepted) -> EntryAccepted:
     return EntryAccepted(
         index=result.index,
         event_hash=result.event_hash,
         leaf_hash=b64encode(result.leaf_hash),
         checkpoint=result.checkpoint,
         inclusion_proof=InclusionProof(
-            index=result.index, size=size, hashes=[b64encode(h) for h in result.inclusion_proof]
+            index=result.index,
+            size=result.size,
+            hashes=[b64encode(h) for h in result.inclusion_proof],
         ),
         flags=[
             FlagOut(

@@ -25,17 +25,13 @@ router = APIRouter(prefix="/v1/entries", tags=["entries"])
 EntryIndex = Annotated[int, Path(ge=0, le=2**63 - 1)]
 
 
-def _checkpoint_size(note: str) -> int:
-    return int(note.split("\n", 2)[1])
-
-
 @router.post("", status_code=201, openapi_extra=request_body(EnvelopeIn))
 def post_entry(
     body: JsonBody, db: DbDep, identity: IdentityDep, tolerances: TolerancesDep
 ) -> EntryAccepted:
     """Append one signed envelope; answered once committed and covered by a checkpoint."""
     [result] = ingest(db, identity, [body], datetime.now(UTC), tolerances)
-    return views.accepted(result, _checkpoint_size(result.checkpoint))
+    return views.accepted(result)
 
 
 @router.post("/batch", status_code=201, openapi_extra=request_body(BatchIn))
@@ -61,8 +57,7 @@ def post_batch(
             f"{len(envelopes)} envelopes > limit {settings.max_batch_envelopes}: split the batch",
         )
     results = ingest(db, identity, envelopes, datetime.now(UTC), tolerances)
-    size = _checkpoint_size(results[-1].checkpoint)
-    return BatchAccepted(results=[views.accepted(result, size) for result in results])
+    return BatchAccepted(results=[views.accepted(result) for result in results])
 
 
 @router.get("/{index}")

@@ -180,11 +180,10 @@ def post_capture(
         tolerances,
         max_events=settings.max_batch_envelopes,
     )
-    size = int(results[-1].accepted.checkpoint.split("\n", 2)[1])
     return CaptureAccepted(
         results=[
             CapturedOut(
-                **views.accepted(result.accepted, size).model_dump(),
+                **views.accepted(result.accepted).model_dump(),
                 position=result.captured.position,
                 eventID=result.event_id,
             )

@@ -35,12 +35,13 @@ DEFAULT_TOLERANCES = Tolerances()
 
 @dataclass(frozen=True)
 class Accepted:
-    """An acknowledged entry: committed, and covered by `checkpoint`."""
+    """An acknowledged entry: committed, and covered by `checkpoint`, of tree size `size`."""
 
     index: int
     event_hash: str
     leaf_hash: bytes
     checkpoint: str
+    size: int
     inclusion_proof: list[bytes]
     flags: tuple[Flag, ...] = ()
 
@@ -105,7 +106,7 @@ def ingest(
         proofs = _inclusion_proofs(session, new_nodes, start, size)
         session.commit()
     return [
-        Accepted(start + i, entry.event_hash, entry.leaf_hash, note, proofs[i], found[i])
+        Accepted(start + i, entry.event_hash, entry.leaf_hash, note, size, proofs[i], found[i])
         for i, entry in enumerate(parsed)
     ]
 
