@@ -1,6 +1,9 @@
 """Service results turned into wire schemas, one function per shape."""
 
+from collections.abc import Callable
+
 from api.schemas import (
+    BatchAccepted,
     EdgeOut,
     EntryAccepted,
     Finding,
@@ -24,7 +27,20 @@ from ledger.store.findings import StoredFlag
 from ledger.tlog.encoding import b64encode
 
 
-def accepted(result: Accepted) -> EntryAccepted:
+def accepted_batch(results: list[Accepted]) -> BatchAccepted:
+    """The batch's proofs share most of their nodes: each node is encoded once."""
+    encoded: dict[bytes, str] = {}
+
+    def encode(digest: bytes) -> str:
+        text = encoded.get(digest)
+        if text is None:
+            text = encoded[digest] = b64encode(digest)
+        return text
+
+    return BatchAccepted(results=[accepted(result, encode) for result in results])
+
+
+def accepted(result: Accepted, encode: Callable[[bytes], str] = b64encode) -> EntryAccepted:
     return EntryAccepted(
         index=result.index,
         event_hash=result.event_hash,
@@ -33,7 +49,7 @@ def accepted(result: Accepted) -> EntryAccepted:
         inclusion_proof=InclusionProof(
             index=result.index,
             size=result.size,
-            hashes=[b64encode(h) for h in result.inclusion_proof],
+            hashes=[encode(h) for h in result.inclusion_proof],
         ),
         flags=[
             FlagOut(

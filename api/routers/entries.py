@@ -57,7 +57,7 @@ def post_batch(
             f"{len(envelopes)} envelopes > limit {settings.max_batch_envelopes}: split the batch",
         )
     results = ingest(db, identity, envelopes, datetime.now(UTC), tolerances)
-    return BatchAccepted(results=[views.accepted(result) for result in results])
+    return views.accepted_batch(results)
 
 
 @router.get("/{index}")
