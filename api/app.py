@@ -1,5 +1,7 @@
 """The FastAPI application factory."""
 
+import gc
+
 from fastapi import FastAPI
 
 from api import errors
@@ -48,4 +50,17 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """`create_app()` for `ree-ledger serve`, then the collector stops walking what it built.
+
+    Modules, the app, its routes and schemas live as long as the process: frozen
+    (`gc.freeze`), they are left out of every later collection, which otherwise walks them
+    all again each time the batches' short-lived objects trigger a full one.
+    """
+    app = create_app()
+    gc.collect()
+    gc.freeze()
     return app

@@ -42,7 +42,12 @@ def serve(
     _check_home(settings)
     _export_environment(home)
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "api.app:create_served_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
     )
 
 
@@ -73,7 +78,7 @@ def demo(
     print(report.summary(base))
     _check_home(settings)
     _export_environment(settings.home)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run("api.app:create_served_app", factory=True, host=host, port=port, log_level="info")
 
 
 def register(app: typer.Typer) -> None:
