@@ -1,7 +1,7 @@
 """DSSE envelopes: pre-authentication encoding, signing and verification."""
 
-import json
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -61,10 +61,11 @@ class Envelope:
         if len(self.signatures) != 1:
             return canonical(self.to_json())
         # The one-signature envelope of every entry, written out: the keys in RFC 8785 order,
-        # each string escaped as RFC 8785 escapes it (json.dumps without ensure_ascii does).
+        # each string escaped as RFC 8785 escapes it (as json.dumps without ensure_ascii does,
+        # which calls encode_basestring for a string, after building a new encoder).
         signature = self.signatures[0]
-        payload_type = json.dumps(self.payload_type, ensure_ascii=False)
-        keyid = json.dumps(signature.keyid, ensure_ascii=False)
+        payload_type = encode_basestring(self.payload_type)
+        keyid = encode_basestring(signature.keyid)
         text = (
             f'{{"payload":"{b64encode(self.payload)}","payloadType":{payload_type},'
             f'"signatures":[{{"keyid":{keyid},"sig":"{b64encode(signature.sig)}"}}]}}'
