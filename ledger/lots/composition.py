@@ -10,7 +10,7 @@ REY (it is not part of any deposit profile of DOMAIN §3), so it has no share in
 """
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import NamedTuple
 
 ElementMap = Mapping[str, float]
@@ -57,6 +57,8 @@ CHONDRITE_PPM: Mapping[str, float] = {
 # The bins of DOMAIN §3's fingerprint table; "HREE" is its "other HREE" column (Ho..Lu).
 FINGERPRINT_BINS = ("La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Y", "HREE")
 _OTHER_HREE = frozenset(("Ho", "Er", "Tm", "Yb", "Lu"))
+_BIN_SET = frozenset(FINGERPRINT_BINS)
+_SORTED_BINS = tuple(sorted(FINGERPRINT_BINS))
 _OTHER_HREE_FRACTION = 0.875  # mean metal fraction of Ho2O3..Lu2O3
 
 # DOMAIN §3, % of TREO (oxide basis): the middle of each range, half the bound for "<x".
@@ -98,50 +100,63 @@ def mix(parts: Iterable[tuple[float, ElementMap]]) -> dict[str, float]:
     total = 0.0
     for mass_g, composition in parts:
         total += mass_g
-        for element, amount in element_masses(mass_g, composition).items():
-            grams[element] = grams.get(element, 0.0) + amount
+        # As element_masses computes each amount, without the intermediate dict.
+        for element, ppm in composition.items():
+            grams[element] = grams.get(element, 0.0) + mass_g * ppm / PPM
     if total <= 0:
         raise ValueError("mix: the parts hold no mass")
     return {element: amount * PPM / total for element, amount in grams.items()}
 
 
 def balance(
-    inputs: Iterable[tuple[float, ElementMap]], outputs: Iterable[tuple[float, ElementMap]]
+    inputs: Iterable[tuple[float, ElementMap]],
+    outputs: Iterable[tuple[float, ElementMap]],
+    only: Collection[str] | None = None,
 ) -> dict[str, ElementBalance]:
-    """Per-element grams in and out of a transform, over every element either side names."""
-    grams_in = _sum_masses(inputs)
-    grams_out = _sum_masses(outputs)
+    """Per-element grams in and out of a transform, over every element either side names
+    (of those in `only`, if given: each element's figures are the same either way)."""
+    grams_in = _sum_masses(inputs, only)
+    grams_out = _sum_masses(outputs, only)
+    make = tuple.__new__  # ElementBalance(...) without its Python-level __new__
     return {
-        element: ElementBalance(element, grams_in.get(element, 0.0), grams_out.get(element, 0.0))
+        element: make(
+            ElementBalance, (element, grams_in.get(element, 0.0), grams_out.get(element, 0.0))
+        )
         for element in sorted(grams_in.keys() | grams_out.keys())
     }
 
 
-def _sum_masses(parts: Iterable[tuple[float, ElementMap]]) -> dict[str, float]:
+def _sum_masses(
+    parts: Iterable[tuple[float, ElementMap]], only: Collection[str] | None = None
+) -> dict[str, float]:
     grams: dict[str, float] = {}
     for mass_g, composition in parts:
-        # As element_masses computes it, without the intermediate dict.
-        for element, ppm in composition.items():
-            grams[element] = grams.get(element, 0.0) + mass_g * ppm / PPM
+        # As element_masses computes it, without the intermediate dict. Each element's sum
+        # runs over the parts in order, whatever the order of the elements within a part.
+        elements = composition.keys() if only is None else composition.keys() & only
+        for element in elements:
+            grams[element] = grams.get(element, 0.0) + mass_g * composition[element] / PPM
     return grams
 
 
 def re_ppm(composition: ElementMap) -> float:
     """Total rare earths (the seventeen, elemental) in ppm."""
-    return sum(ppm for element, ppm in composition.items() if element in RARE_EARTHS)
+    return sum([ppm for element, ppm in composition.items() if element in RARE_EARTHS])
 
 
 def rey_ppm(composition: ElementMap) -> float:
     """Total REY (lanthanides and Y, no Sc) in ppm: the mass a pattern is computed over."""
-    return sum(ppm for element, ppm in composition.items() if element in REY)
+    return sum([ppm for element, ppm in composition.items() if element in REY])
 
 
 def treo_ppm(composition: ElementMap) -> float:
     """Total rare-earth oxides (TREO) in ppm: each rare earth over its oxide's metal fraction."""
     return sum(
-        ppm / OXIDE_METAL_FRACTION[element]
-        for element, ppm in composition.items()
-        if element in RARE_EARTHS
+        [
+            ppm / OXIDE_METAL_FRACTION[element]
+            for element, ppm in composition.items()
+            if element in RARE_EARTHS
+        ]
     )
 
 
@@ -150,12 +165,14 @@ def ree_distribution(composition: ElementMap) -> dict[str, float]:
     total = rey_ppm(composition)
     if total <= 0:
         return {}
-    return {e: ppm / total for e, ppm in sorted(composition.items()) if e in REY and ppm > 0}
+    # Filtered, then sorted (by element: the keys are distinct), as sorting all would give.
+    held = sorted([(e, ppm) for e, ppm in composition.items() if e in REY and ppm > 0])
+    return {e: ppm / total for e, ppm in held}
 
 
 def heavy_share(composition: ElementMap) -> float:
     """The heavy rare earths' (Gd..Lu, Y) share of total REY; 0 when there is no REY."""
-    return sum(share for e, share in ree_distribution(composition).items() if e in HEAVY)
+    return sum([share for e, share in ree_distribution(composition).items() if e in HEAVY])
 
 
 def fingerprint(composition: ElementMap) -> dict[str, float]:
@@ -179,7 +196,9 @@ def distance(p: ElementMap, q: ElementMap) -> float:
     other: 0.15 means 15 % of the rare earths sit in different elements.
     """
     # Sorted keys: float sums must not depend on set order, which changes with the hash seed.
-    return 0.5 * sum(abs(p.get(key, 0.0) - q.get(key, 0.0)) for key in sorted(p.keys() | q.keys()))
+    # Two fingerprints have the same keys, the bins, whose sorted order is known already.
+    keys = _SORTED_BINS if p.keys() == _BIN_SET == q.keys() else sorted(p.keys() | q.keys())
+    return 0.5 * sum([abs(p.get(key, 0.0) - q.get(key, 0.0)) for key in keys])
 
 
 def _profile(oxide_pct: tuple[float, ...]) -> dict[str, float]:
@@ -199,10 +218,14 @@ DEPOSIT_PROFILES: Mapping[str, Mapping[str, float]] = {
 }
 
 
-def closest_profile(composition: ElementMap, names: Iterable[str]) -> tuple[str, float] | None:
+def closest_profile(
+    composition: ElementMap, names: Iterable[str], pattern: ElementMap | None = None
+) -> tuple[str, float] | None:
     """The reference profile among `names` nearest to the composition's fingerprint, and its
-    distance; None when there are no names or the composition holds no REY."""
-    pattern = fingerprint(composition)
+    distance; None when there are no names or the composition holds no REY. `pattern` is the
+    composition's fingerprint, if the caller has it already."""
+    if pattern is None:
+        pattern = fingerprint(composition)
     scored = [(distance(pattern, DEPOSIT_PROFILES[name]), name) for name in names]
     if not pattern or not scored:
         return None

@@ -21,9 +21,19 @@ from ledger.lots.records import (
     LotState,
     Rejection,
     StateReader,
+    build,
 )
 
 _SPLIT_OR_BLEND = frozenset({"split", "blend"})
+
+
+def _effects(lots: tuple[LotState, ...], edges: tuple[Edge, ...] = ()) -> Effects:
+    """Effects(lots=lots, edges=edges), without the dataclass's field-by-field __init__."""
+    return build(
+        Effects, {"lots": lots, "participants": (), "keys": (), "declarations": (), "edges": edges}
+    )
+
+
 # Processes after which a lot still carries its deposit's REE pattern (separation destroys it).
 PATTERN_KEEPING = frozenset({"beneficiation", "cracking", "split", "blend"})
 _ASSAYABLE = frozenset({ACTIVE, IN_TRANSIT, DECLARED})
@@ -35,9 +45,15 @@ def extract(event: LotExtract, event_hash: str, index: int, reader: StateReader)
     require_new_lot(reader, event.lot.id, "lot.id", ())
     # An extracted lot is its own origin: every descendant carries its id back to the mine.
     lot = _new_lot(
-        event.lot, event.actor, event_hash, index, origins=(event.lot.id,), deposit=event.deposit
+        event.lot,
+        event.actor,
+        event_hash,
+        index,
+        origins=(event.lot.id,),
+        deposit=event.deposit,
+        time=event.time,
     )
-    return Effects(lots=(lot,))
+    return _effects((lot,))
 
 
 def transform(event: LotTransform, event_hash: str, index: int, reader: StateReader) -> Effects:
@@ -60,13 +76,13 @@ def transform(event: LotTransform, event_hash: str, index: int, reader: StateRea
     for i, new in enumerate(event.outputs):
         require_new_lot(reader, new.id, f"outputs.{i}.id", made)
         made.add(new.id)
-        outputs.append(_new_lot(new, event.actor, event_hash, index, origins, deposit))
+        outputs.append(_new_lot(new, event.actor, event_hash, index, origins, deposit, event.time))
     edges = tuple(
-        Edge(parent=ref.lot, child=new.id, mass_g=ref.mass_g, index=index)
+        build(Edge, {"parent": ref.lot, "child": new.id, "mass_g": ref.mass_g, "index": index})
         for ref in event.inputs
         for new in event.outputs
     )
-    return Effects(lots=(*consumed, *outputs), edges=edges)
+    return _effects((*consumed, *outputs), edges)
 
 
 def _consume(
@@ -74,6 +90,7 @@ def _consume(
 ) -> list[LotState]:
     """The inputs after the transform took its mass from each; an emptied lot is consumed."""
     changed = []
+    time = event.time
     for i, (lot, ref) in enumerate(zip(inputs, event.inputs, strict=True)):
         if ref.mass_g > lot.mass_g:
             raise Rejection(
@@ -86,7 +103,7 @@ def _consume(
             )
         remaining = lot.mass_g - ref.mass_g
         status = CONSUMED if remaining == 0 else ACTIVE
-        changed.append(touch(lot, event_hash, index, mass_g=remaining, status=status))
+        changed.append(touch(lot, event_hash, index, mass_g=remaining, status=status, time=time))
     return changed
 
 
@@ -97,21 +114,27 @@ def _new_lot(
     index: int,
     origins: tuple[str, ...],
     deposit: str | None,
+    time: str,
 ) -> LotState:
-    return LotState(
-        id=new.id,
-        product=new.product,
-        spec=new.spec,
-        mass_g=new.mass_g,
-        composition_ppm=dict(new.composition_ppm),
-        custodian=custodian,
-        status=ACTIVE,
-        head=event_hash,
-        created_index=index,
-        updated_index=index,
-        pending_to=None,
-        origins=origins,
-        deposit=deposit,
+    return build(
+        LotState,
+        {
+            "id": new.id,
+            "product": new.product,
+            "spec": new.spec,
+            "mass_g": new.mass_g,
+            "composition_ppm": dict(new.composition_ppm),
+            "custodian": custodian,
+            "status": ACTIVE,
+            "head": event_hash,
+            "created_index": index,
+            "updated_index": index,
+            "pending_to": None,
+            "origins": origins,
+            "deposit": deposit,
+            "time": time,
+            "shipped_mass_g": None,
+        },
     )
 
 
@@ -124,7 +147,7 @@ def assay(event: LotAssay, event_hash: str, index: int, reader: StateReader) -> 
     if not actor.roles & {"lab", "customs"}:
         require_custodian(lots, refs, event.actor)
     require_status(lots, refs, _ASSAYABLE, "lot_not_active")
-    return Effects(lots=(touch(lots[0], event_hash, index),))
+    return _effects((touch(lots[0], event_hash, index, time=event.time),))
 
 
 def ship(event: LotShip, event_hash: str, index: int, reader: StateReader) -> Effects:
@@ -150,10 +173,11 @@ def ship(event: LotShip, event_hash: str, index: int, reader: StateReader) -> Ef
             status=IN_TRANSIT,
             pending_to=event.to,
             shipped_mass_g=ref.mass_g,
+            time=event.time,
         )
         for lot, ref in zip(lots, event.lots, strict=True)
     )
-    return Effects(lots=tuple(moved))
+    return _effects(tuple(moved))
 
 
 def receive(event: LotReceive, event_hash: str, index: int, reader: StateReader) -> Effects:
@@ -190,7 +214,8 @@ def receive(event: LotReceive, event_hash: str, index: int, reader: StateReader)
             status=ACTIVE,
             pending_to=None,
             shipped_mass_g=None,
+            time=event.time,
         )
         for lot, ref in zip(lots, event.lots, strict=True)
     )
-    return Effects(lots=tuple(received))
+    return _effects(tuple(received))

@@ -64,8 +64,15 @@ class MemoryState(StateReader):
     def apply(self, effects: Effects, event_id: str, index: int) -> None:
         """Record the effects of the accepted event `event_id` at entry `index`."""
         self.event_indexes[event_id] = index
-        self.lots.update((lot.id, lot) for lot in effects.lots)
-        self.participants.update((p.id, p) for p in effects.participants)
-        self.keys.update((key.keyid, key) for key in effects.keys)
-        self.declarations.update((d.id, d) for d in effects.declarations)
-        self.edges.extend(effects.edges)
+        lots = self.lots
+        for lot in effects.lots:
+            lots[lot.id] = lot
+        # Most events change lots only: the other kinds are skipped when empty.
+        if effects.participants:
+            self.participants.update((p.id, p) for p in effects.participants)
+        if effects.keys:
+            self.keys.update((key.keyid, key) for key in effects.keys)
+        if effects.declarations:
+            self.declarations.update((d.id, d) for d in effects.declarations)
+        if effects.edges:
+            self.edges.extend(effects.edges)

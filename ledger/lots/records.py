@@ -111,11 +111,21 @@ def evolve(record: R, **changes: Any) -> R:
     """`dataclasses.replace` for these frozen records (no __post_init__, no InitVar), without
     its per-call field introspection: the custody replay makes several per entry."""
     fields = vars(record)
-    unknown = changes.keys() - fields.keys()
-    if unknown:
-        raise TypeError(f"{type(record).__name__} has no field {sorted(unknown)[0]!r}")
     new = object.__new__(type(record))
-    vars(new).update(fields, **changes)
+    values = vars(new)
+    values.update(fields)
+    values.update(changes)
+    if len(values) != len(fields):
+        unknown = changes.keys() - fields.keys()
+        raise TypeError(f"{type(record).__name__} has no field {sorted(unknown)[0]!r}")
+    return new
+
+
+def build(cls: type[R], fields: dict[str, Any]) -> R:
+    """The frozen record `cls` whose fields are `fields`, every one of them given, without
+    its __init__ (which sets each field through object.__setattr__): equal to cls(**fields)."""
+    new: R = object.__new__(cls)
+    vars(new).update(fields)
     return new
 
 

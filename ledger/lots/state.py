@@ -111,8 +111,15 @@ def apply_event(
     _check_operator(event)
     effects = _transition(event, event_hash, index, reader)
     # Every lot the event touched or made now carries the event's time (rules compare to it).
-    dated = tuple(evolve(lot, time=event.time) for lot in effects.lots)
-    return evolve(effects, lots=dated)
+    # The custody transitions date their lots themselves; the others are dated here.
+    time = event.time
+    for lot in effects.lots:
+        if lot.time != time:
+            dated = tuple(
+                lot if lot.time == time else evolve(lot, time=time) for lot in effects.lots
+            )
+            return evolve(effects, lots=dated)
+    return effects
 
 
 def _transition(event: Event, event_hash: str, index: int, reader: StateReader) -> Effects:

@@ -10,27 +10,46 @@ from sqlmodel import Session
 from ledger.lots.events import (
     CustomsDecide,
     ExportDeclare,
+    LotAssay,
     LotExtract,
+    LotReceive,
+    LotShip,
     LotTransform,
-    touched_lots,
+    ParticipantKeyAdd,
+    ParticipantKeyRevoke,
+    ParticipantRegister,
 )
 from ledger.lots.memory import MemoryState
 from ledger.lots.rules import Flag, check_event
-from ledger.lots.state import Effects, Rejection, apply_event, authorise_key
+from ledger.lots.state import Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
 from ledger.service.identity import LogIdentity
 from ledger.service.preverify import preverify
 from ledger.store import log as logstore
 from ledger.store.batch import BatchWriter
-from ledger.store.bulk import insert_rows, table
+from ledger.store.bulk import bind_value, insert_tuples, table
 from ledger.store.engine import Database
 from ledger.store.state import PrefetchedState
-from ledger.store.tables import EntryRow, FlagRow
+from ledger.store.tables import EntryRow, FlagRow, TreeNodeRow
 from ledger.tlog import merkle
 from ledger.tlog.note import Checkpoint, sign_checkpoint
 from ledger.verify.entry import ParsedEntry, check_signature
 
 DEFAULT_TOLERANCES = Tolerances()
+# The columns of the rows the batch loop builds as tuples, in their order.
+ENTRY_COLUMNS = (
+    "idx",
+    "envelope",
+    "leaf_hash",
+    "event_hash",
+    "event_id",
+    "type",
+    "actor",
+    "keyid",
+    "integrated_at",
+)
+FLAG_COLUMNS = ("idx", "event_hash", "lot", "code", "severity", "message", "evidence")
+NODE_COLUMNS = ("level", "idx", "hash")
 
 
 @dataclass(frozen=True)
@@ -65,37 +84,69 @@ def ingest(
     # Outside the lock: the signatures, with the keys as they look now (checked again below).
     batch = preverify(db, identity, envelopes)
     parsed = batch.parsed
+    operator_keyid = identity.operator_keyid  # a property that hashes: read once a batch
+    operator_key = identity.operator_public_key
     with db.write_session() as session:
         head = logstore.lock_head(session)
         start = head.size
-        tree = logstore.compact_range(session, start)
+        # The tree's right edge, as logstore.compact_range reads it; its nodes are also the
+        # only stored ones the new entries' proofs read (every other node a proof of a new
+        # leaf reads was completed by this batch).
+        edge_nodes = logstore.load_nodes(session, merkle.root_nodes(start))
+        tree = merkle.CompactRange.from_nodes(start, logstore.node_reader(edge_nodes))
         base = PrefetchedState(session)
         _prefetch(base, parsed)
         state = MemoryState(base=base)
         writer = BatchWriter()
-        entries: list[dict[str, Any]] = []
-        flag_rows: list[dict[str, Any]] = []
+        # Every entry of the batch has the same integrated_at: converted for the driver once.
+        integrated_at = bind_value(session, table(EntryRow), "integrated_at", now)
+        entries: list[tuple[Any, ...]] = []
+        flag_rows: list[tuple[Any, ...]] = []
         new_nodes: list[tuple[int, int, bytes]] = []
         found: list[tuple[Flag, ...]] = []
         for position, entry in enumerate(parsed):
             index = start + position
+            event = entry.event
+            keyid = entry.keyid
+            event_hash = entry.event_hash
             try:
-                effects, flags = _admit(
-                    entry, index, state, identity, now, tolerances, batch.verified_key(position)
-                )
+                # Admission: the key was valid here, the signature verifies, the event
+                # applies; then the rules read the state as it was before the event.
+                verified_with = batch.verified_key(position)
+                public_key = authorise_key(keyid, event.actor, index, state, operator_keyid)
+                key = operator_key if public_key is None else public_key
+                # The key verified before the lock is a guess: when the key valid here is
+                # another one, or there was none, the signature is verified again now.
+                if verified_with is None or verified_with != key:
+                    check_signature(entry, key)
+                effects = apply_event(event, event_hash, index, state, now)
+                flags = tuple(check_event(event, state, tolerances))
             except Rejection as exc:
                 exc.position = position
                 raise
-            state.apply(effects, entry.event.id, index)
+            state.apply(effects, event.id, index)
             writer.add(effects)
-            entries.append(_entry_values(entry, index, now))
-            flag_rows.extend(_flag_values(flag, index, entry.event_hash) for flag in flags)
+            entries.append(
+                (
+                    index,
+                    entry.leaf_bytes,
+                    entry.leaf_hash,
+                    event_hash,
+                    event.id,
+                    event.type,
+                    event.actor,
+                    keyid,
+                    integrated_at,
+                )
+            )
+            if flags:
+                flag_rows.extend(_flag_row(flag, index, event_hash) for flag in flags)
             found.append(flags)
             new_nodes.extend(tree.append(entry.leaf_hash))
-        insert_rows(session, table(EntryRow), entries)
+        insert_tuples(session, table(EntryRow), ENTRY_COLUMNS, entries, bound=("integrated_at",))
         writer.write(session, base)
-        insert_rows(session, table(FlagRow), flag_rows)
-        logstore.add_nodes(session, new_nodes)
+        insert_tuples(session, table(FlagRow), FLAG_COLUMNS, flag_rows)
+        insert_tuples(session, table(TreeNodeRow), NODE_COLUMNS, new_nodes)
         size, root = tree.size, tree.root()
         note = sign_checkpoint(
             Checkpoint(identity.origin, size, root), identity.origin, identity.log_key
@@ -103,7 +154,7 @@ def ingest(
         logstore.add_checkpoint(session, size, root, note, now)
         head.size, head.root = size, root
         session.add(head)
-        proofs = _inclusion_proofs(session, new_nodes, start, size)
+        proofs = _inclusion_proofs(session, edge_nodes, new_nodes, start, size)
         session.commit()
     return [
         Accepted(start + i, entry.event_hash, entry.leaf_hash, note, size, proofs[i], found[i])
@@ -111,58 +162,49 @@ def ingest(
     ]
 
 
-def _admit(
-    entry: ParsedEntry,
-    index: int,
-    state: MemoryState,
-    identity: LogIdentity,
-    now: datetime,
-    tolerances: Tolerances,
-    verified_with: bytes | None,
-) -> tuple[Effects, tuple[Flag, ...]]:
-    """Admission: the key was valid here, the signature verifies, the event applies; then
-    the rules read the state as it was before the event.
-
-    `verified_with` is the key the signature was found good with before the lock; when the
-    key valid here (read under the lock) is another one, or there was none, it is verified
-    again now, so the answer is always that of the key the locked state names.
-    """
-    event = entry.event
-    public_key = authorise_key(entry.keyid, event.actor, index, state, identity.operator_keyid)
-    key = identity.operator_public_key if public_key is None else public_key
-    if verified_with is None or verified_with != key:
-        check_signature(entry, key)
-    effects = apply_event(event, entry.event_hash, index, state, now)
-    return effects, tuple(check_event(event, state, tolerances))
-
-
 def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:
     """Everything the batch will look up, read in a few queries instead of several per entry."""
     lots: set[str] = set()
     participants: set[str] = set()
+    keys: set[str] = set()
     declarations: set[str] = set()
     for entry in parsed:
         event = entry.event
+        keys.add(entry.keyid)
         lots.update(event.prev)
-        lots.update(touched_lots(event))
         participants.add(event.actor)
         match event:
+            case LotTransform():
+                lots.update([ref.lot for ref in event.inputs])
+                lots.update([output.id for output in event.outputs])
+            case LotShip():
+                lots.update([ref.lot for ref in event.lots])
+                participants.add(event.to)
+            case LotReceive():
+                lots.update([ref.lot for ref in event.lots])
+                participants.add(event.from_)
+            case LotAssay():
+                lots.add(event.lot)
             case LotExtract():
                 lots.add(event.lot.id)
-            case LotTransform():
-                lots.update(output.id for output in event.outputs)
             case ExportDeclare():
+                lots.update(event.declaration.lots)
                 declarations.add(event.declaration.id)
             case CustomsDecide():
                 declarations.add(event.declaration)
-        for name in ("to", "from_", "participant"):
-            value = getattr(event, name, None)
-            if isinstance(value, str):
-                participants.add(value)
+            case ParticipantRegister():
+                participants.add(event.participant.id)
+                keys.update([key.keyid for key in event.participant.keys])
+            case ParticipantKeyAdd():
+                participants.add(event.participant)
+                keys.add(event.key.keyid)
+            case ParticipantKeyRevoke():
+                participants.add(event.participant)
+                keys.add(event.keyid)
     state.prefetch(
         lots=lots,
         participants=participants,
-        keys={entry.keyid for entry in parsed},
+        keys=keys,
         declarations=declarations,
         event_ids={entry.event.id for entry in parsed},
     )
@@ -182,24 +224,34 @@ def _entry_values(entry: ParsedEntry, index: int, now: datetime) -> dict[str, An
     }
 
 
-def _flag_values(flag: Flag, index: int, event_hash: str) -> dict[str, Any]:
-    return {
-        "idx": index,
-        "event_hash": event_hash,
-        "lot": flag.lot,
-        "code": flag.code,
-        "severity": flag.severity,
-        "message": flag.message,
-        "evidence": dict(flag.evidence),
-    }
+def _flag_row(flag: Flag, index: int, event_hash: str) -> tuple[Any, ...]:
+    """The values of FLAG_COLUMNS."""
+    evidence = dict(flag.evidence)
+    return (index, event_hash, flag.lot, flag.code, flag.severity, flag.message, evidence)
 
 
 def _inclusion_proofs(
-    session: Session, new_nodes: list[tuple[int, int, bytes]], start: int, size: int
+    session: Session,
+    stored: dict[merkle.NodeId, bytes],
+    new_nodes: list[tuple[int, int, bytes]],
+    start: int,
+    size: int,
 ) -> list[list[bytes]]:
-    """Proofs for the new entries, from the nodes just made plus O(log n) stored ones."""
-    known = {(level, idx): digest for level, idx, digest in new_nodes}
-    wanted = {node for i in range(start, size) for node in merkle.inclusion_nodes(i, size)}
-    known.update(logstore.load_nodes(session, wanted - known.keys()))
-    get_node = logstore.node_reader(known)
-    return [merkle.inclusion_proof(i, size, get_node) for i in range(start, size)]
+    """Proofs for the new entries, from the nodes just made plus the stored ones at hand
+    (`stored`), or, should a proof need another, those read from the database."""
+    known = dict(stored)
+    known.update(((level, idx), digest) for level, idx, digest in new_nodes)
+    # Each proof's plan once: the nodes it reads, then its hashes from them.
+    plans = [merkle.inclusion_plan(i, size) for i in range(start, size)]
+    try:
+        return [
+            merkle.inclusion_from_hashes([known[node] for node in nodes], edge, count)
+            for nodes, edge, count in plans
+        ]
+    except KeyError:
+        missing = {node for nodes, _, _ in plans for node in nodes if node not in known}
+        known.update(logstore.load_nodes(session, missing))
+        return [
+            merkle.inclusion_from_hashes([known[node] for node in nodes], edge, count)
+            for nodes, edge, count in plans
+        ]

@@ -5,7 +5,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from ledger.lots.state import DeclarationState, Effects, KeyState, LotState, ParticipantState
-from ledger.store.bulk import insert_rows, table, update_rows
+from ledger.store.bulk import insert_tuples, table, update_tuples
 from ledger.store.state import PrefetchedState
 from ledger.store.tables import (
     DeclarationRow,
@@ -15,6 +15,39 @@ from ledger.store.tables import (
     LotRow,
     ParticipantRow,
 )
+
+# The columns of each table's rows, in the order of the tuples below; the key first.
+LOT_COLUMNS = (
+    "id",
+    "product",
+    "spec",
+    "mass_g",
+    "composition_ppm",
+    "custodian",
+    "status",
+    "head",
+    "created_index",
+    "updated_index",
+    "pending_to",
+    "origins",
+    "deposit",
+    "time",
+    "shipped_mass_g",
+)
+PARTICIPANT_COLUMNS = ("id", "name", "country", "roles", "registered_index")
+KEY_COLUMNS = ("keyid", "participant", "public_key", "valid_from", "revoked_at")
+DECLARATION_COLUMNS = (
+    "id",
+    "exporter",
+    "lots",
+    "status",
+    "declared_index",
+    "hs_code",
+    "declared_mass_g",
+    "destination",
+)
+LOT_EVENT_COLUMNS = ("lot", "idx")
+EDGE_COLUMNS = ("child", "parent", "mass_g", "idx")
 
 
 class BatchWriter:
@@ -31,56 +64,96 @@ class BatchWriter:
         self.participants: dict[str, ParticipantState] = {}
         self.keys: dict[str, KeyState] = {}
         self.declarations: dict[str, DeclarationState] = {}
-        self.lot_events: list[dict[str, Any]] = []
-        self.edges: list[dict[str, Any]] = []
+        self.lot_events: list[tuple[str, int]] = []
+        self.edges: list[tuple[str, str, int, int]] = []
 
     def add(self, effects: Effects) -> None:
+        lots, lot_events = self.lots, self.lot_events
         for lot in effects.lots:
-            self.lot_events.append({"lot": lot.id, "idx": lot.updated_index})
-            self.lots[lot.id] = lot
-        self.participants.update((p.id, p) for p in effects.participants)
-        self.keys.update((key.keyid, key) for key in effects.keys)
-        self.declarations.update((d.id, d) for d in effects.declarations)
-        self.edges.extend(
-            {"child": e.child, "parent": e.parent, "mass_g": e.mass_g, "idx": e.index}
-            for e in effects.edges
-        )
+            lot_events.append((lot.id, lot.updated_index))
+            lots[lot.id] = lot
+        if effects.participants:
+            self.participants.update((p.id, p) for p in effects.participants)
+        if effects.keys:
+            self.keys.update((key.keyid, key) for key in effects.keys)
+        if effects.declarations:
+            self.declarations.update((d.id, d) for d in effects.declarations)
+        if effects.edges:
+            self.edges.extend((e.child, e.parent, e.mass_g, e.index) for e in effects.edges)
 
     def write(self, session: Session, stored: PrefetchedState) -> None:
         """Write everything; `stored` tells which records already have a row (updated)."""
-        _upsert(session, stored, LotRow, "id", [lot_values(lot) for lot in self.lots.values()])
+        _upsert(session, stored, LotRow, LOT_COLUMNS, [_lot_row(lot) for lot in self.lots.values()])
         _upsert(
             session,
             stored,
             ParticipantRow,
-            "id",
-            [participant_values(p) for p in self.participants.values()],
+            PARTICIPANT_COLUMNS,
+            [_participant_row(p) for p in self.participants.values()],
         )
-        _upsert(session, stored, KeyRow, "keyid", [key_values(k) for k in self.keys.values()])
+        _upsert(session, stored, KeyRow, KEY_COLUMNS, [_key_row(k) for k in self.keys.values()])
         _upsert(
             session,
             stored,
             DeclarationRow,
-            "id",
-            [declaration_values(d) for d in self.declarations.values()],
+            DECLARATION_COLUMNS,
+            [_declaration_row(d) for d in self.declarations.values()],
         )
-        insert_rows(session, table(LotEventRow), self.lot_events)
-        insert_rows(session, table(LotEdgeRow), self.edges)
+        insert_tuples(session, table(LotEventRow), LOT_EVENT_COLUMNS, self.lot_events)
+        insert_tuples(session, table(LotEdgeRow), EDGE_COLUMNS, self.edges)
 
 
 def _upsert(
     session: Session,
     stored: PrefetchedState,
     model: type[SQLModel],
-    key: str,
-    rows: list[dict[str, Any]],
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
 ) -> None:
-    """Insert the rows that are new and update those already stored, by primary key."""
+    """Insert the rows that are new and update those already stored, by primary key (the
+    first of `columns`)."""
     if not rows:
         return
-    existing = stored.stored(model, [row[key] for row in rows])
-    insert_rows(session, table(model), [row for row in rows if row[key] not in existing])
-    update_rows(session, table(model), key, [row for row in rows if row[key] in existing])
+    existing = stored.stored(model, [row[0] for row in rows])
+    new = [row for row in rows if row[0] not in existing]
+    insert_tuples(session, table(model), columns, new)
+    if len(new) < len(rows):
+        # UPDATE … SET the other columns … WHERE key = the row's last value.
+        changed = [(*row[1:], row[0]) for row in rows if row[0] in existing]
+        update_tuples(session, table(model), columns[0], columns[1:], changed)
+
+
+def _lot_row(lot: LotState) -> tuple[Any, ...]:
+    """The values of LOT_COLUMNS (the JSON columns hold what dict() and list() of them would)."""
+    return (
+        lot.id,
+        lot.product,
+        lot.spec,
+        lot.mass_g,
+        composition if type(composition := lot.composition_ppm) is dict else dict(composition),
+        lot.custodian,
+        lot.status,
+        lot.head,
+        lot.created_index,
+        lot.updated_index,
+        lot.pending_to,
+        list(lot.origins),
+        lot.deposit,
+        lot.time,
+        lot.shipped_mass_g,
+    )
+
+
+def _participant_row(participant: ParticipantState) -> tuple[Any, ...]:
+    return tuple(participant_values(participant)[name] for name in PARTICIPANT_COLUMNS)
+
+
+def _key_row(key: KeyState) -> tuple[Any, ...]:
+    return tuple(key_values(key)[name] for name in KEY_COLUMNS)
+
+
+def _declaration_row(declaration: DeclarationState) -> tuple[Any, ...]:
+    return tuple(declaration_values(declaration)[name] for name in DECLARATION_COLUMNS)
 
 
 def lot_values(lot: LotState) -> dict[str, Any]:

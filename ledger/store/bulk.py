@@ -6,10 +6,12 @@ call and convert each value with its column type's own bind (or result) processo
 connection's dialect, so the stored bytes are exactly those SQLAlchemy would have written.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+import json.encoder
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
 from sqlmodel import Session, SQLModel
 
 # Ids per IN (...) list: far below every backend's limit on bound parameters.
@@ -27,28 +29,69 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
     """INSERT `rows` (dicts with the same keys) with one executemany."""
     if not rows:
         return
-    connection = session.connection()
     columns = list(rows[0])
+    insert_tuples(session, table, columns, [tuple(row[name] for name in columns) for row in rows])
+
+
+def insert_tuples(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    bound: Collection[str] = (),
+) -> None:
+    """INSERT `rows`, tuples of the values of `columns` in that order, with one executemany.
+
+    The rows a caller builds as tuples skip a dict per row; the values are converted as
+    `insert_rows` converts them, but for the columns in `bound`, whose values the caller
+    converted already (`bind_value`).
+    """
+    if not rows:
+        return
+    connection = session.connection()
     sql = (
-        f"INSERT INTO {_quote(connection, table.name)} ({_names(connection, columns)}) "
+        f"INSERT INTO {_quote(connection, table.name)} ({_names(connection, list(columns))}) "
         f"VALUES ({', '.join([_marker(connection)] * len(columns))})"
     )
-    connection.exec_driver_sql(sql, _tuples(connection, table, columns, rows))
+    connection.exec_driver_sql(sql, _bound(connection, table, columns, rows, bound))
+
+
+def bind_value(session: Session, table: Table, column: str, value: Any) -> Any:
+    """`value` of `column` as the driver receives it: what insert_tuples would send."""
+    process = _bind_processor(session.connection(), table, column)
+    return value if process is None else process(value)
 
 
 def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
     """UPDATE the rows whose `key` column equals each row's `key` value, one executemany."""
     if not rows:
         return
-    connection = session.connection()
     columns = [name for name in rows[0] if name != key]
+    names = [*columns, key]
+    update_tuples(session, table, key, columns, [tuple(row[n] for n in names) for row in rows])
+
+
+def update_tuples(
+    session: Session,
+    table: Table,
+    key: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """UPDATE `columns` of the rows whose `key` equals each row's last value, one executemany.
+
+    Each row is the values of `columns` in that order, then the key's value.
+    """
+    if not rows:
+        return
+    connection = session.connection()
     marker = _marker(connection)
     assignments = ", ".join(f"{_quote(connection, name)} = {marker}" for name in columns)
     sql = (
         f"UPDATE {_quote(connection, table.name)} SET {assignments} "
         f"WHERE {_quote(connection, key)} = {marker}"
     )
-    connection.exec_driver_sql(sql, _tuples(connection, table, [*columns, key], rows))
+    connection.exec_driver_sql(sql, _bound(connection, table, [*columns, key], rows))
 
 
 def select_in(
@@ -60,24 +103,38 @@ def select_in(
 ) -> list[dict[str, Any]]:
     """The rows whose `key` is one of `ids` as dicts of Python values: `key` and `columns`
     (every column if None)."""
-    connection = session.connection()
     names = [c.name for c in table.columns] if columns is None else [key, *columns]
-    processors = [_result_processor(connection, table, name) for name in names]
-    found: list[dict[str, Any]] = []
+    rows = select_in_tuples(session, table, key, ids, names)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def select_in_tuples(
+    session: Session, table: Table, key: str, ids: Iterable[Any], names: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """The rows whose `key` is one of `ids`, as tuples of the Python values of `names`."""
+    connection = session.connection()
+    processors = [
+        (position, process)
+        for position, name in enumerate(names)
+        if (process := _result_processor(connection, table, name)) is not None
+    ]
+    found: list[tuple[Any, ...]] = []
     wanted = list(ids)
     for start in range(0, len(wanted), IN_CHUNK):
         chunk = wanted[start : start + IN_CHUNK]
         sql = (
-            f"SELECT {_names(connection, names)} FROM {_quote(connection, table.name)} "
+            f"SELECT {_names(connection, list(names))} FROM {_quote(connection, table.name)} "
             f"WHERE {_quote(connection, key)} IN ({', '.join([_marker(connection)] * len(chunk))})"
         )
-        for row in connection.exec_driver_sql(sql, tuple(chunk)):
-            found.append(
-                {
-                    name: value if process is None else process(value)
-                    for name, process, value in zip(names, processors, row, strict=True)
-                }
-            )
+        result = connection.exec_driver_sql(sql, tuple(chunk))
+        if not processors:
+            found.extend(tuple(row) for row in result)
+            continue
+        for row in result:
+            values = list(row)
+            for position, process in processors:
+                values[position] = process(values[position])
+            found.append(tuple(values))
     return found
 
 
@@ -104,25 +161,103 @@ def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequenc
         cursor.close()
 
 
-def _tuples(
-    connection: Connection, table: Table, names: list[str], rows: Sequence[dict[str, Any]]
-) -> list[tuple[Any, ...]]:
-    processors = [_bind_processor(connection, table, name) for name in names]
-    if not any(processors):
-        return [tuple(row[name] for name in names) for row in rows]
-    return [
-        tuple(
-            row[name] if process is None else process(row[name])
-            for name, process in zip(names, processors, strict=True)
-        )
-        for row in rows
+def _bound(
+    connection: Connection,
+    table: Table,
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    bound: Collection[str] = (),
+) -> Sequence[tuple[Any, ...]]:
+    """`rows` with each value converted by its column's bind processor, if it has one, but
+    in the columns of `bound`, converted already.
+
+    A column holding the very same object in every row is converted once.
+    """
+    processed = [
+        (position, process)
+        for position, name in enumerate(names)
+        if name not in bound and (process := _bind_processor(connection, table, name)) is not None
     ]
+    if not processed:
+        return rows
+    first = rows[0]
+    constant: list[tuple[int, Any]] = []
+    varying: list[tuple[int, Callable[[Any], Any]]] = []
+    for position, process in processed:
+        value = first[position]
+        if all(row[position] is value for row in rows):
+            constant.append((position, process(value)))
+        else:
+            varying.append((position, process))
+    converted = []
+    for row in rows:
+        values = list(row)
+        for position, process in varying:
+            values[position] = process(values[position])
+        for position, done in constant:
+            values[position] = done
+        converted.append(tuple(values))
+    return converted
 
 
 def _bind_processor(connection: Connection, table: Table, name: str) -> Processor:
     dialect = connection.dialect
-    processor: Processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    column_type = table.c[name].type
+    processor: Processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is not None and isinstance(column_type, JSON) and _plain_json(connection):
+        return _json_processor(processor)
     return processor
+
+
+# json.dumps's own C encoder with json.dumps's defaults, made once: json.dumps makes one per
+# call, which costs more than encoding a lot's composition. No circular-reference markers:
+# any failure (a cycle, a value JSON cannot hold) falls back to the dialect's processor,
+# which is json.dumps itself and raises as it always did.
+_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_ENCODER = (
+    None
+    if _MAKE_ENCODER is None
+    else _MAKE_ENCODER(
+        None,
+        json.encoder.JSONEncoder().default,
+        json.encoder.encode_basestring_ascii,
+        None,
+        ": ",
+        ", ",
+        False,
+        False,
+        True,
+    )
+)
+
+
+def _plain_json(connection: Connection) -> bool:
+    """Whether the dialect stores a JSON column as json.dumps's text, unchanged (SQLite)."""
+    dialect = connection.dialect
+    text_type = getattr(JSON().dialect_impl(dialect), "_str_impl", None)
+    return (
+        _ENCODER is not None
+        and dialect.name == "sqlite"
+        and getattr(dialect, "_json_serializer", None) in (None, json.dumps)
+        and text_type is not None
+        and text_type.bind_processor(dialect) is None
+    )
+
+
+def _json_processor(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """json.dumps(value), exactly, for dicts and lists; anything else as `fallback` does."""
+    encoder = _ENCODER
+    assert encoder is not None
+
+    def process(value: Any) -> Any:
+        if type(value) in (dict, list, tuple):
+            try:
+                return "".join(encoder(value, 0))
+            except (TypeError, ValueError, RecursionError):
+                pass
+        return fallback(value)
+
+    return process
 
 
 def _result_processor(connection: Connection, table: Table, name: str) -> Processor:

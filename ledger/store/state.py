@@ -1,6 +1,7 @@
 """The custody state in the database: rows read into the pure core's models."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -14,7 +15,7 @@ from ledger.lots.state import (
     ParticipantState,
     StateReader,
 )
-from ledger.store.bulk import select_in, table
+from ledger.store.bulk import select_in_tuples, table
 from ledger.store.tables import (
     DeclarationRow,
     EntryRow,
@@ -79,6 +80,51 @@ def declaration_from_row(row: DeclarationRow) -> DeclarationState:
     )
 
 
+# The columns of each table, in the order of its record's fields (they have the same names).
+LOT_FIELDS = tuple(item.name for item in fields(LotState))
+PARTICIPANT_FIELDS = tuple(item.name for item in fields(ParticipantState))
+KEY_FIELDS = tuple(item.name for item in fields(KeyState))
+DECLARATION_FIELDS = tuple(item.name for item in fields(DeclarationState))
+
+
+def _record(cls: type[T], names: Sequence[str], values: Iterable[Any]) -> T:
+    """The frozen record `cls` of every field in `names`, without its __init__ (which sets
+    each field through object.__setattr__); the same fields and values as a call would give."""
+    record: T = object.__new__(cls)
+    vars(record).update(zip(names, values, strict=True))
+    return record
+
+
+def _lot_from_values(values: tuple[Any, ...]) -> LotState:
+    """lot_from_row of the values of LOT_FIELDS: the composition as read is already a fresh
+    dict; origins become a tuple."""
+    composition, origins = values[4], values[11]
+    if type(composition) is not dict:
+        composition = dict(composition)
+    return _record(
+        LotState,
+        LOT_FIELDS,
+        (*values[:4], composition, *values[5:11], tuple(origins), *values[12:]),
+    )
+
+
+def _participant_from_values(values: tuple[Any, ...]) -> ParticipantState:
+    return participant_from_row(_attributes(PARTICIPANT_FIELDS, values))
+
+
+def _key_from_values(values: tuple[Any, ...]) -> KeyState:
+    return key_from_row(_attributes(KEY_FIELDS, values))
+
+
+def _declaration_from_values(values: tuple[Any, ...]) -> DeclarationState:
+    return declaration_from_row(_attributes(DECLARATION_FIELDS, values))
+
+
+def _attributes(names: Sequence[str], values: Sequence[Any]) -> Any:
+    """A row's values as attributes, as the *_from_row converters read an ORM row."""
+    return SimpleNamespace(**dict(zip(names, values, strict=True)))
+
+
 class DbState(StateReader):
     """The StateReader over a session: every lookup is one primary-key read."""
 
@@ -134,43 +180,64 @@ class PrefetchedState(DbState):
         event_ids: Iterable[str] = (),
     ) -> None:
         """Read the named rows in a few IN (...) queries; absent ones are remembered as absent."""
-        self._fetch(self._lots, LotRow, "id", lots, lot_from_row)
-        self._fetch(self._participants, ParticipantRow, "id", participants, participant_from_row)
-        self._fetch(self._keys, KeyRow, "keyid", keys, key_from_row)
-        self._fetch(self._declarations, DeclarationRow, "id", declarations, declaration_from_row)
+        self._fetch(self._lots, LotRow, LOT_FIELDS, lots, _lot_from_values)
+        self._fetch(
+            self._participants,
+            ParticipantRow,
+            PARTICIPANT_FIELDS,
+            participants,
+            _participant_from_values,
+        )
+        self._fetch(self._keys, KeyRow, KEY_FIELDS, keys, _key_from_values)
+        self._fetch(
+            self._declarations,
+            DeclarationRow,
+            DECLARATION_FIELDS,
+            declarations,
+            _declaration_from_values,
+        )
         wanted = sorted(set(event_ids) - self._events.keys())
         self._events.update(dict.fromkeys(wanted))
-        for row in select_in(self.session, table(EntryRow), "event_id", wanted, ["idx"]):
-            self._events[str(row["event_id"])] = int(row["idx"])
+        entries = table(EntryRow)
+        for event_id, idx in select_in_tuples(
+            self.session, entries, "event_id", wanted, ["event_id", "idx"]
+        ):
+            self._events[str(event_id)] = int(idx)
 
     def stored(self, model: type[SQLModel], ids: Iterable[str]) -> set[str]:
         """Which of `ids` have a row in `model`'s table (as the batch began)."""
-        cache, key, convert = self._tables()[model]
+        cache, names, convert = self._tables()[model]
         wanted = list(ids)
-        self._fetch(cache, model, key, wanted, convert)
+        self._fetch(cache, model, names, wanted, convert)
         return {item for item in wanted if cache[item] is not None}
 
-    def _tables(self) -> dict[type[SQLModel], tuple[dict[str, Any], str, Callable[[Any], Any]]]:
+    def _tables(
+        self,
+    ) -> dict[
+        type[SQLModel], tuple[dict[str, Any], tuple[str, ...], Callable[[tuple[Any, ...]], Any]]
+    ]:
         return {
-            LotRow: (self._lots, "id", lot_from_row),
-            ParticipantRow: (self._participants, "id", participant_from_row),
-            KeyRow: (self._keys, "keyid", key_from_row),
-            DeclarationRow: (self._declarations, "id", declaration_from_row),
+            LotRow: (self._lots, LOT_FIELDS, _lot_from_values),
+            ParticipantRow: (self._participants, PARTICIPANT_FIELDS, _participant_from_values),
+            KeyRow: (self._keys, KEY_FIELDS, _key_from_values),
+            DeclarationRow: (self._declarations, DECLARATION_FIELDS, _declaration_from_values),
         }
 
     def _fetch(
         self,
         cache: dict[str, T | None],
         model: type[SQLModel],
-        key: str,
+        names: tuple[str, ...],
         ids: Iterable[str],
-        convert: Callable[[Any], T],
+        convert: Callable[[tuple[Any, ...]], T],
     ) -> None:
+        """Read the rows of `ids` not cached yet; `names` are the columns, the key first."""
         wanted = sorted(set(ids) - cache.keys())
+        if not wanted:
+            return
         cache.update(dict.fromkeys(wanted))
-        for row in select_in(self.session, table(model), key, wanted):
-            # The converters read a row's columns as attributes, as on an ORM row.
-            cache[str(row[key])] = convert(SimpleNamespace(**row))
+        for values in select_in_tuples(self.session, table(model), names[0], wanted, names):
+            cache[str(values[0])] = convert(values)
 
     def lot(self, lot_id: str) -> LotState | None:
         if lot_id not in self._lots:

@@ -64,11 +64,13 @@ def _check_transform(
 ) -> list[Flag]:
     inputs = [(require_lot(reader, ref.lot), ref.mass_g) for ref in event.inputs]
     found = transform.element_balance(event, inputs)
+    # The inputs' mixture, which several rules read: made once, for the processes that do.
+    feed = transform.feed_of(inputs) if event.process in transform.FEED_PROCESSES else None
     return [
         *transform.check_mass(event, inputs, found, tolerances),
-        *transform.check_recovery(event, inputs, found, tolerances),
-        *transform.check_mixing(event, inputs, tolerances),
-        *origin.check_transform(event, inputs, tolerances),
+        *transform.check_recovery(event, inputs, found, tolerances, feed),
+        *transform.check_mixing(event, inputs, tolerances, feed),
+        *origin.check_transform(event, inputs, tolerances, feed),
         *check_time(event.type, event.time, [lot for lot, _ in inputs], tolerances),
     ]
 

@@ -1,5 +1,6 @@
 """What a declaration calls the goods: HS code, description and magnet family vs the record."""
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -86,11 +87,18 @@ def check_hs_code(
 def terms_in(text: str, terms: Iterable[str]) -> list[str]:
     """The terms that occur in `text` as whole words, case-insensitively."""
     lowered = text.lower()
+    # A term absent as a substring cannot occur as a word: the regex runs only on the others.
     return [
         term
         for term in terms
-        if re.search(rf"(?<![a-z0-9]){re.escape(term.lower())}(?![a-z0-9])", lowered)
+        if (needle := term.lower()) in lowered and _word(needle).search(lowered)
     ]
+
+
+@functools.lru_cache(maxsize=1024)
+def _word(needle: str) -> re.Pattern[str]:
+    """`needle` as a whole word: not preceded or followed by a letter or digit."""
+    return re.compile(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])")
 
 
 def check_description(

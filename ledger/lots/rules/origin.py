@@ -37,59 +37,78 @@ def check_extract(event: LotExtract, tolerances: Tolerances) -> list[Flag]:
 
 
 def check_transform(
-    event: LotTransform, inputs: Sequence[tuple[LotState, int]], tolerances: Tolerances
+    event: LotTransform,
+    inputs: Sequence[tuple[LotState, int]],
+    tolerances: Tolerances,
+    feed: ElementMap | None = None,
 ) -> list[Flag]:
     """Each concentrate or compound made by beneficiation or cracking must fit its inputs'
-    pattern, and, when the inputs come from one deposit, that deposit's profile."""
+    pattern, and, when the inputs come from one deposit, that deposit's profile. `feed` is
+    the inputs' mass-weighted mixture, if the caller has it already."""
     if event.process not in PATTERN_PROCESSES:
         return []
-    feed = mix((float(mass_g), lot.composition_ppm) for lot, mass_g in inputs)
+    if feed is None:
+        feed = mix((float(mass_g), lot.composition_ppm) for lot, mass_g in inputs)
     deposits = {lot.deposit for lot, _ in inputs}
     deposit = deposits.pop() if len(deposits) == 1 else None
     flags = []
+    # The feed's pattern, the same for every output: made once, when an output needs it.
+    feed_pattern: dict[str, float] | None = None
+    feed_has_pattern = _has_pattern(feed, tolerances)
     for out in event.outputs:
-        flag = _output_flag(out, feed, deposit, tolerances)
-        if flag is not None:
-            flags.append(flag)
+        if out.product not in PATTERN_PRODUCTS or not _has_pattern(out.composition_ppm, tolerances):
+            continue
+        pattern = fingerprint(out.composition_ppm)
+        if feed_has_pattern:
+            if feed_pattern is None:
+                feed_pattern = fingerprint(feed)
+            flag = _pattern_flag(out, pattern, feed_pattern, tolerances)
+            if flag is not None:
+                flags.append(flag)
+                continue
+        if deposit is not None:
+            flag = _deposit_flag(out.id, out.composition_ppm, deposit, tolerances, pattern)
+            if flag is not None:
+                flags.append(flag)
     return flags
 
 
-def _output_flag(
-    out: NewLot, feed: ElementMap, deposit: str | None, tolerances: Tolerances
+def _pattern_flag(
+    out: NewLot, pattern: ElementMap, feed_pattern: ElementMap, tolerances: Tolerances
 ) -> Flag | None:
-    if out.product not in PATTERN_PRODUCTS or not _has_pattern(out.composition_ppm, tolerances):
+    """The output's pattern too far from its inputs' pattern."""
+    gap = distance(pattern, feed_pattern)
+    if gap <= tolerances.pattern_distance:
         return None
-    if _has_pattern(feed, tolerances):
-        gap = distance(fingerprint(out.composition_ppm), fingerprint(feed))
-        if gap > tolerances.pattern_distance:
-            message = (
-                f"REE pattern of {out.id} is {gap:.3f} from its inputs' pattern, tolerance "
-                f"{tolerances.pattern_distance:.3f} (total variation distance)"
-            )
-            evidence = {
-                "distance": gap,
-                "threshold": tolerances.pattern_distance,
-                "pattern": _rounded(fingerprint(out.composition_ppm)),
-                "input_pattern": _rounded(fingerprint(feed)),
-            }
-            return make_flag(ORIGIN_MISMATCH, out.id, message, evidence, tolerances)
-    if deposit is None:
-        return None
-    return _deposit_flag(out.id, out.composition_ppm, deposit, tolerances)
+    message = (
+        f"REE pattern of {out.id} is {gap:.3f} from its inputs' pattern, tolerance "
+        f"{tolerances.pattern_distance:.3f} (total variation distance)"
+    )
+    evidence = {
+        "distance": gap,
+        "threshold": tolerances.pattern_distance,
+        "pattern": _rounded(pattern),
+        "input_pattern": _rounded(feed_pattern),
+    }
+    return make_flag(ORIGIN_MISMATCH, out.id, message, evidence, tolerances)
 
 
 def _deposit_flag(
-    lot: str, composition: ElementMap, deposit: str, tolerances: Tolerances
+    lot: str,
+    composition: ElementMap,
+    deposit: str,
+    tolerances: Tolerances,
+    pattern: ElementMap | None = None,
 ) -> Flag | None:
     names = DEPOSIT_PROFILE_NAMES.get(deposit, ())
     if not _has_pattern(composition, tolerances):
         return None
-    best = closest_profile(composition, names)
+    best = closest_profile(composition, names, pattern)
     # `other` has no reference profile: nothing to compare, nothing to flag.
     if best is None or best[1] <= tolerances.origin_distance:
         return None
     profile, gap = best
-    nearest = closest_profile(composition, DEPOSIT_PROFILES)
+    nearest = closest_profile(composition, DEPOSIT_PROFILES, pattern)
     near_text = "" if nearest is None else f"; nearest profile {nearest[0]} at {nearest[1]:.3f}"
     message = (
         f"REE pattern of {lot} is {gap:.3f} from the {profile} profile of its declared "

@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from ledger.lots.composition import (
     RARE_EARTHS,
     ElementBalance,
+    ElementMap,
     balance,
     heavy_share,
     mix,
@@ -31,6 +32,8 @@ from ledger.lots.tolerances import Tolerances
 # (lot state before the event, grams the transform consumed of it)
 Inputs = Sequence[tuple[LotState, int]]
 _MIXING = frozenset({"split", "blend"})
+# The processes some rule reads the feed of: recovery floors, mixing, origin patterns.
+FEED_PROCESSES = frozenset({"separation", "beneficiation", "cracking", *_MIXING})
 
 
 def _parts(inputs: Inputs) -> list[tuple[float, dict[str, int]]]:
@@ -38,9 +41,10 @@ def _parts(inputs: Inputs) -> list[tuple[float, dict[str, int]]]:
 
 
 def element_balance(event: LotTransform, inputs: Inputs) -> dict[str, ElementBalance]:
-    """Per-element grams in and out of the transform, which the mass and recovery rules read."""
+    """Per-element grams in and out of the transform, of the rare earths: the elements the
+    mass and recovery rules read (compositions name dozens of trace elements besides)."""
     outputs = [(float(out.mass_g), out.composition_ppm) for out in event.outputs]
-    return balance(_parts(inputs), outputs)
+    return balance(_parts(inputs), outputs, RARE_EARTHS)
 
 
 def check_mass(
@@ -99,15 +103,29 @@ def _element_flag(
     return make_flag(OUTPUT_EXCEEDS_INPUT, richest.id, message, evidence, tolerances)
 
 
-def recovery_floor(process: str, inputs: Inputs, tolerances: Tolerances) -> tuple[float, str]:
-    """The recovery floor of `process` for these inputs, and the name of the case."""
-    feed = mix(_parts(inputs))
+def feed_of(inputs: Inputs) -> dict[str, float]:
+    """The composition of the inputs' mass-weighted mixture, as the rules read the feed."""
+    return mix(_parts(inputs))
+
+
+def recovery_floor(
+    process: str, inputs: Inputs, tolerances: Tolerances, feed: ElementMap | None = None
+) -> tuple[float, str]:
+    """The recovery floor of `process` for these inputs, and the name of the case. `feed` is
+    feed_of(inputs), if the caller has it already."""
     if process == "separation":
         clay = any(lot.deposit == "ionic_clay" for lot, _ in inputs)
-        if clay or heavy_share(feed) >= tolerances.heavy_feed_share:
+        if clay:
             return tolerances.ionic_clay_floor, "separation of ionic-clay (heavy) feed"
-    if process == "beneficiation" and treo_ppm(feed) < tolerances.low_grade_treo_ppm:
-        return tolerances.low_grade_floor, "beneficiation of low-grade ore"
+        if feed is None:
+            feed = feed_of(inputs)
+        if heavy_share(feed) >= tolerances.heavy_feed_share:
+            return tolerances.ionic_clay_floor, "separation of ionic-clay (heavy) feed"
+    if process == "beneficiation":
+        if feed is None:
+            feed = feed_of(inputs)
+        if treo_ppm(feed) < tolerances.low_grade_treo_ppm:
+            return tolerances.low_grade_floor, "beneficiation of low-grade ore"
     return tolerances.recovery_floors.get(process, 0.0), process
 
 
@@ -116,13 +134,14 @@ def check_recovery(
     inputs: Inputs,
     found: Mapping[str, ElementBalance],
     tolerances: Tolerances,
+    feed: ElementMap | None = None,
 ) -> list[Flag]:
     """YIELD_BELOW_FLOOR: recovery < floor × (1 − margin).
 
     Rare-earth recovery (Σ RE out / Σ RE in) for processes, plain mass for split and
     blend, whose masses are exact where compositions carry assay noise.
     """
-    floor, case = recovery_floor(event.process, inputs, tolerances)
+    floor, case = recovery_floor(event.process, inputs, tolerances, feed)
     basis, amount_in, amount_out = _recovered(event, inputs, found)
     if amount_in <= 0 or floor <= 0:
         return []
@@ -160,11 +179,14 @@ def _recovered(
     return "rare-earth", rare_earth_in, rare_earth_out
 
 
-def check_mixing(event: LotTransform, inputs: Inputs, tolerances: Tolerances) -> list[Flag]:
-    """MIX_INCONSISTENT: each split/blend output vs the mass-weighted mean of the inputs."""
+def check_mixing(
+    event: LotTransform, inputs: Inputs, tolerances: Tolerances, feed: ElementMap | None = None
+) -> list[Flag]:
+    """MIX_INCONSISTENT: each split/blend output vs the mass-weighted mean of the inputs
+    (`feed`, feed_of(inputs), if the caller has it already)."""
     if event.process not in _MIXING:
         return []
-    expected = mix(_parts(inputs))
+    expected = feed_of(inputs) if feed is None else feed
     flags = []
     for out in event.outputs:
         off = [
