@@ -3,7 +3,7 @@
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
@@ -17,12 +17,8 @@ from ledger.lots.rules import Flag
 from ledger.store import log as logstore
 from ledger.store.bulk import driver_rows
 from ledger.store.engine import Database
-from ledger.store.state import (
-    declaration_from_row,
-    key_from_row,
-    lot_from_row,
-    participant_from_row,
-)
+from ledger.store.nodes import find_node_ranges
+from ledger.store.state import stored_records
 from ledger.store.tables import (
     CheckpointRow,
     DeclarationRow,
@@ -179,8 +175,24 @@ def _workers(
 
 
 def _check_nodes(session: Session, completed: list[tuple[int, int, int, bytes]]) -> None:
-    """(7) for a page: every perfect-subtree hash the entries completed is stored as computed."""
-    found = logstore.find_nodes(session, [(level, idx) for _, level, idx, _ in completed])
+    """(7) for a page: every perfect-subtree hash the entries completed is stored as computed.
+
+    The nodes a page of consecutive entries completes are consecutive on each level: they are
+    read as one range per level (the stored rows of exactly those ids), else one by one."""
+    ranges: dict[int, list[int]] = {}
+    for _, level, idx, _ in completed:
+        span = ranges.get(level)
+        if span is None:
+            ranges[level] = [idx, idx, 1]
+        else:
+            span[0], span[1], span[2] = min(span[0], idx), max(span[1], idx), span[2] + 1
+    if all(last - first + 1 == count for first, last, count in ranges.values()) and len(
+        {(level, idx) for _, level, idx, _ in completed}
+    ) == len(completed):
+        spans = [(level, first, last) for level, (first, last, _) in ranges.items()]
+        found = find_node_ranges(session, spans)
+    else:
+        found = logstore.find_nodes(session, [(level, idx) for _, level, idx, _ in completed])
     for index, level, idx, digest in completed:
         check_node(level, idx, digest, found.get((level, idx)), index)
 
@@ -312,19 +324,11 @@ def _check_no_rows_beyond(session: Session, size: int) -> None:
 def _check_state(session: Session, auditor: LogAuditor) -> int:
     """(10): the stored state tables equal the state replayed from the entries."""
     replay = auditor.state
-    tables: list[tuple[str, dict[str, object], dict[str, object]]] = [
-        ("lot", {r.id: lot_from_row(r) for r in _all(session, LotRow)}, dict(replay.lots)),
-        (
-            "participant",
-            {r.id: participant_from_row(r) for r in _all(session, ParticipantRow)},
-            dict(replay.participants),
-        ),
-        ("key", {r.keyid: key_from_row(r) for r in _all(session, KeyRow)}, dict(replay.keys)),
-        (
-            "declaration",
-            {r.id: declaration_from_row(r) for r in _all(session, DeclarationRow)},
-            dict(replay.declarations),
-        ),
+    tables: list[tuple[str, Mapping[str, object], Mapping[str, object]]] = [
+        ("lot", stored_records(session, LotRow), dict(replay.lots)),
+        ("participant", stored_records(session, ParticipantRow), dict(replay.participants)),
+        ("key", stored_records(session, KeyRow), dict(replay.keys)),
+        ("declaration", stored_records(session, DeclarationRow), dict(replay.declarations)),
         (
             "lot edge",
             {

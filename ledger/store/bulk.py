@@ -113,11 +113,6 @@ def select_in_tuples(
 ) -> list[tuple[Any, ...]]:
     """The rows whose `key` is one of `ids`, as tuples of the Python values of `names`."""
     connection = session.connection()
-    processors = [
-        (position, process)
-        for position, name in enumerate(names)
-        if (process := _result_processor(connection, table, name)) is not None
-    ]
     found: list[tuple[Any, ...]] = []
     wanted = list(ids)
     for start in range(0, len(wanted), IN_CHUNK):
@@ -126,15 +121,38 @@ def select_in_tuples(
             f"SELECT {_names(connection, list(names))} FROM {_quote(connection, table.name)} "
             f"WHERE {_quote(connection, key)} IN ({', '.join([_marker(connection)] * len(chunk))})"
         )
-        result = connection.exec_driver_sql(sql, tuple(chunk))
-        if not processors:
-            found.extend(tuple(row) for row in result)
-            continue
-        for row in result:
-            values = list(row)
-            for position, process in processors:
-                values[position] = process(values[position])
-            found.append(tuple(values))
+        found.extend(
+            _processed(connection, table, names, connection.exec_driver_sql(sql, tuple(chunk)))
+        )
+    return found
+
+
+def select_all_tuples(
+    session: Session, table: Table, names: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """Every row of `table`, as tuples of the Python values of `names`."""
+    connection = session.connection()
+    sql = f"SELECT {_names(connection, list(names))} FROM {_quote(connection, table.name)}"
+    return _processed(connection, table, names, connection.exec_driver_sql(sql))
+
+
+def _processed(
+    connection: Connection, table: Table, names: Sequence[str], rows: Iterable[Any]
+) -> list[tuple[Any, ...]]:
+    """The driver's rows of `names` as Python values, through the column types' processors."""
+    processors = [
+        (position, process)
+        for position, name in enumerate(names)
+        if (process := _result_processor(connection, table, name)) is not None
+    ]
+    if not processors:
+        return [tuple(row) for row in rows]
+    found = []
+    for row in rows:
+        values = list(row)
+        for position, process in processors:
+            values[position] = process(values[position])
+        found.append(tuple(values))
     return found
 
 

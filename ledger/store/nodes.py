@@ -27,6 +27,26 @@ def find_nodes(session: Session, ids: Iterable[NodeId]) -> dict[NodeId, bytes]:
     return found
 
 
+def find_node_ranges(
+    session: Session, ranges: Iterable[tuple[int, int, int]]
+) -> dict[NodeId, bytes]:
+    """The stored perfect-subtree hashes of each (level, first, last) range of node indices
+    (inclusive), one primary-key range per level, in one query; absent ones are left out.
+
+    Read from the database, never from the node cache: the audit reads its nodes here.
+    """
+    terms: list[str] = []
+    params: list[int] = []
+    for level, first, last in ranges:
+        terms.append("(level = ? AND idx >= ? AND idx <= ?)")
+        params += [level, first, last]
+    if not terms:
+        return {}
+    sql = f"SELECT level, idx, hash FROM {TreeNodeRow.__tablename__} WHERE {' OR '.join(terms)}"
+    rows = driver_rows(session, sql, params)
+    return {(int(level), int(idx)): bytes(digest) for level, idx, digest in rows}
+
+
 def _find_node_chunk(session: Session, wanted: list[NodeId]) -> dict[NodeId, bytes]:
     shape, params = _by_level(wanted)
     rows = driver_rows(session, _nodes_sql(shape, False), params)

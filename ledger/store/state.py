@@ -15,7 +15,7 @@ from ledger.lots.state import (
     ParticipantState,
     StateReader,
 )
-from ledger.store.bulk import select_in_tuples, table
+from ledger.store.bulk import select_all_tuples, select_in_tuples, table
 from ledger.store.tables import (
     DeclarationRow,
     EntryRow,
@@ -125,6 +125,26 @@ def _attributes(names: Sequence[str], values: Sequence[Any]) -> Any:
     return SimpleNamespace(**dict(zip(names, values, strict=True)))
 
 
+# Per state table: its columns in the order of its record's fields (the key first), and what
+# makes the record of a row of them.
+_CONVERTERS: dict[type[SQLModel], tuple[tuple[str, ...], Callable[[tuple[Any, ...]], Any]]] = {
+    LotRow: (LOT_FIELDS, _lot_from_values),
+    ParticipantRow: (PARTICIPANT_FIELDS, _participant_from_values),
+    KeyRow: (KEY_FIELDS, _key_from_values),
+    DeclarationRow: (DECLARATION_FIELDS, _declaration_from_values),
+}
+
+
+def stored_records(session: Session, model: type[SQLModel]) -> dict[str, Any]:
+    """Every row of a state table (lots, participants, keys, declarations) as its record, by
+    id: the audit compares them with the replayed state."""
+    names, convert = _CONVERTERS[model]
+    return {
+        str(values[0]): convert(values)
+        for values in select_all_tuples(session, table(model), names)
+    }
+
+
 class DbState(StateReader):
     """The StateReader over a session: every lookup is one primary-key read."""
 
@@ -180,22 +200,10 @@ class PrefetchedState(DbState):
         event_ids: Iterable[str] = (),
     ) -> None:
         """Read the named rows in a few IN (...) queries; absent ones are remembered as absent."""
-        self._fetch(self._lots, LotRow, LOT_FIELDS, lots, _lot_from_values)
-        self._fetch(
-            self._participants,
-            ParticipantRow,
-            PARTICIPANT_FIELDS,
-            participants,
-            _participant_from_values,
-        )
-        self._fetch(self._keys, KeyRow, KEY_FIELDS, keys, _key_from_values)
-        self._fetch(
-            self._declarations,
-            DeclarationRow,
-            DECLARATION_FIELDS,
-            declarations,
-            _declaration_from_values,
-        )
+        self._fetch(self._lots, LotRow, lots)
+        self._fetch(self._participants, ParticipantRow, participants)
+        self._fetch(self._keys, KeyRow, keys)
+        self._fetch(self._declarations, DeclarationRow, declarations)
         wanted = sorted(set(event_ids) - self._events.keys())
         self._events.update(dict.fromkeys(wanted))
         entries = table(EntryRow)
@@ -206,36 +214,24 @@ class PrefetchedState(DbState):
 
     def stored(self, model: type[SQLModel], ids: Iterable[str]) -> set[str]:
         """Which of `ids` have a row in `model`'s table (as the batch began)."""
-        cache, names, convert = self._tables()[model]
+        caches: dict[type[SQLModel], dict[str, Any]] = {
+            LotRow: self._lots,
+            ParticipantRow: self._participants,
+            KeyRow: self._keys,
+            DeclarationRow: self._declarations,
+        }
+        cache = caches[model]
         wanted = list(ids)
-        self._fetch(cache, model, names, wanted, convert)
+        self._fetch(cache, model, wanted)
         return {item for item in wanted if cache[item] is not None}
 
-    def _tables(
-        self,
-    ) -> dict[
-        type[SQLModel], tuple[dict[str, Any], tuple[str, ...], Callable[[tuple[Any, ...]], Any]]
-    ]:
-        return {
-            LotRow: (self._lots, LOT_FIELDS, _lot_from_values),
-            ParticipantRow: (self._participants, PARTICIPANT_FIELDS, _participant_from_values),
-            KeyRow: (self._keys, KEY_FIELDS, _key_from_values),
-            DeclarationRow: (self._declarations, DECLARATION_FIELDS, _declaration_from_values),
-        }
-
-    def _fetch(
-        self,
-        cache: dict[str, T | None],
-        model: type[SQLModel],
-        names: tuple[str, ...],
-        ids: Iterable[str],
-        convert: Callable[[tuple[Any, ...]], T],
-    ) -> None:
-        """Read the rows of `ids` not cached yet; `names` are the columns, the key first."""
+    def _fetch(self, cache: dict[str, T | None], model: type[SQLModel], ids: Iterable[str]) -> None:
+        """Read the rows of `ids` not cached yet into `cache` (None for an absent one)."""
         wanted = sorted(set(ids) - cache.keys())
         if not wanted:
             return
         cache.update(dict.fromkeys(wanted))
+        names, convert = _CONVERTERS[model]
         for values in select_in_tuples(self.session, table(model), names[0], wanted, names):
             cache[str(values[0])] = convert(values)
 

@@ -13,11 +13,15 @@ each keyid: a guess, taken only where the replay's step (4) names that very key.
 signature (a key the table does not hold or holds wrongly) is deferred, in chunks, to the
 same pool (`PageSignatures`), and judged before the page is.
 
-The first page is not handed out: the replay checks it entry by entry itself (signatures
-with libsodium, in this process) while the workers start, which takes about as long.
+The first INLINE entries are not handed out: the replay checks them entry by entry itself
+(signatures with libsodium, in this process) while the workers start, which takes about as
+long; the rest of the first page goes to the workers first.
 """
 
+import functools
 import multiprocessing
+import sys
+import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -30,6 +34,8 @@ from ledger.verify.signatures import failed_signatures
 # Entries per task of the pool, and pages handed to it ahead of the replay.
 CHUNK = 250
 LOOKAHEAD = 2
+# Entries at the start of the log that the replay checks itself while the workers start.
+INLINE = 1000
 # Deferred signatures per task of the pool.
 SIGNATURE_CHUNK = 250
 
@@ -49,12 +55,8 @@ def worker_pool(workers: int, keys: Mapping[str, bytes]) -> Iterator[Executor | 
     if workers < 1:
         yield None
         return
-    # spawn: the workers need nothing of this process, least of all its database connection.
     pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=use_keys,
-        initargs=(dict(keys),),
+        workers, mp_context=_context(), initializer=use_keys, initargs=(dict(keys),)
     )
     try:
         yield pool
@@ -64,29 +66,104 @@ def worker_pool(workers: int, keys: Mapping[str, bytes]) -> Iterator[Executor | 
     pool.shutdown(wait=True)
 
 
+def _context() -> multiprocessing.context.BaseContext:
+    """How the workers start: never forked from this process (they need nothing of it, least
+    of all its database connection).
+
+    A fork server, where there is one, imports what the workers run once, in a fresh process,
+    and forks each worker from it ready to run (and the workers of later audits in this
+    process too). A started worker still imports this process's main module (as spawned ones
+    do): the server imports the command line's module first, which the `ree-ledger` script's
+    main module imports. Without a fork server, each worker is a fresh interpreter that
+    imports everything itself.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    preload = [*_WORKER_MODULES, *(name for name in _MAIN_MODULES if name in sys.modules)]
+    # Heeded when the server starts, which is at the first audit of this process.
+    context.set_forkserver_preload(preload)
+    return context
+
+
+# What `precheck` and the signatures run, and the command line's module, which the
+# `ree-ledger` script imports.
+_WORKER_MODULES = ["ledger.verify.log", "ledger.verify.signatures"]
+_MAIN_MODULES = ["ledger.cli.main"]
+
+
 def prechecked_pages(pool: Executor, pages: Iterator[list[Row]]) -> Iterator[list[Chunk]]:
     """The pages in order, as chunks whose rows the workers precheck, LOOKAHEAD pages ahead
-    of the caller's replay. The first page comes back unchecked, for the caller to check
-    itself while the workers start (spawning and importing take longer than its replay)."""
+    of the caller's replay. The first page's first INLINE rows come back unchecked, for the
+    caller to check itself while the workers start (starting them takes about as long); its
+    other rows are the workers' first tasks.
+
+    The tasks of the first pages are submitted from a thread: the first submission starts
+    the workers and waits until they are up, which the caller's replay need not wait for.
+    """
     window: deque[list[Chunk]] = deque()
+
+    def chunked(page: list[Row]) -> list[Chunk]:
+        starts = range(0, len(page), CHUNK)
+        return [
+            Chunk(page[at : at + CHUNK], pool.submit(precheck, page[at : at + CHUNK]))
+            for at in starts
+        ]
 
     def hand_out() -> None:
         page = next(pages, None)
         if page is not None:
-            starts = range(0, len(page), CHUNK)
-            chunks = [page[start : start + CHUNK] for start in starts]
-            window.append([Chunk(rows, pool.submit(precheck, rows)) for rows in chunks])
+            window.append(chunked(page))
 
     first = next(pages, None)
     if first is None:
         return
-    for _ in range(LOOKAHEAD):
-        hand_out()
-    yield [Chunk(first, None)]
-    while window:
-        page = window.popleft()
-        hand_out()
-        yield page
+    # The pages are read here (the session is this thread's); only the submitting is not.
+    early = [
+        first[INLINE:],
+        *(page for page in (next(pages, None) for _ in range(LOOKAHEAD)) if page),
+    ]
+    tasks: list[tuple[list[Row], Future[Prechecked]]] = []
+    pending: list[list[Chunk]] = []
+    for page in early:
+        chunks = []
+        for at in range(0, len(page), CHUNK):
+            rows: list[Row] = page[at : at + CHUNK]
+            found: Future[Prechecked] = Future()
+            tasks.append((rows, found))
+            chunks.append(Chunk(rows, found))
+        pending.append(chunks)
+    starter = threading.Thread(target=_submit_all, args=(pool, tasks), daemon=True)
+    starter.start()
+    window.extend(pending[1:])
+    try:
+        yield [Chunk(first[:INLINE], None), *pending[0]]
+        starter.join()
+        while window:
+            ready = window.popleft()
+            hand_out()
+            yield ready
+    finally:
+        starter.join()
+
+
+def _submit_all(pool: Executor, tasks: list[tuple[list[Row], "Future[Prechecked]"]]) -> None:
+    """Submit `precheck` of each task's rows to `pool`, each result (or exception) passed on
+    to the task's own future."""
+    for rows, found in tasks:
+        try:
+            submitted = pool.submit(precheck, rows)
+        except BaseException as exc:  # the pool is shut down: the replay has stopped
+            found.set_exception(exc)
+            continue
+        submitted.add_done_callback(functools.partial(_pass_on, found))
+
+
+def _pass_on(found: "Future[Prechecked]", done: "Future[Prechecked]") -> None:
+    try:
+        found.set_result(done.result())
+    except BaseException as exc:  # cancelled, or the pool broke: the replay meets it
+        found.set_exception(exc)
 
 
 def inline_pages(pages: Iterator[list[Row]]) -> Iterator[list[Chunk]]:
