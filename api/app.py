@@ -1,7 +1,5 @@
 """The FastAPI application factory."""
 
-import gc
-
 from fastapi import FastAPI
 
 from api import errors
@@ -11,6 +9,7 @@ from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from ledger.home import Home, bind_identity
 from ledger.lots.tolerances import Tolerances
+from ledger.runtime import settle_collector
 from ledger.service.identity import LogIdentity
 from ledger.store.engine import Database
 
@@ -54,13 +53,7 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
 
 
 def create_served_app() -> FastAPI:
-    """`create_app()` for `ree-ledger serve`, then the collector stops walking what it built.
-
-    Modules, the app, its routes and schemas live as long as the process: frozen
-    (`gc.freeze`), they are left out of every later collection, which otherwise walks them
-    all again each time the batches' short-lived objects trigger a full one.
-    """
+    """`create_app()` for `ree-ledger serve`, with the collector settled (ledger.runtime)."""
     app = create_app()
-    gc.collect()
-    gc.freeze()
+    settle_collector()
     return app

@@ -6,6 +6,7 @@ from pathlib import Path
 import typer
 
 from ledger.cli.context import HomeOption, fail, one_line_errors, settings_for
+from ledger.runtime import settled_collector
 from ledger.service.audit import TrustedKeys, audit
 from ledger.store import log as logstore
 from ledger.store.engine import Database
@@ -68,7 +69,8 @@ def audit_command(
         trusted = _trusted(db, log_key, operator_key)
         show = _progress if sys.stderr.isatty() else None
         try:
-            report = audit(db, trusted, show, jobs=jobs)
+            with settled_collector():
+                report = audit(db, trusted, show, jobs=jobs)
         except AuditFailure as exc:
             if show:
                 sys.stderr.write("\n")

@@ -28,6 +28,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import NamedTuple
 
+from ledger.runtime import settle_collector
 from ledger.verify.log import LogAuditor, Prechecked, Row, precheck, use_keys
 from ledger.verify.signatures import failed_signatures
 
@@ -56,7 +57,7 @@ def worker_pool(workers: int, keys: Mapping[str, bytes]) -> Iterator[Executor | 
         yield None
         return
     pool = ProcessPoolExecutor(
-        workers, mp_context=_context(), initializer=use_keys, initargs=(dict(keys),)
+        workers, mp_context=_context(), initializer=_start_worker, initargs=(dict(keys),)
     )
     try:
         yield pool
@@ -64,6 +65,11 @@ def worker_pool(workers: int, keys: Mapping[str, bytes]) -> Iterator[Executor | 
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+def _start_worker(keys: Mapping[str, bytes]) -> None:
+    settle_collector()
+    use_keys(keys)
 
 
 def _context() -> multiprocessing.context.BaseContext:
