@@ -237,21 +237,16 @@ def _inclusion_proofs(
     start: int,
     size: int,
 ) -> list[list[bytes]]:
-    """Proofs for the new entries, from the nodes just made plus the stored ones at hand
-    (`stored`), or, should a proof need another, those read from the database."""
+    """Proofs for the new entries, from the nodes just made and the right edge as it was
+    (`stored`): every other node a proof of a new leaf reads was completed by this batch.
+    Should one be missing all the same, it is read from the database."""
     known = dict(stored)
     known.update(((level, idx), digest) for level, idx, digest in new_nodes)
-    # Each proof's plan once: the nodes it reads, then its hashes from them.
-    plans = [merkle.inclusion_plan(i, size) for i in range(start, size)]
-    try:
-        return [
-            merkle.inclusion_from_hashes([known[node] for node in nodes], edge, count)
-            for nodes, edge, count in plans
-        ]
-    except KeyError:
-        missing = {node for nodes, _, _ in plans for node in nodes if node not in known}
-        known.update(logstore.load_nodes(session, missing))
-        return [
-            merkle.inclusion_from_hashes([known[node] for node in nodes], edge, count)
-            for nodes, edge, count in plans
-        ]
+
+    def get_node(level: int, idx: int) -> bytes:
+        found = known.get((level, idx))
+        if found is None:
+            found = logstore.load_nodes(session, [(level, idx)])[(level, idx)]
+        return found
+
+    return merkle.range_inclusion_proofs(start, size, get_node)

@@ -15,8 +15,10 @@ from ledger.tlog.merkle import (
     inclusion_nodes,
     inclusion_plan,
     inclusion_proof,
+    range_inclusion_proofs,
     right_edge,
     root_at,
+    root_nodes,
     verify_consistency,
     verify_inclusion,
 )
@@ -97,6 +99,11 @@ def _get(level: int, index: int) -> bytes:
     return NODES[(level, index)]
 
 
+def _logged_get(read: list[NodeId], level: int, index: int) -> bytes:
+    read.append((level, index))
+    return _get(level, index)
+
+
 def test_every_inclusion_proof_up_to_256_equals_rfc_path_and_verifies() -> None:
     for size in range(1, MAX_SIZE + 1):
         tree = range(size)
@@ -118,6 +125,23 @@ def test_every_inclusion_plan_up_to_256_reads_each_node_once_and_folds_to_the_rf
             got = inclusion_from_hashes([_get(*node) for node in nodes], edge, count)
             assert got == path(index, range(size)), (index, size)
             assert len(got) == len(nodes) - max(count - 1, 0)
+
+
+def test_range_inclusion_proofs_are_the_rfc_paths_from_the_right_edge_and_new_nodes() -> None:
+    # Ingest proves the new leaves start..size-1 from the right edge of the tree of `start`
+    # and the nodes the new leaves completed: nothing else may be read.
+    for size in range(1, 101):
+        for start in range(size):
+            read: list[NodeId] = []
+            proofs = range_inclusion_proofs(start, size, functools.partial(_logged_get, read))
+            assert proofs == [path(index, range(size)) for index in range(start, size)]
+            completed = {
+                (level, idx)
+                for level in range(size.bit_length())
+                for idx in range(size >> level)
+                if (idx + 1) << level > start
+            }
+            assert set(read) <= completed | set(root_nodes(start)), (start, size)
 
 
 def test_right_edge_folds_to_the_last_subtree_of_every_level_up_to_256() -> None:
