@@ -124,6 +124,9 @@ def evolve(record: R, **changes: Any) -> R:
 def build(cls: type[R], fields: dict[str, Any]) -> R:
     """The frozen record `cls` whose fields are `fields`, every one of them given, without
     its __init__ (which sets each field through object.__setattr__): equal to cls(**fields)."""
+    if len(fields) != len(cls.__dataclass_fields__):  # type: ignore[attr-defined]
+        missing = cls.__dataclass_fields__.keys() - fields.keys()  # type: ignore[attr-defined]
+        raise TypeError(f"{cls.__name__} needs every field: {sorted(missing) or 'too many'}")
     new: R = object.__new__(cls)
     vars(new).update(fields)
     return new

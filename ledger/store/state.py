@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
 
+from ledger.lots.records import build
 from ledger.lots.state import (
     DeclarationState,
     KeyState,
@@ -87,25 +88,14 @@ KEY_FIELDS = tuple(item.name for item in fields(KeyState))
 DECLARATION_FIELDS = tuple(item.name for item in fields(DeclarationState))
 
 
-def _record(cls: type[T], names: Sequence[str], values: Iterable[Any]) -> T:
-    """The frozen record `cls` of every field in `names`, without its __init__ (which sets
-    each field through object.__setattr__); the same fields and values as a call would give."""
-    record: T = object.__new__(cls)
-    vars(record).update(zip(names, values, strict=True))
-    return record
-
-
 def _lot_from_values(values: tuple[Any, ...]) -> LotState:
     """lot_from_row of the values of LOT_FIELDS: the composition as read is already a fresh
     dict; origins become a tuple."""
     composition, origins = values[4], values[11]
     if type(composition) is not dict:
         composition = dict(composition)
-    return _record(
-        LotState,
-        LOT_FIELDS,
-        (*values[:4], composition, *values[5:11], tuple(origins), *values[12:]),
-    )
+    changed = (*values[:4], composition, *values[5:11], tuple(origins), *values[12:])
+    return build(LotState, dict(zip(LOT_FIELDS, changed, strict=True)))
 
 
 def _participant_from_values(values: tuple[Any, ...]) -> ParticipantState:
