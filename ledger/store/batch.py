@@ -145,65 +145,30 @@ def _lot_row(lot: LotState) -> tuple[Any, ...]:
 
 
 def _participant_row(participant: ParticipantState) -> tuple[Any, ...]:
-    return tuple(participant_values(participant)[name] for name in PARTICIPANT_COLUMNS)
+    """The values of PARTICIPANT_COLUMNS."""
+    return (
+        participant.id,
+        participant.name,
+        participant.country,
+        sorted(participant.roles),
+        participant.registered_index,
+    )
 
 
 def _key_row(key: KeyState) -> tuple[Any, ...]:
-    return tuple(key_values(key)[name] for name in KEY_COLUMNS)
+    """The values of KEY_COLUMNS."""
+    return (key.keyid, key.participant, key.public_key, key.valid_from, key.revoked_at)
 
 
 def _declaration_row(declaration: DeclarationState) -> tuple[Any, ...]:
-    return tuple(declaration_values(declaration)[name] for name in DECLARATION_COLUMNS)
-
-
-def lot_values(lot: LotState) -> dict[str, Any]:
-    return {
-        "id": lot.id,
-        "product": lot.product,
-        "spec": lot.spec,
-        "mass_g": lot.mass_g,
-        "composition_ppm": dict(lot.composition_ppm),
-        "custodian": lot.custodian,
-        "status": lot.status,
-        "head": lot.head,
-        "created_index": lot.created_index,
-        "updated_index": lot.updated_index,
-        "pending_to": lot.pending_to,
-        "origins": list(lot.origins),
-        "deposit": lot.deposit,
-        "time": lot.time,
-        "shipped_mass_g": lot.shipped_mass_g,
-    }
-
-
-def participant_values(participant: ParticipantState) -> dict[str, Any]:
-    return {
-        "id": participant.id,
-        "name": participant.name,
-        "country": participant.country,
-        "roles": sorted(participant.roles),
-        "registered_index": participant.registered_index,
-    }
-
-
-def key_values(key: KeyState) -> dict[str, Any]:
-    return {
-        "keyid": key.keyid,
-        "participant": key.participant,
-        "public_key": key.public_key,
-        "valid_from": key.valid_from,
-        "revoked_at": key.revoked_at,
-    }
-
-
-def declaration_values(declaration: DeclarationState) -> dict[str, Any]:
-    return {
-        "id": declaration.id,
-        "exporter": declaration.exporter,
-        "lots": list(declaration.lots),
-        "status": declaration.status,
-        "declared_index": declaration.declared_index,
-        "hs_code": declaration.hs_code,
-        "declared_mass_g": declaration.declared_mass_g,
-        "destination": declaration.destination,
-    }
+    """The values of DECLARATION_COLUMNS."""
+    return (
+        declaration.id,
+        declaration.exporter,
+        list(declaration.lots),
+        declaration.status,
+        declaration.declared_index,
+        declaration.hs_code,
+        declaration.declared_mass_g,
+        declaration.destination,
+    )
