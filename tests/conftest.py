@@ -88,6 +88,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture
+def fresh_memos() -> Iterator[None]:
+    """Empty the process's verification memos (ledger/verify/memo.py) before and after."""
+    from ledger.verify import memo
+
+    memo.MEMO.clear()
+    memo.INCLUSIONS.clear()
+    yield
+    memo.MEMO.clear()
+    memo.INCLUSIONS.clear()
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest) -> str:
     """The backend of this run of the test: "sqlite" or "postgresql"."""
     name: str = request.param

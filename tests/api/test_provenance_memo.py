@@ -5,7 +5,6 @@ inclusion checks are memoised in this process, then changes one thing in the dat
 reads again: the change must be reported, on the JSON route and on the customs page.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,13 +24,8 @@ LOT = "ORE-MEMO"
 BASE64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memos() -> Iterator[None]:
-    memo.MEMO.clear()
-    memo.INCLUSIONS.clear()
-    yield
-    memo.MEMO.clear()
-    memo.INCLUSIONS.clear()
+# Each test starts and ends with empty verification memos (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fresh_memos")
 
 
 def _chain(ledger: Ledger, cast: dict[str, Party]) -> list[int]:

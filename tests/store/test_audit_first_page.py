@@ -5,27 +5,22 @@ names, on both backends."""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from ledger.home import Home, init_home
 from ledger.service import audit as audit_service
 from ledger.service.audit import TrustedKeys
-from ledger.service.ingest import ingest
 from ledger.store.engine import Database
 from ledger.verify import audit_pool
-from ledger.verify.log import Row
 from tests.store.test_audit_pipeline import (
-    NOW,
-    ORIGIN,
-    _envelopes,
+    Ledger,
     _flip,
     _forge,
     _outcome,
     _sql,
+    counting_prechecks,
+    ingested,
 )
-from tests.support import Party
 
 # Pages of 64 entries in chunks of 16; the replay checks entries 0-23 itself, the workers
 # 24-39, 40-55 and 56-63 of the first page, then every later page.
@@ -33,16 +28,8 @@ PAGE, CHUNK, INLINE = 64, 16, 24
 
 
 @pytest.fixture
-def ledger(tmp_path: Path, database_url: str) -> Iterator[tuple[Database, TrustedKeys, str]]:
-    identity = init_home(tmp_path / "home", database_url, ORIGIN)
-    operator = Party("operator", Home(tmp_path / "home").operator_key())
-    db = Database(database_url)
-    for batch in _envelopes(operator, extracts=60, pairs=10):
-        ingest(db, identity, batch, NOW)
-    try:
-        yield db, TrustedKeys(ORIGIN, identity.log_vkey, identity.operator_public_key), database_url
-    finally:
-        db.dispose()
+def ledger(tmp_path: Path, database_url: str) -> Iterator[Ledger]:
+    yield from ingested(tmp_path, database_url, extracts=60, pairs=10)
 
 
 def _column(url: str, index: int) -> None:
@@ -82,14 +69,7 @@ def test_the_first_page_split_names_the_same_first_failure(
     monkeypatch.setattr(audit_service, "PAGE", PAGE)
     monkeypatch.setattr(audit_pool, "CHUNK", CHUNK)
     monkeypatch.setattr(audit_pool, "INLINE", INLINE)
-    handed_out: list[int] = []
-
-    def counted(pool: Any, pages: Iterator[list[Row]]) -> Iterator[list[audit_pool.Chunk]]:
-        for chunks in audit_pool.prechecked_pages(pool, pages):
-            handed_out.extend(len(chunk.rows) for chunk in chunks if chunk.found is not None)
-            yield chunks
-
-    monkeypatch.setattr(audit_service, "prechecked_pages", counted)
+    handed_out = counting_prechecks(monkeypatch)
     tamper, expected = SCENARIOS[scenario]
     tamper(url)
     sequential = _outcome(db, trusted, jobs=0)

@@ -72,18 +72,38 @@ def _envelopes(operator: Party, extracts: int = 100, pairs: int = 20) -> list[li
     return batches
 
 
-@pytest.fixture
-def ledger(tmp_path: Path, database_url: str) -> Iterator[tuple[Database, TrustedKeys, str]]:
+Ledger = tuple[Database, TrustedKeys, str]  # the database, the keys to trust, its URL
+
+
+def ingested(tmp_path: Path, database_url: str, **sizes: int) -> Iterator[Ledger]:
+    """A ledger holding `_envelopes(operator, **sizes)`, for a fixture to yield from."""
     identity = init_home(tmp_path / "home", database_url, ORIGIN)
     operator = Party("operator", Home(tmp_path / "home").operator_key())
     db = Database(database_url)
-    batches = _envelopes(operator)
-    for batch in batches:
+    for batch in _envelopes(operator, **sizes):
         ingest(db, identity, batch, NOW)
     try:
         yield db, TrustedKeys(ORIGIN, identity.log_vkey, identity.operator_public_key), database_url
     finally:
         db.dispose()
+
+
+def counting_prechecks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the chunks the audit hands to its workers, as it hands them out."""
+    handed_out: list[int] = []
+
+    def counted(pool: Any, pages: Iterator[list[Row]]) -> Iterator[list[audit_pool.Chunk]]:
+        for chunks in audit_pool.prechecked_pages(pool, pages):
+            handed_out.extend(len(chunk.rows) for chunk in chunks if chunk.found is not None)
+            yield chunks
+
+    monkeypatch.setattr(audit_service, "prechecked_pages", counted)
+    return handed_out
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, database_url: str) -> Iterator[Ledger]:
+    yield from ingested(tmp_path, database_url)
 
 
 def _sql(url: str, statement: str, **params: object) -> list[Any]:
@@ -214,14 +234,7 @@ def test_workers_name_the_same_first_failure_as_the_sequential_audit(
     db, trusted, url = ledger
     monkeypatch.setattr(audit_service, "PAGE", PAGE)
     monkeypatch.setattr(audit_pool, "CHUNK", CHUNK)
-    prechecked: list[int] = []
-
-    def counted(pool: Any, pages: Iterator[list[Row]]) -> Iterator[list[audit_pool.Chunk]]:
-        for chunks in audit_pool.prechecked_pages(pool, pages):
-            prechecked.extend(len(chunk.rows) for chunk in chunks if chunk.found is not None)
-            yield chunks
-
-    monkeypatch.setattr(audit_service, "prechecked_pages", counted)
+    prechecked = counting_prechecks(monkeypatch)
     tamper, expected = SCENARIOS[scenario]
     tamper(url)
     sequential = _outcome(db, trusted, jobs=0)

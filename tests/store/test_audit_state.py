@@ -11,9 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import select
 
-from ledger.home import Home, init_home
 from ledger.service.audit import TrustedKeys, audit
-from ledger.service.ingest import ingest
 from ledger.store.engine import Database
 from ledger.store.state import (
     declaration_from_row,
@@ -24,8 +22,7 @@ from ledger.store.state import (
 )
 from ledger.store.tables import DeclarationRow, KeyRow, LotRow, ParticipantRow
 from ledger.verify.log import AuditFailure
-from tests.store.test_audit_pipeline import NOW, ORIGIN, _envelopes
-from tests.support import Party
+from tests.store.test_audit_pipeline import Ledger, ingested
 
 FIRST_LOT = "(SELECT min(id) FROM lots)"
 EDGE = "(SELECT min(child) FROM lot_edges)"
@@ -78,16 +75,8 @@ DAMAGE: dict[str, tuple[list[str], bool]] = {
 
 
 @pytest.fixture
-def ledger(tmp_path: Path, database_url: str) -> Iterator[tuple[Database, TrustedKeys, str]]:
-    identity = init_home(tmp_path / "home", database_url, ORIGIN)
-    operator = Party("operator", Home(tmp_path / "home").operator_key())
-    db = Database(database_url)
-    for batch in _envelopes(operator, extracts=20, pairs=10):
-        ingest(db, identity, batch, NOW)
-    try:
-        yield db, TrustedKeys(ORIGIN, identity.log_vkey, identity.operator_public_key), database_url
-    finally:
-        db.dispose()
+def ledger(tmp_path: Path, database_url: str) -> Iterator[Ledger]:
+    yield from ingested(tmp_path, database_url, extracts=20, pairs=10)
 
 
 def _damage(url: str, statements: list[str]) -> None:

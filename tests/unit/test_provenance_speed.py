@@ -1,7 +1,6 @@
 """The memos of `ledger.verify.lot`: bounded, keyed by exact inputs, never hiding a change."""
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -18,13 +17,8 @@ from tests.support import Party, extract
 MINE = Party("memo-mine")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_memos() -> Iterator[None]:
-    memo.MEMO.clear()
-    memo.INCLUSIONS.clear()
-    yield
-    memo.MEMO.clear()
-    memo.INCLUSIONS.clear()
+# Each test starts and ends with empty verification memos (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fresh_memos")
 
 
 def _envelopes(count: int) -> list[bytes]:
