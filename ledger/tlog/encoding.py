@@ -5,10 +5,10 @@ import binascii
 import hashlib
 import json
 import re
-from _json import make_encoder, make_scanner
-from json.encoder import encode_basestring
+from collections.abc import Iterable
 from typing import Any, cast
 
+import msgspec
 import rfc8785
 
 from ledger.tlog.errors import EncodingError
@@ -42,6 +42,9 @@ def canonical(obj: object) -> bytes:
 
 def parse_json(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse JSON strictly: UTF-8, unique keys, safe integers only, at most `max_depth` deep."""
+    fast = _parse_json_fast(data, max_depth)
+    if fast is not None:
+        return fast
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -64,6 +67,44 @@ def parse_json(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
         json.loads(text, object_pairs_hook=_unique_object)  # raises, naming the key
     _check_unicode(text, obj)
     return obj
+
+
+def _parse_json_fast(data: bytes, max_depth: int) -> dict[str, Any] | list[Any] | None:
+    """What parse_json gives for `data` if it is a plain ASCII object or array; None: not sure."""
+    # ASCII: no UTF-8 question. No \u escape: no surrogate question. msgspec then refuses what
+    # json.loads refuses, and stops hostile nesting at the interpreter's recursion limit.
+    # (Looking for a backslash first is a memchr, 30 times faster than looking for "\u".)
+    if not data.isascii() or (b"\\" in data and b"\\u" in data):
+        return None
+    try:
+        obj = _DECODE(data)
+    except (msgspec.DecodeError, RecursionError, _NotPlain):
+        return None
+    if type(obj) is not dict and type(obj) is not list:
+        return None
+    # Each ":" in the text is a member written or sits in a string, and members parsed are
+    # fewer than written iff a key repeats: equal counts mean no repeated key (nor ":" in a
+    # string), so the parsed nesting is the text's.
+    return obj if _safe_members(obj, max_depth) == data.count(b":") else None
+
+
+def _safe_members(obj: dict[str, Any] | list[Any], depth: int) -> int:
+    """The members of the objects in `obj`; -1 if it is deeper than `depth` or holds an
+    integer beyond ±(2**53-1)."""
+    if depth <= 0:
+        return -1
+    values: Iterable[Any] = obj.values() if type(obj) is dict else obj
+    members = len(obj) if type(obj) is dict else 0
+    for value in values:
+        kind = type(value)
+        if kind is dict or kind is list:
+            inner = _safe_members(value, depth - 1)
+            if inner < 0:
+                return -1
+            members += inner
+        elif kind is int and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return -1
+    return members
 
 
 def _members(obj: object) -> int:
@@ -139,10 +180,11 @@ def sha256(data: bytes) -> bytes:
 
 # The fast paths. For values made of dicts with ASCII string keys, lists, strings, integers
 # within ±(2**53-1), booleans and null, Python's C JSON encoder with sorted keys and no
-# whitespace writes exactly the RFC 8785 bytes: the same string escapes (\b \t \n \f \r,
-# other controls as lowercase \u00xx, nothing else escaped), the same integers, and code-point
-# order equals UTF-16 order for ASCII keys. Anything else takes the strict path, which
-# decides and words the error; tests/property/test_canonical_fast.py holds both to rfc8785.
+# whitespace, and msgspec's encoder with sorted keys, write exactly the RFC 8785 bytes: the
+# same string escapes (\b \t \n \f \r, other controls as lowercase \u00xx, nothing else
+# escaped), the same integers, and code-point order (msgspec: UTF-8 byte order) equals UTF-16
+# order for ASCII keys. Anything else takes the strict path, which decides and words the
+# error; tests/property/test_canonical_fast.py holds both encoders to rfc8785.
 
 
 class _NotPlain(Exception):
@@ -153,32 +195,13 @@ def _not_plain(text: str) -> None:
     raise _NotPlain(text)
 
 
-def _plain_int(text: str) -> int:
-    # Sixteen digits may be beyond 2**53: the strict path decides.
-    if len(text) > 16 or (len(text) == 16 and text[0] != "-"):
-        raise _NotPlain(text)
-    return int(text)
-
-
-# json's C scanner and encoder, called directly: json.loads and JSONEncoder.encode wrap them
-# in Python work on every call. The scanners parse as json.loads does (the plain one with
-# the hooks above); the encoder writes what _ENCODER.encode writes, for acyclic values.
-_SCAN_PLAIN = make_scanner(
-    cast(
-        Any,
-        json.JSONDecoder(parse_int=_plain_int, parse_float=_not_plain, parse_constant=_not_plain),
-    )
-)
-# Integers go through unhooked; the hooks run only for a fraction, an exponent, NaN or
-# Infinity, which no event holds, so the first one ends the reading.
-_SCAN_INTEGERS = make_scanner(
-    cast(Any, json.JSONDecoder(parse_float=_not_plain, parse_constant=_not_plain))
-)
+# On ASCII, msgspec reads as json.loads does, floats refused, except that it refuses unpaired
+# surrogate escapes and reads past trailing whitespace (tests/property/test_msgspec_parity.py).
+# Integers beyond 64 bits become Python ints up to 4300 digits; longer ones are refused.
+_DECODE = msgspec.json.Decoder(float_hook=_not_plain).decode
+_ENCODE_SORTED = msgspec.json.Encoder(order="sorted").encode
 _DIGITS_AS_NINES = bytes.maketrans(b"012345678", b"999999999")
 _DIGIT_RUN = b"9" * 17
-_ENCODE = make_encoder(
-    None, _ENCODER.default, encode_basestring, None, ":", ",", True, False, False
-)
 
 
 def _canonical_fast(obj: object) -> bytes | None:
@@ -206,14 +229,15 @@ def _plain(obj: object) -> bool:
 
 def _parse_canonical_fast(data: bytes) -> dict[str, Any] | None:
     """The object `data` encodes if `data` is plainly canonical; None means "not sure"."""
-    obj = _scan_object(data, _SCAN_PLAIN)
-    return obj if obj is not None and encodes_to(obj, data) else None
+    # msgspec runs no hook per integer: _plain checks them after reading. Long integers cost
+    # msgspec ~25 ns a byte, less than the strict path spends on a byte of small integers.
+    obj = _scan_object(data)
+    return obj if obj is not None and _plain(obj) and encodes_to(obj, data) else None
 
 
 def scan_object(data: bytes) -> dict[str, Any] | None:
     """The object `data` holds if it is ASCII JSON, an object, at most MAX_DEPTH deep, without
-    floats; None means "not sure". Its spelling and the size of its integers are not checked
-    (no hook runs per integer).
+    floats; None means "not sure". Its spelling and the size of its integers are not checked.
 
     If `obj` is plain (is_plain) and encodes_to(obj, data), parse_canonical(data) gives `obj`.
     """
@@ -221,7 +245,7 @@ def scan_object(data: bytes) -> dict[str, Any] | None:
     # at once (a run of 17 digits may also sit in a string: then this is merely "not sure").
     if _DIGIT_RUN in data.translate(_DIGITS_AS_NINES):
         return None
-    return _scan_object(data, _SCAN_INTEGERS)
+    return _scan_object(data)
 
 
 def is_plain(obj: object) -> bool:
@@ -231,29 +255,30 @@ def is_plain(obj: object) -> bool:
 
 
 def encodes_to(obj: dict[str, Any], data: bytes) -> bool:
-    """Whether `data`, read by scan_object, is how the C encoder writes `obj`."""
-    # Re-encoding gives back the same text only if the keys were unique and sorted, nothing
-    # was escaped needlessly and no surrogate was escaped (it would print unescaped).
+    """Whether `data`, read by scan_object into `obj`, is how msgspec writes `obj` sorted."""
+    # Re-encoding gives back the same bytes only if the keys were unique and sorted, nothing
+    # was escaped needlessly and no surrogate was escaped (scan_object refuses those anyway).
+    # ASCII bytes: every key is ASCII, so byte order is the UTF-16 order of RFC 8785.
     try:
-        return "".join(_ENCODE(obj, 0)) == data.decode("ascii")
-    except ValueError:  # NaN or Infinity, which scan_object never gives
+        return data.isascii() and _ENCODE_SORTED(obj) == data
+    except ValueError:  # an unpaired surrogate, which scan_object never gives
         return False
 
 
-def _scan_object(data: bytes, scan: make_scanner) -> dict[str, Any] | None:
-    if not data.isascii() or data[:1] != b"{":
+def _scan_object(data: bytes) -> dict[str, Any] | None:
+    # Ending in "}": msgspec skips trailing whitespace, which the json scanner left unread.
+    if not data.isascii() or data[:1] != b"{" or data[-1:] != b"}":
         return None
     # There are no deeper levels than openers; only count properly when there are many.
     openers = data.count(b"{") + data.count(b"[")
-    text = data.decode("ascii")
-    if openers > MAX_DEPTH and _max_depth(_STRING.sub("", text)) > MAX_DEPTH:
+    if openers > MAX_DEPTH and _max_depth(_STRING.sub("", data.decode("ascii"))) > MAX_DEPTH:
         return None
     try:
-        obj, end = scan(text, 0)
-    # JSONDecodeError is a ValueError, and so is an integer of more than 4300 digits.
-    except (ValueError, StopIteration, _NotPlain):
+        obj = _DECODE(data)
+    # Invalid JSON and integers of more than 4300 digits are a DecodeError, floats _NotPlain.
+    except (msgspec.DecodeError, RecursionError, _NotPlain):
         return None
-    return obj if end == len(text) and type(obj) is dict else None
+    return obj if type(obj) is dict else None
 
 
 def _max_depth(structure: str) -> int:

@@ -138,6 +138,32 @@ def test_fast_parse_accepts_only_what_the_strict_parse_accepts(
     assert parse_canonical(text) == strict
 
 
+_integer_spellings = st.one_of(
+    st.integers(-(2**70), 2**70).map(str),
+    st.sampled_from([2**53 - 1, 2**53, 10**15, 10**16, 2**63, 2**64]).map(str),
+    st.integers(1, 4400).map(lambda digits: "9" * digits),
+    st.integers(1, 4400).map(lambda digits: "-" + "9" * digits),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _integer_spellings,
+    st.sampled_from(['{"a":%s}', '{"a":[1,%s]}', '{"a":{"b":%s},"c":"%s"}', '{"a":"%s"}']),
+)
+def test_fast_parse_refuses_every_integer_the_strict_parse_refuses(
+    number: str, template: str
+) -> None:
+    text = template.replace("%s", number).encode()
+    fast = encoding._parse_canonical_fast(text)
+    try:
+        strict = _strict_parse_canonical(text)
+    except EncodingError:
+        assert fast is None
+        return
+    assert fast == strict
+
+
 def test_fast_parse_takes_plain_canonical_objects() -> None:
     data = b'{"a":[1,-2,true,false,null,{"b":"x\\n\\"y\\\\"}],"c":"ok"}'
     assert encoding._parse_canonical_fast(data) == parse_json(data)

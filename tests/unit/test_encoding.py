@@ -9,8 +9,10 @@ from ledger.tlog.encoding import (
     b64decode,
     b64encode,
     canonical,
+    encodes_to,
     parse_canonical,
     parse_json,
+    scan_object,
     sha256,
 )
 from ledger.tlog.errors import EncodingError
@@ -122,6 +124,26 @@ def test_parse_json_rejects_integer_beyond_2_53(value: int) -> None:
         parse_json(str(value).encode())
 
 
+@pytest.mark.parametrize("value", [2**53, -(2**53), 2**64, -(2**63) - 1, 10**400])
+def test_parse_json_rejects_integer_beyond_2_53_inside_a_container(value: int) -> None:
+    with pytest.raises(EncodingError, match="outside"):
+        parse_json(b'{"a":[%d]}' % value)
+
+
+def test_parse_canonical_rejects_canonical_integer_beyond_2_53() -> None:
+    with pytest.raises(EncodingError, match="outside"):
+        parse_canonical(b'{"a":9007199254740992}')
+
+
+def test_parse_json_reads_colons_inside_strings() -> None:
+    assert parse_json(b'{"a:b":["c:d"],"e":"f"}') == {"a:b": ["c:d"], "e": "f"}
+
+
+def test_parse_json_rejects_duplicate_key_with_container_values() -> None:
+    with pytest.raises(EncodingError, match="duplicate object key 'a'"):
+        parse_json(b'[{"a":[],"a":{}}]')
+
+
 def test_parse_json_accepts_largest_safe_integers() -> None:
     assert parse_json(b"[9007199254740991,-9007199254740991]") == [2**53 - 1, -(2**53 - 1)]
 
@@ -134,6 +156,45 @@ def test_parse_json_accepts_largest_safe_integers() -> None:
 def test_parse_json_rejects_malformed_input(data: bytes) -> None:
     with pytest.raises(EncodingError):
         parse_json(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b'{"a":1} ', id="trailing-space"),
+        pytest.param(b'{"a":1}\n', id="trailing-newline"),
+        pytest.param(b' {"a":1}', id="leading-space"),
+        pytest.param(b"[1]", id="array"),
+        pytest.param(b"1", id="number"),
+        pytest.param(b'{"a":1.5}', id="float"),
+        pytest.param(b'{"a":NaN}', id="nan"),
+        pytest.param(b'{"a":"\\ud800"}', id="lone-surrogate"),
+        pytest.param(b'{"a":' * 33 + b"1" + b"}" * 33, id="depth-33"),
+        pytest.param(b'{"a":"\xc3\xa9"}', id="non-ascii"),
+    ],
+)
+def test_scan_object_gives_none_when_not_sure(data: bytes) -> None:
+    assert scan_object(data) is None
+
+
+def test_scan_object_reads_depth_32() -> None:
+    assert scan_object(b'{"a":' * 32 + b"1" + b"}" * 32) is not None
+
+
+@pytest.mark.parametrize(
+    ("obj", "data"),
+    [
+        ({"a": 1, "b": 2}, b'{"b":2,"a":1}'),
+        ({"a": "A"}, b'{"a":"\\u0041"}'),
+        ({"a": "/"}, b'{"a":"\\/"}'),
+        ({"a": 1}, b'{"a": 1}'),
+        ({"a": "\xe9"}, '{"a":"\xe9"}'.encode()),
+    ],
+    ids=["unsorted", "needless-escape", "escaped-solidus", "whitespace", "non-ascii"],
+)
+def test_encodes_to_refuses_other_spellings(obj: dict[str, object], data: bytes) -> None:
+    assert not encodes_to(obj, data)
+    assert encodes_to(obj, canonical(obj)) == canonical(obj).isascii()
 
 
 def test_canonical_rejects_values_outside_json() -> None:
