@@ -2,7 +2,9 @@
 
 Envelopes are parsed in order, a chunk at a time; as soon as a chunk is parsed its signatures
 go to a thread pool (libsodium releases the GIL), so that verifying a chunk on the other core
-overlaps parsing the next ones, and admitting the first chunks overlaps verifying the last.
+overlaps parsing the next ones. The batch takes the write lock only once every signature is
+checked: that lock serialises the writers, and a batch that held it while waiting for its
+last signatures would keep the next batch from the database meanwhile.
 The keys are looked up optimistically, without the lock: the stored key of each key id, or
 one registered earlier in the batch. Nothing is decided here: ingest's admission re-checks
 every entry against the key the locked state names.
@@ -33,32 +35,23 @@ Item = tuple[int, bytes, bytes, bytes]  # position, public key, signature, signe
 
 class Preverified:
     """The parsed batch, and per entry the key its signature verified with (None: not
-    verified), known chunk by chunk as the pool finishes: admission of the first chunks
-    overlaps the verification of the last."""
+    verified here)."""
 
     def __init__(
-        self,
-        parsed: list[ParsedEntry],
-        candidates: list[bytes | None],
-        chunks: list[Future[list[int]] | list[int]],
+        self, parsed: list[ParsedEntry], candidates: list[bytes | None], refused: set[int]
     ) -> None:
         self.parsed = parsed
-        self._candidates = candidates  # the key each signature was sent to be checked with
-        self._chunks = chunks  # per chunk, the positions libsodium refused (maybe pending)
-        self._refused: set[int] = set()
-        self._settled = 0
+        self._candidates = candidates  # the key each signature was checked with
+        self._refused = refused  # the positions whose signature did not verify with it
 
     def verified_key(self, position: int) -> bytes | None:
-        """The key entry `position`'s signature verified with, or None; waits for its chunk."""
-        while self._settled <= position // CHUNK:
-            chunk = self._chunks[self._settled]
-            self._refused.update(chunk if isinstance(chunk, list) else chunk.result())
-            self._settled += 1
+        """The key entry `position`'s signature verified with, or None."""
         return None if position in self._refused else self._candidates[position]
 
 
 def preverify(db: Database, identity: LogIdentity, envelopes: Sequence[object]) -> Preverified:
-    """Steps (1)–(3) for every envelope, in order, and (4) with the keys as they look now.
+    """Steps (1)–(3) for every envelope, in order, and (4) with the keys as they look now;
+    returns once every signature is checked.
 
     Raises Rejection with `position` for the first envelope that does not parse.
     """
@@ -84,7 +77,10 @@ def preverify(db: Database, identity: LogIdentity, envelopes: Sequence[object]) 
         chunks.append(
             failed_signatures(items) if pool is None else pool.submit(failed_signatures, items)
         )
-    return Preverified(parsed, candidates, chunks)
+    refused: set[int] = set()
+    for chunk in chunks:
+        refused.update(chunk if isinstance(chunk, list) else chunk.result())
+    return Preverified(parsed, candidates, refused)
 
 
 def _parse(envelope: object, position: int) -> ParsedEntry:

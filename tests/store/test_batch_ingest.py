@@ -15,7 +15,7 @@ from ledger.lots.rules import check_event
 from ledger.lots.scenarios import generate, span
 from ledger.lots.state import Effects, Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
-from ledger.service import scenario_run
+from ledger.service import preverify, scenario_run
 from ledger.service.identity import LogIdentity
 from ledger.service.ingest import _entry_values, ingest
 from ledger.store import log as logstore
@@ -180,6 +180,33 @@ def test_a_bad_signature_is_refused_at_its_position_even_when_checked_before_the
     finally:
         db.dispose()
     assert (refused.value.code, refused.value.position) == ("bad_signature", 1)
+
+
+def _many_with_one_forged(mine: Party, count: int, forged_at: int) -> list[Any]:
+    batch = [mine.envelope(extract(mine, f"POOL-ORE-{n}")) for n in range(count)]
+    batch[forged_at]["signatures"][0]["sig"] = batch[0]["signatures"][0]["sig"]
+    return batch
+
+
+def test_a_bad_signature_in_a_later_chunk_is_refused_at_its_position(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Chunks after the first are verified on the pool's threads while the next are parsed."""
+    db, identity, _, mine = _registered(tmp_path, database_url)
+    count = 3 * preverify.CHUNK + 5
+    forged_at = 2 * preverify.CHUNK + 3
+    try:
+        with pytest.raises(Rejection) as refused:
+            ingest(db, identity, _many_with_one_forged(mine, count, forged_at), NOW)
+        assert (refused.value.code, refused.value.position) == ("bad_signature", forged_at)
+        with db.read_session() as session:
+            assert logstore.current_size(session) == 1  # nothing of the batch was written
+        batch = _many_with_one_forged(mine, count, forged_at)
+        del batch[forged_at]
+        accepted = ingest(db, identity, batch, NOW)
+        assert [a.index for a in accepted] == list(range(1, count))
+    finally:
+        db.dispose()
 
 
 def test_a_key_of_another_participant_is_refused_though_its_signature_verifies(
