@@ -11,7 +11,7 @@ import json.encoder
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, Table
+from sqlalchemy import JSON, Connection, LargeBinary, Table
 from sqlmodel import Session, SQLModel
 
 # Ids per IN (...) list: far below every backend's limit on bound parameters.
@@ -221,6 +221,8 @@ def _bound(
 def _bind_processor(connection: Connection, table: Table, name: str) -> Processor:
     dialect = connection.dialect
     column_type = table.c[name].type
+    if isinstance(column_type, LargeBinary) and dialect.name == "sqlite":
+        return None  # sqlite3 binds bytes as a BLOB itself; the processor wraps each in a view
     processor: Processor = column_type.dialect_impl(dialect).bind_processor(dialect)
     if processor is not None and isinstance(column_type, JSON) and _plain_json(connection):
         return _json_processor(processor)
