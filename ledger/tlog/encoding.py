@@ -63,7 +63,9 @@ def parse_json(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     except json.JSONDecodeError as exc:
         raise EncodingError(f"invalid JSON: {exc}") from exc
     # Each ":" outside strings is one object member: fewer keys parsed means a repeated key.
-    if _members(obj) != structure.count(":"):
+    # (The depth and the integers are checked already: only the count can differ here.)
+    members = _safe_members(obj, max_depth) if type(obj) in (dict, list) else 0
+    if members != structure.count(":"):
         json.loads(text, object_pairs_hook=_unique_object)  # raises, naming the key
     _check_unicode(text, obj)
     return obj
@@ -105,14 +107,6 @@ def _safe_members(obj: dict[str, Any] | list[Any], depth: int) -> int:
         elif kind is int and not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             return -1
     return members
-
-
-def _members(obj: object) -> int:
-    if type(obj) is dict:
-        return len(obj) + sum(_members(value) for value in obj.values())
-    if type(obj) is list:
-        return sum(_members(value) for value in obj)
-    return 0
 
 
 def parse_canonical(data: bytes) -> dict[str, Any]:
