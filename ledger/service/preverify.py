@@ -61,11 +61,12 @@ def preverify(db: Database, identity: LogIdentity, envelopes: Sequence[object]) 
     candidates: list[bytes | None] = []
     chunks: list[Future[list[int]] | list[int]] = []
     pool = _pool() if len(envelopes) > CHUNK else None
+    operator_keyid = identity.operator_keyid  # a property that hashes: read once a batch
     for start in range(0, len(envelopes), CHUNK):
         items: list[Item] = []
         for position in range(start, min(start + CHUNK, len(envelopes))):
             entry = _parse(envelopes[position], position)
-            if entry.keyid == identity.operator_keyid:
+            if entry.keyid == operator_keyid:
                 key: bytes | None = identity.operator_public_key
             else:
                 key = stored.get(entry.keyid, in_batch.get(entry.keyid))
