@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -154,23 +155,51 @@ class Latency:
     requests: int
 
 
-def latency(client: httpx.Client, path: str, requests: int, size: int) -> Latency | None:
-    """p50 and p99 of `requests` sequential GETs; None when the route does not exist."""
-    first = client.get(path)
-    if first.status_code == 404:
-        return None
-    if first.status_code != 200:
-        raise RuntimeError(f"GET {path}: {first.status_code} {first.text[:300]}")
-    for _ in range(min(10, requests)):
-        client.get(path)
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        response = client.get(path)
-        times.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {path}: {response.status_code}")
-    return Latency(size, 1000 * _quantile(times, 0.50), 1000 * _quantile(times, 0.99), requests)
+def latencies(
+    servers: Sequence[tuple[httpx.Client, int]], path: str, requests: int
+) -> list[Latency] | None:
+    """p50 and p99 of `requests` sequential GETs of `path` from each (client, log size) in
+    `servers`, taken in turn (one request to each, the order rotating), so that every figure
+    is measured in the same minutes on the same machine; None when the route does not exist.
+    Ten warm-up requests to each first."""
+    for client, _ in servers:
+        first = client.get(path)
+        if first.status_code == 404:
+            return None
+        if first.status_code != 200:
+            raise RuntimeError(f"GET {path}: {first.status_code} {first.text[:300]}")
+        for _ in range(min(10, requests)):
+            client.get(path)
+    times: list[list[float]] = [[] for _ in servers]
+    for turn in range(requests):
+        for k in range(len(servers)):
+            which = (turn + k) % len(servers)
+            client = servers[which][0]
+            started = time.perf_counter()
+            response = client.get(path)
+            times[which].append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"GET {path}: {response.status_code}")
+    return [
+        Latency(size, 1000 * _quantile(taken, 0.50), 1000 * _quantile(taken, 0.99), requests)
+        for (_, size), taken in zip(servers, times, strict=True)
+    ]
+
+
+def snapshot_home(home: Path, copy: Path) -> None:
+    """A copy of a SQLite home as it is now, while its server runs: the key files and the
+    database through SQLite's online backup (one consistent state)."""
+    copy.mkdir(mode=0o700, parents=True)
+    for item in home.iterdir():
+        if item.is_file() and not item.name.startswith("ledger.db"):
+            shutil.copy2(item, copy / item.name)
+    source = sqlite3.connect(home / "ledger.db")
+    target = sqlite3.connect(copy / "ledger.db")
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
 
 
 def log_size(client: httpx.Client) -> int:
