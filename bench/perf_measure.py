@@ -7,7 +7,6 @@ import random
 import subprocess
 import time
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,18 +14,18 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from bench.perf_server import CLI
+from ledger.service.audit import PAGE, entry_pages
 from ledger.store import log as logstore
-from ledger.store.bulk import driver_rows
 from ledger.store.engine import Database
 from ledger.store.tables import EntryRow, KeyRow
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64decode
 from ledger.tlog.keys import key_id
 from ledger.verify.audit_pool import CHUNK, worker_pool
-from ledger.verify.log import VERIFIED, Prechecked, Row, precheck
+from ledger.verify.log import VERIFIED, Prechecked, precheck
 
 VERIFY_SECONDS = 2.0
 
@@ -124,7 +123,7 @@ def run_precheck(url: str, workers: int) -> PrecheckRun:
             with worker_pool(workers, keys) as pool:
                 assert pool is not None
                 pending: deque[Future[Prechecked]] = deque()
-                for page in _entry_pages(session):
+                for page in entry_pages(session, PAGE):
                     for at in range(0, len(page), CHUNK):
                         pending.append(pool.submit(precheck, page[at : at + CHUNK]))
                     while len(pending) > 4 * workers:
@@ -135,17 +134,6 @@ def run_precheck(url: str, workers: int) -> PrecheckRun:
     finally:
         db.dispose()
     return PrecheckRun(entries, seconds, workers)
-
-
-def _entry_pages(session: Session, page: int = 1000) -> Iterator[list[Row]]:
-    sql = (
-        "SELECT idx, envelope, leaf_hash, event_hash, event_id, type, actor, keyid "
-        "FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?"
-    )
-    start = 0
-    while rows := driver_rows(session, sql, (start, page)):
-        yield [(row[0], bytes(row[1]), bytes(row[2]), *row[3:]) for row in rows]
-        start = rows[-1][0] + 1
 
 
 def _verified(found: Prechecked) -> int:

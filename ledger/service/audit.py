@@ -94,7 +94,7 @@ def audit(
         pending = next(checkpoints, None)
         previous: Checkpoint | None = None
         count = 0
-        pages = _entry_pages(session, PAGE)
+        pages = entry_pages(session, PAGE)
         chunked = inline_pages(pages) if pool is None else prechecked_pages(pool, pages)
         for chunks in chunked:
             completed: list[tuple[int, int, int, bytes]] = []
@@ -144,7 +144,7 @@ def audit(
     return AuditReport(auditor.size, count, lots, auditor.tree.root())
 
 
-def _entry_pages(session: Session, page: int) -> Iterator[list[Row]]:
+def entry_pages(session: Session, page: int) -> Iterator[list[Row]]:
     """Every entry in index order as plain tuples (Row), `page` at a time: the driver's rows,
     with no ORM or Core processing per row."""
     sql = (
