@@ -1,5 +1,6 @@
 """Dependencies: the database, the log identity, the reader behind a token, strict JSON bodies."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -49,10 +50,10 @@ def get_reader(request: Request, db: DbDep) -> ParticipantState | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "bad_authorization", "use `Authorization: Bearer <read token>`")
-    reader = resolve_token(db, token.strip())
+    reader = resolve_token(db, token.strip(), datetime.now(UTC))
     if reader is None:
         raise ApiError(
-            401, "unknown_token", "the read token is not known: ask the operator for a new one"
+            401, "unknown_token", "the read token is unknown, expired or revoked: ask for a new one"
         )
     return reader
 

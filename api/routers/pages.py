@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -99,12 +100,14 @@ def get_visitor(request: Request, db: DbDep) -> Visitor:
     """The reader behind `Authorization: Bearer` or else the sign-in cookie; never refuses."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        reader = resolve_token(db, token.strip())
-        return Visitor(reader, None, None if reader else "The read token sent is not known.")
+        reader = resolve_token(db, token.strip(), datetime.now(UTC))
+        return Visitor(
+            reader, None, None if reader else "The read token sent is unknown, expired or revoked."
+        )
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return Visitor()
-    reader = resolve_token(db, cookie)
+    reader = resolve_token(db, cookie, datetime.now(UTC))
     if reader is None:
         return Visitor(notice="Your sign-in is no longer valid: sign in again.")
     return Visitor(reader, cookie)

@@ -2,6 +2,7 @@
 
 import re
 import secrets
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -66,9 +67,13 @@ def signin(
     if not form_ok(nonce, form.csrf):
         error = "The sign-in form expired or came from another site: try again."
         return _signin_form(settings, None, form.next, error, 403)
-    reader = resolve_token(db, form.token.strip()) if form.token.strip() else None
+    reader = (
+        resolve_token(db, form.token.strip(), datetime.now(UTC)) if form.token.strip() else None
+    )
     if reader is None:
-        error = "That read token is not known. Check it, or ask the ledger operator for one."
+        error = (
+            "That read token is unknown, expired or revoked. Check it, or ask the operator for one."
+        )
         return _signin_form(settings, nonce, form.next, error, 401)
     response = RedirectResponse(_safe_next(form.next), status_code=303)
     _set_cookie(response, settings, SESSION_COOKIE, form.token.strip(), SESSION_MAX_AGE_S)

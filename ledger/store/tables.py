@@ -166,10 +166,17 @@ class DeclarationRow(SQLModel, table=True):
 
 
 class ReadTokenRow(SQLModel, table=True):
-    """A read token, stored only as its SHA-256."""
+    """A read token, stored only as its SHA-256; `token_id` is the first 12 hex of that hash."""
 
     __tablename__ = "read_tokens"
 
     token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    token_id: str = Field(sa_column=Column(String(12), nullable=False, unique=True, index=True))
     participant: str = Field(sa_column=Column(String(64), nullable=False, index=True))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    # The log's size when the token was issued: key revocations at or after it count.
+    issued_size: int = _big()

@@ -160,7 +160,10 @@ def test_sign_in_with_a_bad_token_answers_401_with_the_form(
         "/signin", data={"csrf": form_token(form.text), "token": "rlt_nope", "next": "/signin"}
     )
     assert answer.status_code == 401
-    assert "That read token is not known" in answer.text and 'name="token"' in answer.text
+    assert (
+        "That read token is unknown, expired or revoked" in answer.text
+        and 'name="token"' in answer.text
+    )
     assert "ree_token" not in answer.headers.get("set-cookie", "")
 
 

@@ -68,7 +68,7 @@ def test_participant_add_registers_with_an_operator_signed_entry(
     assert _size(database_url) == 1
     token = run("token", "issue", "baotou-mine").output.strip()
     db = Database(database_url)
-    reader = resolve_token(db, token)
+    reader = resolve_token(db, token, datetime.now(UTC))
     db.dispose()
     assert reader is not None and reader.roles == frozenset({"mine", "processor"})
 
