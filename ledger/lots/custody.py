@@ -187,14 +187,17 @@ def receive(event: LotReceive, event_hash: str, index: int, reader: StateReader)
     require_status(lots, refs, {IN_TRANSIT}, "lot_not_in_transit")
     for lot, (field, _) in zip(lots, refs, strict=True):
         if lot.pending_to != event.actor:
+            # Who it was shipped to is not the sender's to know (DESIGN §6).
             raise Rejection(
                 403,
                 "not_receiver",
-                f"{field}: lot {lot.id!r} was shipped to {lot.pending_to!r}, not {event.actor!r}",
+                f"{field}: lot {lot.id!r} is not in transit to {event.actor!r}; only the "
+                "participant it was shipped to may receive it",
                 field=field,
                 value=lot.id,
             )
         if lot.custodian != event.from_:
+            # The receiver may read the lot it receives, shipper included.
             raise Rejection(
                 422,
                 "sender_mismatch",

@@ -110,23 +110,26 @@ def check_prev(prev: Mapping[str, str], lots: Sequence[LotState]) -> None:
         given = prev.get(lot.id)
         if given != lot.head:
             said = "is missing" if given is None else f"is {given}"
+            # The head is public (the lot's open page shows it); the entry that made it is not.
             raise Rejection(
                 409,
                 "stale_prev",
-                f"prev.{lot.id} {said} but the head of lot {lot.id!r} is {lot.head} (entry "
-                f"{lot.updated_index}); read the lot again and rebuild the event",
+                f"prev.{lot.id} {said} but the head of lot {lot.id!r} is {lot.head}; read the "
+                "lot again and rebuild the event",
                 field=f"prev.{lot.id}",
                 value=given,
             )
 
 
 def require_custodian(lots: Sequence[LotState], refs: Sequence[LotRef], actor: str) -> None:
+    # A refusal tells the sender what it may read (DESIGN §6), so never who does hold the lot.
     for lot, (field, _) in zip(lots, refs, strict=True):
         if lot.custodian != actor:
             raise Rejection(
                 403,
                 "not_custodian",
-                f"{field}: lot {lot.id!r} is in the custody of {lot.custodian!r}, not {actor!r}",
+                f"{field}: lot {lot.id!r} is not in the custody of {actor!r}; only the lot's "
+                "custodian may post this event",
                 field=field,
                 value=lot.id,
             )

@@ -2,16 +2,16 @@
 
 from dataclasses import dataclass
 
-from ledger.lots.state import LotState, ParticipantState
+# The read rule (DESIGN §6), which the routers reach through here.
+from ledger.lots.access import OVERSIGHT_ROLES as OVERSIGHT_ROLES
+from ledger.lots.access import may_read_detail as may_read_detail
+from ledger.lots.state import LotState
 from ledger.store import findings
 from ledger.store import log as logstore
 from ledger.store.engine import Database
 from ledger.store.findings import StoredFlag
 from ledger.store.state import DbState
 from ledger.store.tables import EntryRow
-
-# Roles that may read every lot's commercial detail.
-OVERSIGHT_ROLES = frozenset({"customs", "auditor"})
 
 
 class NotFound(LookupError):
@@ -106,12 +106,3 @@ def list_flags(
         return findings.list_flags(
             session, code=code, lot=lot, severity=severity, before=before, limit=limit
         )
-
-
-def may_read_detail(reader: ParticipantState | None, lot: LotState) -> bool:
-    """Customs and auditors read every lot; a participant reads the lots it holds or receives."""
-    if reader is None:
-        return False
-    if reader.roles & OVERSIGHT_ROLES:
-        return True
-    return reader.id in (lot.custodian, lot.pending_to)

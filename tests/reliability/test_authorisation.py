@@ -199,8 +199,9 @@ class World:
         return {"declaration": "DEC-1", "decision": "release"}, self.head("LOT-D")
 
 
-def admit(event_type: str, role: str, holder: bool, key: str) -> Outcome:
-    """Run the state machine: the key authorised at INDEX, then the event applied."""
+def refusal(event_type: str, role: str, holder: bool, key: str) -> tuple[Rejection, str] | None:
+    """Run the state machine: the key authorised at INDEX, then the event applied; the
+    refusal, if any, with everything the sender itself wrote (its event and its keyid)."""
     world = World(role, holder)
     payload = canonical(world.event(event_type))
     event = parse_event(payload)
@@ -208,8 +209,13 @@ def admit(event_type: str, role: str, holder: bool, key: str) -> Outcome:
         authorise_key(world.keys[key], event.actor, INDEX, world.state, OPERATOR_KEYID)
         apply_event(event, sha256(payload).hex(), INDEX, world.state, NOW)
     except Rejection as exc:
-        return exc.status, exc.code
+        return exc, payload.decode() + world.keys[key]
     return None
+
+
+def admit(event_type: str, role: str, holder: bool, key: str) -> Outcome:
+    refused = refusal(event_type, role, holder, key)
+    return None if refused is None else (refused[0].status, refused[0].code)
 
 
 MATRIX = list(itertools.product(EVENT_TYPES, ROLES, (True, False), KEYS))
@@ -224,6 +230,28 @@ MATRIX = list(itertools.product(EVENT_TYPES, ROLES, (True, False), KEYS))
 )
 def test_who_may_post_what(event_type: str, role: str, holder: bool, key: str) -> None:
     assert admit(event_type, role, holder, key) == expected(event_type, role, holder, key)
+
+
+REFUSED = [case for case in MATRIX if expected(*case) is not None]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "role", "holder", "key"),
+    [
+        pytest.param(*case, id=f"{case[0]}-{case[1]}-{'holder' if case[2] else 'other'}-{case[3]}")
+        for case in REFUSED
+    ],
+)
+def test_a_refusal_names_no_participant_the_sender_did_not_name(
+    event_type: str, role: str, holder: bool, key: str
+) -> None:
+    """Refusals tell the sender what it may know (docs/security.md §4): not who holds a lot
+    or whom a shipment is for. A participant id in the detail is one the sender wrote."""
+    refused = refusal(event_type, role, holder, key)
+    assert refused is not None
+    exc, written = refused
+    for party in (OTHER, BYSTANDER):
+        assert party not in exc.detail or party in written, exc.detail
 
 
 def test_the_matrix_accepts_something_for_every_event_type() -> None:

@@ -217,8 +217,8 @@ def test_custody_no_ledger_would_accept_fails_the_replay() -> None:
     index = log.add(mine, ship(mine, log.heads, exporter.id, [("CON-1", 1_000_000)]))
     report = log.verify(log.bundle("CON-1"))
     assert report.failures == [
-        f"entry {index}: (16) lots.0.lot: lot 'CON-1' is in the custody of 'gansu-plant', "
-        "not 'baotou-mine'"
+        f"entry {index}: (16) lots.0.lot: lot 'CON-1' is not in the custody of 'baotou-mine'; "
+        "only the lot's custodian may post this event"
     ]
 
 
