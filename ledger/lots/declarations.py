@@ -5,10 +5,12 @@ from ledger.lots.guards import (
     check_prev,
     require_custodian,
     require_lots,
+    require_participant,
     require_role,
     require_status,
     touch,
 )
+from ledger.lots.policy import CustodyPolicy
 from ledger.lots.records import (
     ACTIVE,
     DECLARED,
@@ -19,6 +21,7 @@ from ledger.lots.records import (
     SEIZED,
     DeclarationState,
     Effects,
+    ParticipantState,
     Rejection,
     StateReader,
     evolve,
@@ -60,9 +63,12 @@ def declare(event: ExportDeclare, event_hash: str, index: int, reader: StateRead
     return Effects(lots=declared, declarations=(declaration,))
 
 
-def decide(event: CustomsDecide, event_hash: str, index: int, reader: StateReader) -> Effects:
-    require_role(reader, event.actor, {"customs"}, event.type)
+def decide(
+    event: CustomsDecide, event_hash: str, index: int, reader: StateReader, policy: CustodyPolicy
+) -> Effects:
+    customs = require_role(reader, event.actor, {"customs"}, event.type)
     declaration = require_open_declaration(reader, event.declaration)
+    require_jurisdiction(reader, customs, declaration, policy)
     # The event names only the declaration; its lots are the ones prev must carry.
     refs = [(f"prev.{lot_id}", lot_id) for lot_id in declaration.lots]
     lots = require_lots(reader, refs)
@@ -93,3 +99,25 @@ def require_open_declaration(reader: StateReader, declaration_id: str) -> Declar
             value=declaration_id,
         )
     return declaration
+
+
+def require_jurisdiction(
+    reader: StateReader,
+    customs: ParticipantState,
+    declaration: DeclarationState,
+    policy: CustodyPolicy,
+) -> None:
+    """Customs decides the declarations of exporters in its own country, or in the countries
+    `policy` adds to it (a customs union); those of any other are not its to decide."""
+    exporter = require_participant(reader, declaration.exporter, "declaration")
+    served = policy.served_by(customs)
+    if exporter.country not in served:
+        raise Rejection(
+            403,
+            "outside_jurisdiction",
+            f"declaration: declaration {declaration.id!r} was filed by an exporter in "
+            f"{exporter.country}; customs of {customs.country} decides declarations of exporters "
+            f"in {', '.join(sorted(served))} only; the customs of {exporter.country} decides it",
+            field="declaration",
+            value=declaration.id,
+        )

@@ -1,6 +1,6 @@
 """The custody state machine (pure): which key may sign an entry and what an event changes."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ledger.lots import custody, declarations, registry
 from ledger.lots.events import (
@@ -18,6 +18,7 @@ from ledger.lots.events import (
     is_registry,
 )
 from ledger.lots.fields import OPERATOR
+from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.records import (
     DeclarationState,
     Edge,
@@ -32,6 +33,7 @@ from ledger.lots.records import (
 
 __all__ = [
     "FUTURE_TOLERANCE",
+    "CustodyPolicy",
     "DeclarationState",
     "Edge",
     "Effects",
@@ -81,13 +83,19 @@ def authorise_key(
 
 
 def apply_event(
-    event: Event, event_hash: str, index: int, reader: StateReader, now: datetime | None
+    event: Event,
+    event_hash: str,
+    index: int,
+    reader: StateReader,
+    now: datetime | None,
+    policy: CustodyPolicy = DEFAULT_POLICY,
 ) -> Effects:
     """The state `event` produces as entry `index`, or a Rejection saying why it is refused.
 
     Checks run in this order: event id, time, who may post the type, then per type: the
     actor's role, the lots exist, `prev` carries their heads, custody, lot status, mass, new
-    ids. `now` must be timezone-aware; None skips the time check (replaying the log).
+    ids. `now` must be timezone-aware; None skips the check against the clock (replaying the
+    log), never the checks of `policy`, which a replay must apply as the ledger did.
     """
     earlier = reader.event_index(event.id)
     if earlier is not None:
@@ -99,7 +107,17 @@ def apply_event(
             field="id",
             value=event.id,
         )
-    if now is not None and event.parsed_time > now + FUTURE_TOLERANCE:
+    when = event.parsed_time
+    if when < policy.earliest_time:
+        raise Rejection(
+            422,
+            "time_too_early",
+            f"time: {event.time} is before {_instant(policy.earliest_time)}, the earliest time "
+            "this ledger accepts; date the event when it happened",
+            field="time",
+            value=event.time,
+        )
+    if now is not None and when > now + FUTURE_TOLERANCE:
         raise Rejection(
             422,
             "time_in_future",
@@ -109,7 +127,7 @@ def apply_event(
             value=event.time,
         )
     _check_operator(event)
-    effects = _transition(event, event_hash, index, reader)
+    effects = _transition(event, event_hash, index, reader, policy)
     # Every lot the event touched or made now carries the event's time (rules compare to it).
     # The custody transitions date their lots themselves; the others are dated here.
     time = event.time
@@ -122,7 +140,9 @@ def apply_event(
     return effects
 
 
-def _transition(event: Event, event_hash: str, index: int, reader: StateReader) -> Effects:
+def _transition(
+    event: Event, event_hash: str, index: int, reader: StateReader, policy: CustodyPolicy
+) -> Effects:
     match event:
         case ParticipantRegister():
             return registry.register(event, index, reader)
@@ -143,7 +163,7 @@ def _transition(event: Event, event_hash: str, index: int, reader: StateReader) 
         case ExportDeclare():
             return declarations.declare(event, event_hash, index, reader)
         case CustomsDecide():
-            return declarations.decide(event, event_hash, index, reader)
+            return declarations.decide(event, event_hash, index, reader, policy)
 
 
 def _check_operator(event: Event) -> None:
@@ -157,6 +177,11 @@ def _check_operator(event: Event) -> None:
             field="actor",
             value=event.actor,
         )
+
+
+def _instant(moment: datetime) -> str:
+    """`moment` in the event time's own spelling, RFC 3339 UTC with Z."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _key_rejection(code: str, keyid: str, detail: str) -> Rejection:

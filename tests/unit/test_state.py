@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.lots.events import CustomsDecide, parse_event, touched_lots
 from ledger.lots.memory import MemoryState
+from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.state import (
     DeclarationState,
     Effects,
@@ -57,7 +58,8 @@ def new_lot(
 class Chain:
     """A ledger in memory: posts events as consecutive entries, filling in `prev` by default."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: CustodyPolicy = DEFAULT_POLICY) -> None:
+        self.policy = policy
         self.state = MemoryState()
         self.index = 0
         self._ids = itertools.count(1)
@@ -75,7 +77,9 @@ class Chain:
         body["prev"] = self.heads(body) if prev is None else prev
         payload = canonical(body)
         event = parse_event(payload)
-        effects = apply_event(event, sha256(payload).hex(), self.index, self.state, NOW)
+        effects = apply_event(
+            event, sha256(payload).hex(), self.index, self.state, NOW, self.policy
+        )
         self.state.apply(effects, event.id, self.index)
         self.index += 1
         return effects
@@ -88,11 +92,13 @@ class Chain:
             lots = declaration.lots if declaration else ()
         return {lot_id: lot.head for lot_id in lots if (lot := self.state.lot(lot_id))}
 
-    def register(self, participant: str, roles: list[str], seed: int) -> Effects:
+    def register(
+        self, participant: str, roles: list[str], seed: int, country: str = "AU"
+    ) -> Effects:
         record: dict[str, Any] = {
             "id": participant,
             "name": participant.upper(),
-            "country": "AU",
+            "country": country,
             "roles": roles,
         }
         record["keys"] = [key_ref(participant, seed)]
@@ -584,6 +590,118 @@ def test_time_in_future(ore: Chain) -> None:
     on_edge = parse_event(canonical(body | {"time": "2026-03-01T12:05:00Z"}))
     assert apply_event(on_edge, "ef" * 32, ore.index, ore.state, NOW).lots
     assert apply_event(event, "ef" * 32, ore.index, ore.state, None).lots
+
+
+def test_time_too_early_is_refused_at_ingest_and_on_replay(ore: Chain) -> None:
+    body = _extract_body("ORE-2") | {"time": "1970-01-01T00:00:00Z"}
+    event = parse_event(canonical(body))
+    for now in (NOW, None):
+        with pytest.raises(Rejection) as info:
+            apply_event(event, "ef" * 32, ore.index, ore.state, now)
+        assert (info.value.status, info.value.code, info.value.field) == (
+            422,
+            "time_too_early",
+            "time",
+        )
+        assert "1970-01-01T00:00:00Z" in info.value.detail
+        assert "2000-01-01T00:00:00Z" in info.value.detail
+    # The bound itself is accepted, and it is the policy's to move.
+    on_edge = parse_event(canonical(body | {"time": "2000-01-01T00:00:00Z"}))
+    assert apply_event(on_edge, "ef" * 32, ore.index, ore.state, NOW).lots
+    later = CustodyPolicy(earliest_time=datetime(2020, 1, 1, tzinfo=UTC))
+    old = parse_event(canonical(body | {"time": "2019-12-31T23:59:59.999Z"}))
+    with pytest.raises(Rejection, match="before 2020-01-01T00:00:00Z"):
+        apply_event(old, "ef" * 32, ore.index, ore.state, NOW, later)
+
+
+def _jurisdictions(policy: CustodyPolicy) -> Chain:
+    """mag-c (an exporter in DE) has declared D-1; customs posts in DE, FR and JP."""
+    made = Chain(policy)
+    for seed, (participant, roles) in enumerate(PARTICIPANTS.items(), start=1):
+        made.register(participant, roles, seed, "DE" if participant == "mag-c" else "AU")
+    made.register("cus-de", ["customs"], 20, "DE")
+    made.register("cus-fr", ["customs"], 21, "FR")
+    made.register("cus-jp", ["customs"], 22, "JP")
+    made.extract("ORE-1")
+    made.ship({"ORE-1": 1_000_000}, "mag-c", "mine-a")
+    made.receive({"ORE-1": 1_000_000}, "mine-a", "mag-c")
+    made.declare(["ORE-1"])
+    return made
+
+
+def test_outside_jurisdiction_customs_of_another_country_is_refused() -> None:
+    chain = _jurisdictions(DEFAULT_POLICY)
+    for customs in ("cus-fr", "cus-jp", "cus-d"):
+        with refused(403, "outside_jurisdiction", "exporter in DE"):
+            chain.decide("hold", actor=customs)
+    assert chain.declaration("D-1").status == "pending"
+    chain.decide("release", actor="cus-de")
+    assert chain.declaration("D-1").status == "released"
+
+
+def test_a_customs_union_lets_customs_decide_for_the_countries_it_names() -> None:
+    other_union = _jurisdictions(CustodyPolicy(customs_jurisdictions={"FR": frozenset({"IT"})}))
+    with refused(403, "outside_jurisdiction", "exporters in FR, IT only"):
+        other_union.decide("hold", actor="cus-fr")
+    union = CustodyPolicy(customs_jurisdictions={"FR": frozenset({"DE", "IT"})})
+    chain = _jurisdictions(union)
+    chain.decide("hold", actor="cus-fr")
+    with refused(403, "outside_jurisdiction", "JP only"):
+        chain.decide("release", actor="cus-jp")
+    chain.decide("release", actor="cus-de")
+    assert chain.declaration("D-1").status == "released"
+
+
+# The refusals a non-custodian can meet: (setup on `ore`, the refused post, its code).
+_NOT_YOURS: dict[str, tuple[Any, Any, str]] = {
+    "transform": (
+        lambda c: None,
+        lambda c: c.transform("milling", {"ORE-1": 5}, [new_lot("X-1")], "proc-b"),
+        "not_custodian",
+    ),
+    "ship": (lambda c: None, lambda c: c.ship({"ORE-1": 5}, "trader-f", "proc-b"), "not_custodian"),
+    "assay": (
+        lambda c: None,
+        lambda c: c.post(
+            "lot.assay", "trader-f", lot="ORE-1", composition_ppm={}, method="XRF", lab="F"
+        ),
+        "not_custodian",
+    ),
+    "declare": (lambda c: None, lambda c: c.declare(["ORE-1"]), "not_custodian"),
+    "receive": (
+        lambda c: c.ship({"ORE-1": 1_000_000}, "proc-b", "mine-a"),
+        lambda c: c.receive({"ORE-1": 1}, "mine-a", "trader-f"),
+        "not_receiver",
+    ),
+    "stale prev": (
+        lambda c: c.post(
+            "lot.assay", "lab-e", lot="ORE-1", composition_ppm={}, method="XRF", lab="E"
+        ),
+        lambda c: c.post(
+            "lot.ship", "trader-f", prev={"ORE-1": "ab" * 32}, to="proc-b",
+            lots=[{"lot": "ORE-1", "mass_g": 1}],
+        ),
+        "stale_prev",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(_NOT_YOURS))
+def test_a_refusal_to_a_non_custodian_names_no_other_participant(ore: Chain, kind: str) -> None:
+    """The refusal says what is wrong, not who holds the lot or whom it was shipped to, nor
+    which entry last touched it (DESIGN §6: a participant reads its own lots)."""
+    setup, post, code = _NOT_YOURS[kind]
+    setup(ore)
+    with pytest.raises(Rejection) as info:
+        post(ore)
+    assert info.value.code == code
+    senders = {"transform": "proc-b", "ship": "proc-b", "receive": "trader-f", "declare": "mag-c"}
+    sender = senders.get(kind, "trader-f")
+    others = [p for p in PARTICIPANTS if p != sender and p not in ("proc-b", "trader-f")]
+    for other in others:
+        assert other not in info.value.detail, info.value.detail
+    assert "(entry" not in info.value.detail
+    assert "ORE-1" in info.value.detail
 
 
 def test_duplicate_participant_id(chain: Chain) -> None:

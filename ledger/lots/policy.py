@@ -1,0 +1,38 @@
+"""The custody rules an operator configures: the earliest event time, and whose declarations
+each country's customs decides. The server and every replay (audit, bundle) must use the same."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+
+from ledger.lots.records import ParticipantState
+
+# No rare-earth record this ledger carries predates it; an earlier date is a typo or a forgery.
+DEFAULT_EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CustodyPolicy:
+    """`earliest_time`: events dated before it are refused. `customs_jurisdictions`: customs
+    country -> the further exporter countries its customs decides for (a customs union); a
+    customs participant always decides for exporters of its own country, and no other unless
+    named here."""
+
+    earliest_time: datetime = DEFAULT_EARLIEST_TIME
+    customs_jurisdictions: Mapping[str, frozenset[str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def __post_init__(self) -> None:
+        if self.earliest_time.utcoffset() is None:
+            raise ValueError("CustodyPolicy.earliest_time must be timezone-aware")
+
+    def served_by(self, customs: ParticipantState) -> frozenset[str]:
+        """The exporter countries whose declarations `customs` decides."""
+        return frozenset({customs.country}) | self.customs_jurisdictions.get(
+            customs.country, frozenset()
+        )
+
+
+DEFAULT_POLICY = CustodyPolicy()
