@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from psycopg import sql
 
+from tests import vectors
 from tests.pgserver import TemporaryPostgres
 
 BACKENDS = ("sqlite", "postgresql")
@@ -57,8 +58,10 @@ def _selected_backends(config: pytest.Config) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's terminal reporter: see tests/vectors.py
 def pytest_configure(config: pytest.Config) -> None:
     _selected_backends(config)  # fail early on a typo
+    vectors.register(config)
 
 
 def _parametrizes_backend(metafunc: pytest.Metafunc) -> bool:

@@ -16,21 +16,20 @@ from ledger.tlog.encoding import (
     sha256,
 )
 from ledger.tlog.errors import EncodingError
-from tests.vectors import vectors_dir
+from tests.vectors import vector_path
 
-JCS = vectors_dir() / "jcs"
-JCS_NAMES = sorted(p.stem for p in (JCS / "input").glob("*.json"))
+JCS_NAMES = ["arrays", "french", "structures", "unicode", "values", "weird"]
 # These inputs hold floats (56.0, 4.50, 1E30...): canonical() encodes them as RFC 8785
 # says, but the ledger's own parsers refuse any non-integer number.
 JCS_WITH_FLOATS = {"structures", "values"}
 
 
 def _jcs(kind: str, name: str) -> bytes:
-    return (JCS / kind / f"{name}.json").read_bytes()
+    return vector_path("jcs", kind, f"{name}.json").read_bytes()
 
 
 def test_jcs_vectors_are_all_found() -> None:
-    assert JCS_NAMES == ["arrays", "french", "structures", "unicode", "values", "weird"]
+    assert sorted(path.stem for path in vector_path("jcs", "input").glob("*.json")) == JCS_NAMES
 
 
 @pytest.mark.parametrize("name", JCS_NAMES)

@@ -16,7 +16,7 @@ from ledger.epcis.vocabulary import REE_NAMESPACE
 from ledger.service.epcis import load_validator
 from ledger.tlog import keys
 from ledger.verify.entry import parse_entry
-from tests.vectors import vectors_dir
+from tests.vectors import vector_path
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "epcis.md"
 ORIGIN = "ree-ledger.local/log"
@@ -52,7 +52,7 @@ def test_example_export_is_the_rendering_of_its_entries() -> None:
 
 
 def test_example_export_is_schema_valid_and_capturable() -> None:
-    validator = load_validator(vectors_dir() / "epcis" / "EPCIS-JSON-Schema.json")
+    validator = load_validator(vector_path("epcis", "EPCIS-JSON-Schema.json"))
     assert validator.problems(_export()) == []
     assert len(read_events(_export(), ORIGIN, "baotou-mine")) == 3
 

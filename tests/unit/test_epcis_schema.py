@@ -1,4 +1,4 @@
-"""The capture validator: GS1's JSON Schema with format checking on, over the shared vectors."""
+"""The capture validator: GS1's JSON Schema, format checks on, over the conformance vectors."""
 
 import copy
 import json
@@ -11,15 +11,10 @@ from jsonschema import Draft7Validator
 from ledger.epcis.schema import EpcisValidator, parse_document
 from ledger.lots.records import Rejection
 from ledger.service.epcis import load_validator
-from tests.vectors import vectors_dir
+from tests.vectors import vector_files, vector_path
 
-GS1 = vectors_dir() / "epcis"
-OPENEPCIS = vectors_dir() / "epcis-openepcis" / "Capture"
-GS1_EXAMPLES = sorted((GS1 / "JSON").rglob("*.jsonld"))
-OPENEPCIS_VALID = sorted((OPENEPCIS / "Documents").glob("*.json")) + sorted(
-    (OPENEPCIS / "Events").glob("*.json")
-)
-OPENEPCIS_INVALID = sorted((OPENEPCIS / "Invalid").glob("*.json"))
+GS1_SCHEMA = ("epcis", "EPCIS-JSON-Schema.json")
+OPENEPCIS = ("epcis-openepcis", "Capture")
 # OpenEPCIS documents (not GS1's) that break GS1's schema as published, and why.
 OPENEPCIS_AGAINST_GS1_SCHEMA = {
     # GS1's AggregationEvent has no persistentDisposition (propertyNames lists the members).
@@ -53,7 +48,7 @@ MINIMAL: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def validator() -> EpcisValidator:
-    return load_validator(GS1 / "EPCIS-JSON-Schema.json")
+    return load_validator(vector_path(*GS1_SCHEMA))
 
 
 def _load(path: Path) -> Any:
@@ -67,15 +62,17 @@ def _broken(**changes: Any) -> dict[str, Any]:
 
 
 def test_all_47_gs1_examples_are_found() -> None:
-    assert len(GS1_EXAMPLES) == 47
+    assert len(list(vector_path("epcis", "JSON").rglob("*.jsonld"))) == 47
 
 
-@pytest.mark.parametrize("path", GS1_EXAMPLES, ids=lambda p: str(p.relative_to(GS1)))
+@pytest.mark.parametrize("path", vector_files("epcis", "JSON", pattern="*.jsonld", recursive=True))
 def test_gs1_example_passes_the_capture_validator(validator: EpcisValidator, path: Path) -> None:
     assert validator.problems(_load(path)) == []
 
 
-@pytest.mark.parametrize("path", OPENEPCIS_VALID, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", vector_files(*OPENEPCIS, "Documents") + vector_files(*OPENEPCIS, "Events")
+)
 def test_openepcis_capture_document(validator: EpcisValidator, path: Path) -> None:
     problems = validator.problems(_load(path))
     if path.name in OPENEPCIS_AGAINST_GS1_SCHEMA:
@@ -84,7 +81,7 @@ def test_openepcis_capture_document(validator: EpcisValidator, path: Path) -> No
         assert problems == []
 
 
-@pytest.mark.parametrize("path", OPENEPCIS_INVALID, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", vector_files(*OPENEPCIS, "Invalid"))
 def test_openepcis_invalid_document_is_rejected(validator: EpcisValidator, path: Path) -> None:
     with pytest.raises(Rejection) as caught:
         validator.check(_load(path))
@@ -123,7 +120,7 @@ def test_uri_format_is_enforced_not_just_the_type(validator: EpcisValidator) -> 
     assert problems[0].message == "'not a uri' is not a 'uri'"
     # The same document passes GS1's schema when formats are not checked: the format check is
     # what refuses it.
-    schema = _load(GS1 / "EPCIS-JSON-Schema.json")
+    schema = _load(vector_path(*GS1_SCHEMA))
     assert Draft7Validator(schema).is_valid(document)
 
 

@@ -28,10 +28,8 @@ from ledger.tlog.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from tests.vectors import vectors_dir
+from tests.vectors import vector_files, vector_path
 
-MERKLE = vectors_dir() / "merkle"
-CT = vectors_dir() / "ct-argon2020"
 CT_OLD_SIZE = 3_654_490
 CT_OLD_ROOT = base64.b64decode("AuIZ5V6sDUj1vn3Y1K85oOaQ7y+FJJKtyRTl1edIKBQ=")
 
@@ -112,14 +110,6 @@ def _proof(obj: dict[str, Any]) -> list[bytes]:
     return [_b64(h) for h in obj["proof"] or []]
 
 
-def _vector_files(kind: str) -> list[Path]:
-    return sorted((MERKLE / kind).rglob("*.json"))
-
-
-def _vector_id(path: Path) -> str:
-    return str(path.relative_to(MERKLE))
-
-
 def _store(leaf_hashes: list[bytes]) -> dict[NodeId, bytes]:
     """Every perfect subtree hash, as the sequencer stores them."""
     nodes: dict[NodeId, bytes] = {}
@@ -129,7 +119,7 @@ def _store(leaf_hashes: list[bytes]) -> dict[NodeId, bytes]:
     return nodes
 
 
-@pytest.mark.parametrize("path", _vector_files("inclusion"), ids=_vector_id)
+@pytest.mark.parametrize("path", vector_files("merkle", "inclusion", recursive=True))
 def test_inclusion_vector(path: Path) -> None:
     v = json.loads(path.read_text())
     args = (v["leafIdx"], v["treeSize"], _b64(v["leafHash"]), _proof(v), _b64(v["root"]))
@@ -140,7 +130,7 @@ def test_inclusion_vector(path: Path) -> None:
         verify_inclusion(*args)
 
 
-@pytest.mark.parametrize("path", _vector_files("consistency"), ids=_vector_id)
+@pytest.mark.parametrize("path", vector_files("merkle", "consistency", recursive=True))
 def test_consistency_vector(path: Path) -> None:
     v = json.loads(path.read_text())
     args = (v["size1"], v["size2"], _b64(v["root1"]), _b64(v["root2"]), _proof(v))
@@ -152,11 +142,11 @@ def test_consistency_vector(path: Path) -> None:
 
 
 def test_vectors_cover_every_directory() -> None:
-    assert len(_vector_files("inclusion")) + len(_vector_files("consistency")) == 196
+    assert len(list(vector_path("merkle").rglob("*.json"))) == 196
 
 
 def _ct(name: str) -> Any:
-    return json.loads((CT / name).read_text())
+    return json.loads(vector_path("ct-argon2020", name).read_text())
 
 
 def test_ct_argon2020_inclusion_proof_verifies_at_size_961984013() -> None:

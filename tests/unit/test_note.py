@@ -1,6 +1,8 @@
 """C2SP signed notes and tlog checkpoints, against Go's sumdb/note vectors."""
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -21,55 +23,72 @@ from ledger.tlog.note import (
     sign_checkpoint,
     sign_note,
 )
-from tests.vectors import vectors_dir
+from tests.vectors import vector_cases, vector_path
 
-VECTORS = json.loads((vectors_dir() / "signed-note" / "go-note-vectors.json").read_text())
-SIGN, OPEN = VECTORS["sign"], VECTORS["open"]
-PETER = parse_verifier_key(OPEN["verifier_keys"][0])
+GO_NOTE = ("signed-note", "go-note-vectors.json")
 ORIGIN = "ree-ledger.local/log"
 LOG_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 LOG_VKEY = verifier_key("log", raw_public_key(LOG_KEY))
 ROOT = bytes(range(32))
 
 
-def test_sign_note_reproduces_go_vector() -> None:
-    name, key = parse_signer_key(SIGN["signer_key"])
-    assert sign_note(SIGN["text"], name, key) == SIGN["want_note"]
+def _go_vectors(path: Path) -> Any:
+    return json.loads(path.read_text())
 
 
-def test_open_note_ignores_signature_by_unknown_second_signer() -> None:
-    assert open_note(OPEN["note"], [PETER]) == OPEN["want_text"]
+@pytest.fixture(scope="module")
+def go() -> Any:
+    """Go's sumdb/note vectors: {"sign": ..., "open": ..., "bad_verifier_keys": ...}."""
+    return _go_vectors(vector_path(*GO_NOTE))
 
 
-def test_open_note_accepts_go_signed_note() -> None:
-    assert open_note(SIGN["want_note"], [PETER]) == SIGN["text"]
+@pytest.fixture(scope="module")
+def peter(go: Any) -> Any:
+    return parse_verifier_key(go["open"]["verifier_keys"][0])
 
 
-def test_open_note_rejects_note_signed_only_by_unknown_keys() -> None:
+def test_sign_note_reproduces_go_vector(go: Any) -> None:
+    name, key = parse_signer_key(go["sign"]["signer_key"])
+    assert sign_note(go["sign"]["text"], name, key) == go["sign"]["want_note"]
+
+
+def test_open_note_ignores_signature_by_unknown_second_signer(go: Any, peter: Any) -> None:
+    assert open_note(go["open"]["note"], [peter]) == go["open"]["want_text"]
+
+
+def test_open_note_accepts_go_signed_note(go: Any, peter: Any) -> None:
+    assert open_note(go["sign"]["want_note"], [peter]) == go["sign"]["text"]
+
+
+def test_open_note_rejects_note_signed_only_by_unknown_keys(go: Any) -> None:
     other = parse_verifier_key(LOG_VKEY)
     with pytest.raises(VerificationError, match="no valid signature by a known key"):
-        open_note(OPEN["note"], [other])
+        open_note(go["open"]["note"], [other])
 
 
-def test_open_note_rejects_tampered_text() -> None:
-    note = OPEN["note"].replace("cryptography", "cryptoqraphy")
+def test_open_note_rejects_tampered_text(go: Any, peter: Any) -> None:
+    note = go["open"]["note"].replace("cryptography", "cryptoqraphy")
     with pytest.raises(VerificationError, match="invalid signature by PeterNeumann"):
-        open_note(note, [PETER])
+        open_note(note, [peter])
 
 
-def test_open_note_rejects_bad_signature_by_known_key_even_beside_a_good_one() -> None:
-    name, key = parse_signer_key(SIGN["signer_key"])
+def test_open_note_rejects_bad_signature_by_known_key_even_beside_a_good_one(
+    go: Any, peter: Any
+) -> None:
+    name, key = parse_signer_key(go["sign"]["signer_key"])
     forged = sign_note("other text\n", name, key).split("\n\n")[1]
     with pytest.raises(VerificationError, match="invalid signature"):
-        open_note(SIGN["want_note"] + forged, [PETER])
+        open_note(go["sign"]["want_note"] + forged, [peter])
 
 
-def test_open_note_accepts_repeated_signature_line() -> None:
-    line = SIGN["want_note"].split("\n\n")[1]
-    assert open_note(SIGN["want_note"] + line, [PETER]) == SIGN["text"]
+def test_open_note_accepts_repeated_signature_line(go: Any, peter: Any) -> None:
+    line = go["sign"]["want_note"].split("\n\n")[1]
+    assert open_note(go["sign"]["want_note"] + line, [peter]) == go["sign"]["text"]
 
 
-@pytest.mark.parametrize("vkey", VECTORS["bad_verifier_keys"])
+@pytest.mark.parametrize(
+    "vkey", vector_cases(lambda path: _go_vectors(path)["bad_verifier_keys"], *GO_NOTE)
+)
 def test_parse_verifier_key_rejects_malformed_go_vector(vkey: str) -> None:
     with pytest.raises(EncodingError):
         parse_verifier_key(vkey)
@@ -98,9 +117,9 @@ def test_parse_verifier_key_rejects_malformed_go_vector(vkey: str) -> None:
         "empty-signature-line",
     ],
 )
-def test_open_note_rejects_malformed_note(note: str) -> None:
+def test_open_note_rejects_malformed_note(note: str, peter: Any) -> None:
     with pytest.raises(VerificationError):
-        open_note(note, [PETER])
+        open_note(note, [peter])
 
 
 def test_sign_note_rejects_text_without_final_newline() -> None:
