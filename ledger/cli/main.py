@@ -2,7 +2,7 @@
 
 import typer
 
-from ledger.cli import audit, bundle, home, keys, participants
+from ledger.cli import audit, bundle, home, keys, participants, tokens
 
 app = typer.Typer(
     name="ree-ledger",
@@ -16,7 +16,7 @@ keys.register(app)
 audit.register(app)
 bundle.register(app)
 app.add_typer(participants.participant_app, name="participant")
-app.add_typer(participants.token_app, name="token")
+app.add_typer(tokens.token_app, name="token")
 
 
 def main() -> None:

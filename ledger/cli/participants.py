@@ -1,4 +1,4 @@
-"""`participant add|key-add|key-revoke` (operator-signed) and `token issue`."""
+"""`participant add|key-add|key-revoke`: registry entries signed by the operator."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,12 +10,10 @@ from ledger.cli.keys import read_public_key
 from ledger.home import Home
 from ledger.service import registry
 from ledger.service.ingest import Accepted
-from ledger.service.tokens import issue_token
 from ledger.store.engine import Database
 from ledger.tlog import keys
 
 participant_app = typer.Typer(help="Register participants and manage their keys (operator).")
-token_app = typer.Typer(help="Read tokens.")
 
 
 def _post(home: Path | None, event_for: "registry.EventFactory") -> Accepted:
@@ -74,17 +72,3 @@ def key_revoke(
     """Revoke a key; entries after this one signed with it are refused."""
     accepted = _post(home, lambda now: registry.key_revoke_event(participant, keyid, now))
     print(f"revoked {keyid} at index {accepted.index}")
-
-
-@token_app.command("issue")
-@one_line_errors
-def issue(
-    participant: str = typer.Argument(..., metavar="PARTICIPANT"), home: HomeOption = None
-) -> None:
-    """Print a new read token for PARTICIPANT (only its hash is stored)."""
-    settings = settings_for(home)
-    db = Database(settings.database_url)
-    try:
-        print(issue_token(db, participant, datetime.now(UTC)))
-    finally:
-        db.dispose()

@@ -92,7 +92,8 @@ def _check_expiry(expires_at: datetime, now: datetime) -> None:
         raise Rejection(
             422,
             "expiry_in_past",
-            f"expires: {expires_at.isoformat()} is not after now ({now.isoformat()})",
+            f"expires: {expires_at.isoformat(timespec='seconds')} is not after now "
+            f"({now.isoformat(timespec='seconds')})",
             field="expires",
             value=expires_at.isoformat(),
         )
@@ -100,7 +101,7 @@ def _check_expiry(expires_at: datetime, now: datetime) -> None:
         raise Rejection(
             422,
             "lifetime_too_long",
-            f"expires: a token lives at most {MAX_LIFETIME.days} days; issue a new one later",
+            f"expires: a token lives at most {MAX_LIFETIME.days} days; pick an earlier expiry",
             field="expires",
             value=expires_at.isoformat(),
         )
@@ -201,7 +202,8 @@ def revoke_token(db: Database, which: str, now: datetime) -> TokenInfo:
             raise Rejection(
                 409,
                 "token_already_revoked",
-                f"read token {wanted} was already revoked at {_utc(row.revoked_at).isoformat()}",
+                f"read token {wanted} was already revoked at "
+                f"{_utc(row.revoked_at).isoformat(timespec='seconds')}",
                 field="token",
                 value=wanted,
             )

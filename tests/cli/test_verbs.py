@@ -66,7 +66,7 @@ def test_participant_add_registers_with_an_operator_signed_entry(
     ).output
     assert "registered baotou-mine at index 0" in output
     assert _size(database_url) == 1
-    token = run("token", "issue", "baotou-mine").output.strip()
+    token = run("token", "issue", "baotou-mine").stdout.strip()
     db = Database(database_url)
     reader = resolve_token(db, token, datetime.now(UTC))
     db.dispose()
