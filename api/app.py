@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
     app.state.identity = identity
     app.state.db = db
     app.state.tolerances = Tolerances()
+    app.state.policy = settings.custody_policy()
     errors.install(app)
     for router in (
         entries.router,

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 
 from api.errors import ApiError
 from api.settings import Settings
+from ledger.lots.policy import CustodyPolicy
 from ledger.lots.state import ParticipantState
 from ledger.lots.tolerances import Tolerances
 from ledger.service.identity import LogIdentity
@@ -38,6 +39,14 @@ def get_tolerances(request: Request) -> Tolerances:
 
 DbDep = Annotated[Database, Depends(get_db)]
 TolerancesDep = Annotated[Tolerances, Depends(get_tolerances)]
+
+
+def get_policy(request: Request) -> CustodyPolicy:
+    policy: CustodyPolicy = request.app.state.policy
+    return policy
+
+
+PolicyDep = Annotated[CustodyPolicy, Depends(get_policy)]
 IdentityDep = Annotated[LogIdentity, Depends(get_identity)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

@@ -5,6 +5,8 @@ from pathlib import Path
 from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ledger.lots.policy import CustodyPolicy, parse_instant
+
 DEFAULT_ORIGIN = "ree-ledger.local/log"
 
 
@@ -18,6 +20,11 @@ class Settings(BaseSettings):
     # Limits on what a client may send; documented in docs/operations.md.
     max_body_bytes: int = 1_048_576
     max_batch_envelopes: int = 1000
+    # Custody rules that `ree-ledger audit` and `verify-bundle` must replay with the same values
+    # (docs/operations.md): the earliest event time accepted, and customs country -> the
+    # further exporter countries its customs decides for (a customs union; its own always).
+    earliest_event_time: str = "2000-01-01T00:00:00Z"
+    customs_jurisdictions: dict[str, list[str]] = {}
 
     @field_validator("origin")
     @classmethod
@@ -25,6 +32,32 @@ class Settings(BaseSettings):
         if not value or any(ch.isspace() for ch in value) or "+" in value:
             raise ValueError(f"origin {value!r} must be a non-empty name without spaces or '+'")
         return value
+
+    @field_validator("earliest_event_time")
+    @classmethod
+    def _earliest_is_a_time(cls, value: str) -> str:
+        try:
+            parse_instant(value)
+        except ValueError as exc:
+            raise ValueError(f"earliest_event_time {value!r}: {exc}") from exc
+        return value
+
+    @field_validator("customs_jurisdictions")
+    @classmethod
+    def _jurisdictions_are_countries(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for country in [*value, *(c for served in value.values() for c in served)]:
+            if not (len(country) == 2 and country.isascii() and country.isupper()):
+                raise ValueError(f"customs_jurisdictions: {country!r} is not an alpha-2 code")
+        return value
+
+    def custody_policy(self) -> CustodyPolicy:
+        """The custody rules these settings configure, for ingest and for every replay."""
+        return CustodyPolicy(
+            earliest_time=parse_instant(self.earliest_event_time),
+            customs_jurisdictions={
+                country: frozenset(served) for country, served in self.customs_jurisdictions.items()
+            },
+        )
 
     @model_validator(mode="after")
     def _default_database(self) -> "Settings":

@@ -6,7 +6,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from api import views
-from api.deps import DbDep, IdentityDep, JsonBody, ReaderDep, SettingsDep, TolerancesDep
+from api.deps import (
+    DbDep,
+    IdentityDep,
+    JsonBody,
+    PolicyDep,
+    ReaderDep,
+    SettingsDep,
+    TolerancesDep,
+)
 from api.errors import ApiError
 from api.schemas import (
     BatchAccepted,
@@ -27,10 +35,14 @@ EntryIndex = Annotated[int, Path(ge=0, le=2**63 - 1)]
 
 @router.post("", status_code=201, openapi_extra=request_body(EnvelopeIn))
 def post_entry(
-    body: JsonBody, db: DbDep, identity: IdentityDep, tolerances: TolerancesDep
+    body: JsonBody,
+    db: DbDep,
+    identity: IdentityDep,
+    tolerances: TolerancesDep,
+    policy: PolicyDep,
 ) -> EntryAccepted:
     """Append one signed envelope; answered once committed and covered by a checkpoint."""
-    [result] = ingest(db, identity, [body], datetime.now(UTC), tolerances)
+    [result] = ingest(db, identity, [body], datetime.now(UTC), tolerances, policy)
     return views.accepted(result)
 
 
@@ -46,6 +58,7 @@ def post_batch(
     identity: IdentityDep,
     settings: SettingsDep,
     tolerances: TolerancesDep,
+    policy: PolicyDep,
 ) -> Response:
     """Append envelopes in order, all or nothing; later ones may depend on earlier ones."""
     if (
@@ -61,7 +74,7 @@ def post_batch(
             "batch_too_large",
             f"{len(envelopes)} envelopes > limit {settings.max_batch_envelopes}: split the batch",
         )
-    results = ingest(db, identity, envelopes, datetime.now(UTC), tolerances)
+    results = ingest(db, identity, envelopes, datetime.now(UTC), tolerances, policy)
     # The answer is BatchAccepted, written directly (views.accepted_batch_json).
     return Response(views.accepted_batch_json(results), 201, media_type="application/json")
 

@@ -13,7 +13,15 @@ from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api import views
-from api.deps import DbDep, IdentityDep, JsonBody, ReaderDep, SettingsDep, TolerancesDep
+from api.deps import (
+    DbDep,
+    IdentityDep,
+    JsonBody,
+    PolicyDep,
+    ReaderDep,
+    SettingsDep,
+    TolerancesDep,
+)
 from api.errors import ApiError
 from api.schemas import EntryAccepted, EnvelopeIn, request_body
 from ledger.epcis.schema import EpcisValidator, SchemaUnavailable
@@ -169,6 +177,7 @@ def post_capture(
     settings: SettingsDep,
     tolerances: TolerancesDep,
     validator: ValidatorDep,
+    policy: PolicyDep,
 ) -> CaptureAccepted:
     """Record a signed EPCISDocument whose events carry their ledger entries, all or nothing."""
     results = epcis.capture(
@@ -179,6 +188,7 @@ def post_capture(
         datetime.now(UTC),
         tolerances,
         max_events=settings.max_batch_envelopes,
+        policy=policy,
     )
     return CaptureAccepted(
         results=[

@@ -61,7 +61,9 @@ def audit_command(
     ),
 ) -> None:
     """Recompute every hash, signature, prev link, node and checkpoint; exit 1 on a fault."""
-    url = database_url or settings_for(home).database_url
+    # The custody policy comes from the same REE_LEDGER_* settings the server reads.
+    settings = settings_for(home)
+    url = database_url or settings.database_url
     if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).exists():
         fail(f"no database at {url}: run `ree-ledger init` first or pass --database-url")
     db = Database(url)
@@ -70,7 +72,7 @@ def audit_command(
         show = _progress if sys.stderr.isatty() else None
         try:
             with settled_collector():
-                report = audit(db, trusted, show, jobs=jobs)
+                report = audit(db, trusted, show, jobs=jobs, policy=settings.custody_policy())
         except AuditFailure as exc:
             if show:
                 sys.stderr.write("\n")

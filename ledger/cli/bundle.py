@@ -5,6 +5,7 @@ from pathlib import Path
 
 import typer
 
+from api.settings import Settings
 from ledger.cli.context import fail, one_line_errors
 from ledger.lots.events import Event, ParticipantKeyAdd, ParticipantKeyRevoke, ParticipantRegister
 from ledger.lots.rules.flags import grams
@@ -41,7 +42,9 @@ def verify_bundle_command(
     except EncodingError as exc:
         fail(f"--operator-key: {exc}")
     try:
-        report = verify_bundle(bundle, log_key, trusted_operator_key, Tolerances())
+        # The custody policy of the REE_LEDGER_* settings, as the server that wrote the log.
+        policy = Settings().custody_policy()
+        report = verify_bundle(bundle, log_key, trusted_operator_key, Tolerances(), policy)
     except EncodingError as exc:
         fail(f"--log-key or --operator-key: {exc}")
     print("\n".join(render(report)))

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
 
+from pydantic import TypeAdapter, ValidationError
+
+from ledger.lots.fields import Instant
 from ledger.lots.records import ParticipantState
 
 # No rare-earth record this ledger carries predates it; an earlier date is a typo or a forgery.
@@ -36,3 +39,12 @@ class CustodyPolicy:
 
 
 DEFAULT_POLICY = CustodyPolicy()
+_INSTANT: TypeAdapter[str] = TypeAdapter(Instant)
+
+
+def parse_instant(text: str) -> datetime:
+    """An RFC 3339 UTC time as events spell it (`2000-01-01T00:00:00Z`); ValueError otherwise."""
+    try:
+        return datetime.fromisoformat(_INSTANT.validate_python(text))
+    except ValidationError as exc:
+        raise ValueError(exc.errors(include_url=False)[0]["msg"]) from None

@@ -12,6 +12,7 @@ from typing import TypeVar, cast
 from sqlalchemy import func, or_, select
 from sqlmodel import Session, SQLModel, col
 
+from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.records import Edge
 from ledger.lots.rules import Flag
 from ledger.store import log as logstore
@@ -77,6 +78,7 @@ def audit(
     trusted: TrustedKeys,
     progress: Progress | None = None,
     jobs: int | None = None,
+    policy: CustodyPolicy = DEFAULT_POLICY,
 ) -> AuditReport:
     """Steps (1)–(10) over the whole log; raises AuditFailure naming the first bad index.
 
@@ -86,7 +88,9 @@ def audit(
     and judges a page only once every signature of it is in, so the first failure named is
     the one the sequential audit (`jobs=0`: everything in this process) names.
     """
-    auditor = LogAuditor(trusted.origin, trusted.log_vkey, trusted.operator_public_key)
+    auditor = LogAuditor(
+        trusted.origin, trusted.log_vkey, trusted.operator_public_key, policy=policy
+    )
     workers = (os.cpu_count() or 1) if jobs is None else jobs
     with db.snapshot_session() as session, _workers(session, auditor, workers) as pool:
         total = logstore.entry_count(session)

@@ -29,6 +29,7 @@ from ledger.epcis.export import (
 from ledger.epcis.schema import EpcisValidator, parse_document
 from ledger.epcis.vocabulary import cbv_uri
 from ledger.lots.events import parse_event
+from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.records import KeyState, LotState, Rejection
 from ledger.lots.state import authorise_key
 from ledger.lots.tolerances import Tolerances
@@ -145,6 +146,7 @@ def capture(
     now: datetime,
     tolerances: Tolerances = DEFAULT_TOLERANCES,
     max_events: int | None = None,
+    policy: CustodyPolicy = DEFAULT_POLICY,
 ) -> list[CaptureResult]:
     """Record every event of a signed EPCIS document as one batch, all or nothing."""
     envelope = parse_capture_envelope(body)
@@ -162,7 +164,7 @@ def capture(
     captured = read_events(document, identity.origin, submitter)
     try:
         accepted = ingest(
-            db, identity, [c.entry.envelope.to_json() for c in captured], now, tolerances
+            db, identity, [c.entry.envelope.to_json() for c in captured], now, tolerances, policy
         )
     except Rejection as exc:
         position = exc.position if exc.position is not None else 0

@@ -20,6 +20,7 @@ from ledger.lots.events import (
     ParticipantRegister,
 )
 from ledger.lots.memory import MemoryState
+from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.rules import Flag, check_event
 from ledger.lots.state import Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
@@ -71,6 +72,7 @@ def ingest(
     envelopes: Sequence[object],
     now: datetime,
     tolerances: Tolerances = DEFAULT_TOLERANCES,
+    policy: CustodyPolicy = DEFAULT_POLICY,
 ) -> list[Accepted]:
     """Append `envelopes` in order, all or nothing; later ones may depend on earlier ones.
 
@@ -119,7 +121,7 @@ def ingest(
                 # another one, or there was none, the signature is verified again now.
                 if verified_with is None or verified_with != key:
                     check_signature(entry, key)
-                effects = apply_event(event, event_hash, index, state, now)
+                effects = apply_event(event, event_hash, index, state, now, policy)
                 flags = tuple(check_event(event, state, tolerances))
             except Rejection as exc:
                 exc.position = position

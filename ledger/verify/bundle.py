@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from ledger.lots.events import Event, LotExtract, LotTransform
+from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.provenance import MineOrigin, OriginShare, origin_shares
 from ledger.lots.records import LotState, Rejection
 from ledger.lots.tolerances import Tolerances
@@ -78,7 +79,11 @@ class BundleReport:
 
 
 def verify_bundle(
-    bundle: Bundle, log_vkey: str, operator_key: bytes, tolerances: Tolerances
+    bundle: Bundle,
+    log_vkey: str,
+    operator_key: bytes,
+    tolerances: Tolerances,
+    policy: CustodyPolicy = DEFAULT_POLICY,
 ) -> BundleReport:
     """Re-run every check on `bundle`, trusting nothing but `log_vkey` and `operator_key`.
 
@@ -92,7 +97,7 @@ def verify_bundle(
     for check in checks:
         _check_inclusion(check, checkpoint, bundle.origin, log_vkey)
     scope, gaps = _ancestry(bundle.lot, checks)
-    replay = Replay(operator_key, operator_keyid, scope, tolerances)
+    replay = Replay(operator_key, operator_keyid, scope, tolerances, policy)
     for check in checks:
         replay.entry(check)
     head = replay.heads.get(bundle.lot)

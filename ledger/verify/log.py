@@ -9,6 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ledger.lots.events import Event
 from ledger.lots.memory import MemoryState
+from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.rules import Flag, check_event
 from ledger.lots.state import Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
@@ -85,9 +86,11 @@ class LogAuditor:
         log_vkey: str,
         operator_public_key: bytes,
         tolerances: Tolerances = DEFAULT_TOLERANCES,
+        policy: CustodyPolicy = DEFAULT_POLICY,
     ) -> None:
         self.origin = origin
         self.tolerances = tolerances
+        self.policy = policy
         self.log_vkey = log_vkey
         parse_verifier_key(log_vkey)
         self.operator_public_key = operator_public_key
@@ -180,7 +183,7 @@ class LogAuditor:
         # (5): the event applies to the replayed state: custody rules and per-lot prev links.
         state = self.state
         try:
-            effects = apply_event(event, event_hash, index, state, None)
+            effects = apply_event(event, event_hash, index, state, None, self.policy)
         except (EncodingError, Rejection) as exc:
             raise _failure(5, exc, index) from exc
         # The rules read the state before the event, as at ingest.

@@ -5,6 +5,7 @@ from typing import Any
 
 from ledger.lots.events import CustomsDecide, Event, LotExtract, LotReceive, LotShip, LotTransform
 from ledger.lots.memory import MemoryState
+from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.records import ACTIVE, DECLARED, IN_TRANSIT, LotState, Rejection
 from ledger.lots.rules import Flag, check_event
 from ledger.lots.state import apply_event, authorise_key
@@ -83,13 +84,19 @@ class Replay:
     """Steps (4), (12), (16) and (17) over the entries in index order, from an empty state."""
 
     def __init__(
-        self, operator_key: bytes, operator_keyid: str, scope: frozenset[str], rules: Tolerances
+        self,
+        operator_key: bytes,
+        operator_keyid: str,
+        scope: frozenset[str],
+        rules: Tolerances,
+        policy: CustodyPolicy = DEFAULT_POLICY,
     ) -> None:
         self.state = MemoryState()
         self.operator_key = operator_key
         self.operator_keyid = operator_keyid
         self.scope = scope
         self.rules = rules
+        self.policy = policy
         self.heads: dict[str, tuple[int, str]] = {}  # lot -> its last entry so far, and hash
         self.flags: list[FoundFlag] = []
         self.failed: set[str] = set()  # lots whose replay stopped at a failed entry
@@ -147,7 +154,7 @@ class Replay:
         for lot in outside:
             self.state.lots[lot] = _stand_in(event, lot, self.state.lots.get(lot))
         try:
-            effects = apply_event(event, parsed.event_hash, index, self.state, None)
+            effects = apply_event(event, parsed.event_hash, index, self.state, None, self.policy)
         except Rejection as exc:
             check.problems.append(f"(16) {exc.detail}")
             return False

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from ledger.cli.context import settings_for
 from ledger.home import Home
+from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.service.ingest import ingest
 from ledger.store.engine import Database
 from tests.cli.conftest import Run
@@ -16,8 +18,15 @@ from tests.support import Party, decide, declare, extract, receive, register, sh
 ORIGIN = "ree-ledger.local/log"
 
 
-def _populate(run: Run, home_dir: Path, database_url: str) -> int:
-    """init, then a registry and a mine-to-export chain, one entry per batch; returns the size."""
+def _populate(
+    run: Run,
+    home_dir: Path,
+    database_url: str,
+    customs_country: str = "CN",
+    policy: CustodyPolicy = DEFAULT_POLICY,
+) -> int:
+    """init, then a registry and a mine-to-export chain, one entry per batch; returns the size.
+    The exporter is in CN, its customs in `customs_country`; the ledger applies `policy`."""
     run("init")
     home = Home(home_dir)
     operator = Party("operator", home.operator_key())
@@ -26,7 +35,9 @@ def _populate(run: Run, home_dir: Path, database_url: str) -> int:
     heads: dict[str, str] = {}
 
     def post(party: Party, event: dict[str, object]) -> None:
-        [accepted] = ingest(db, identity, [party.envelope(event)], datetime.now(UTC))
+        [accepted] = ingest(
+            db, identity, [party.envelope(event)], datetime.now(UTC), policy=policy
+        )
         touched = list(event["prev"])  # type: ignore[call-overload]
         if event["type"] == "lot.extract":
             touched.append(event["lot"]["id"])  # type: ignore[index]
@@ -36,12 +47,12 @@ def _populate(run: Run, home_dir: Path, database_url: str) -> int:
             heads[lot] = accepted.event_hash
 
     mine, exporter, customs = Party("mine-a"), Party("exporter-b"), Party("customs-c")
-    for party, roles in (
-        (mine, ["mine"]),
-        (exporter, ["processor", "exporter"]),
-        (customs, ["customs"]),
+    for party, roles, country in (
+        (mine, ["mine"], "CN"),
+        (exporter, ["processor", "exporter"], "CN"),
+        (customs, ["customs"], customs_country),
     ):
-        post(operator, register(operator, party, roles))
+        post(operator, register(operator, party, roles, country))
     post(mine, extract(mine, "ORE-1"))
     post(mine, extract(mine, "ORE-2"))
     post(mine, transform(mine, heads, [("ORE-1", 600_000)], [("CON-1", "concentrate", 80_000)]))
@@ -74,6 +85,32 @@ def test_audit_passes_on_an_honest_log(run: Run, home_dir: Path, database_url: s
     size = _populate(run, home_dir, database_url)
     result = run("audit")
     assert f"audit ok: {size} entries, {size} checkpoints, 3 lots" in result.output
+
+
+def test_audit_replays_the_customs_jurisdictions_the_server_was_given(
+    run: Run, home_dir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The customs rule is a custody rule: the audit takes it from the same REE_LEDGER_*
+    settings as the server, and a log written under a wider one fails an audit without it."""
+    monkeypatch.setenv("REE_LEDGER_CUSTOMS_JURISDICTIONS", '{"DE": ["CN", "FR"]}')
+    union = settings_for(None).custody_policy()
+    size = _populate(run, home_dir, database_url, customs_country="DE", policy=union)
+    assert f"audit ok: {size} entries" in run("audit").output
+    monkeypatch.delenv("REE_LEDGER_CUSTOMS_JURISDICTIONS")
+    failed = run("audit", expect=1).output
+    assert f"AUDIT FAILED: entry {size - 1}: step (5):" in failed
+    assert "exporter in CN; customs of DE decides declarations of exporters in DE only" in failed
+
+
+def test_audit_refuses_an_event_dated_before_the_earliest_time_it_is_given(
+    run: Run, home_dir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    size = _populate(run, home_dir, database_url)
+    monkeypatch.setenv("REE_LEDGER_EARLIEST_EVENT_TIME", "2030-01-01T00:00:00Z")
+    failed = run("audit", expect=1).output
+    # Every event carries a time, registry events too: the first entry fails.
+    assert size and "AUDIT FAILED: entry 0: step (5): time: 2026-03-01T08:00:00Z" in failed
+    assert "is before 2030-01-01T00:00:00Z, the earliest time this ledger accepts" in failed
 
 
 def test_audit_of_an_empty_log_passes(run: Run) -> None:
