@@ -7,7 +7,6 @@ or before sign-in a random nonce cookie), so a form posted from another site fai
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -17,8 +16,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from pydantic import BaseModel
 
+from api.declaration_form import CheckForm, declaration_body, shown_again
 from api.deps import DbDep, TolerancesDep
 from ledger.lots.records import ParticipantState, Rejection
 from ledger.lots.rules.flags import grams, percent
@@ -30,7 +29,6 @@ from ledger.service.tokens import resolve_token
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 SESSION_COOKIE = "ree_token"
 FORM_KEY_CONTEXT = b"ree-ledger html form v1"
-ELEMENT_PPM = r"([A-Z][a-z]?)\s*[=: ]\s*(\d+)"
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -121,8 +119,11 @@ def message(title: str, text: str, status: int, visitor: Visitor | None = None) 
 
 
 def unknown_lot(lot: str, visitor: Visitor) -> HTMLResponse:
+    """The 404 page; it names the code only when it is a lot id, so a link cannot put
+    someone else's words in the heading of a page on the ledger's own address."""
+    title = f"No lot {lot} in this ledger" if is_lot_id(lot) else "That is not a lot code"
     return message(
-        f"No lot {lot} in this ledger — check the code on the label",
+        f"{title} — check the code on the label",
         "The code may be mistyped or the label damaged; try scanning it again. A label whose "
         "lot this ledger does not know is itself a finding: report it.",
         404,
@@ -189,44 +190,6 @@ def lot_context(found: Provenance, visitor: Visitor) -> dict[str, Any]:
 # --- the declaration check -----------------------------------------------------------------
 
 
-class CheckForm(BaseModel):
-    csrf: str = ""
-    lots: str = ""
-    hs_code: str = ""
-    description: str = ""
-    declared_mass_g: str = ""
-    destination: str = ""
-    licence: str = ""
-    composition: str = ""
-
-
-def declaration_body(form: CheckForm) -> dict[str, Any]:
-    """The form as a declaration object; values that do not parse are passed on as they are,
-    so the declaration's own validation names the field."""
-    mass = re.sub(r"[\s,_]", "", form.declared_mass_g)
-    body: dict[str, Any] = {
-        "lots": form.lots.replace(",", " ").split(),
-        "hs_code": re.sub(r"[\s.]", "", form.hs_code),
-        "description": form.description.strip(),
-        "declared_mass_g": int(mass) if mass.isdigit() else mass,
-        "destination": form.destination.strip().upper(),
-    }
-    if form.licence.strip():
-        body["licence"] = form.licence.strip()
-    if form.composition.strip():
-        body["declared_composition_ppm"] = _composition(form.composition)
-    return body
-
-
-def _composition(text: str) -> dict[str, int]:
-    """`Nd=232000, Dy 9000` -> {"Nd": 232000, "Dy": 9000}."""
-    pairs = re.findall(ELEMENT_PPM, text)
-    if not pairs or re.sub(ELEMENT_PPM + r"|[\s,;]", "", text):
-        why = f"declared composition {text[:80]!r}: write element=ppm, as Nd=232000, Dy=9000"
-        raise Rejection(422, "invalid_declaration", why, field="declared_composition_ppm")
-    return {element: int(ppm) for element, ppm in pairs}
-
-
 @router.post("/lots/{lot}/check")
 def check_page(
     lot: str,
@@ -242,7 +205,7 @@ def check_page(
         return message("Sign in as customs", "The check is for customs and auditors.", 403)
     if visitor.session and not form_ok(visitor.session, form.csrf):
         return message("The form has expired", "Go back, reload the page, try again.", 403)
-    context: dict[str, Any] = {"visitor": visitor, "lot_id": lot, "form": form}
+    context: dict[str, Any] = {"visitor": visitor, "lot_id": lot, "form": shown_again(form)}
     try:
         declaration = declarations.parse_declaration(declaration_body(form))
         flags = declarations.check(db, declaration, tolerances)

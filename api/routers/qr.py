@@ -19,7 +19,8 @@ from ledger.service.labels import missing_lots
 
 router = APIRouter(tags=["qr"])
 
-MAX_LABELS = 200
+MAX_LABELS = 200  # lots on one sheet for a signed-in reader
+MAX_LABELS_ANONYMOUS = 24  # and for anyone else: each label is a QR code to compute
 CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
@@ -61,13 +62,23 @@ def label_sheet(
 ) -> HTMLResponse:
     """A print page: one QR label per `lot` query parameter (`/labels?lot=A&lot=B`)."""
     lots = list(dict.fromkeys(lot or []))  # once each, in the order given
-    if not lots or len(lots) > MAX_LABELS:
-        text = f"Name 1 to {MAX_LABELS} lots, as /labels?lot=A&lot=B; got {len(lots)}."
+    most = MAX_LABELS if visitor.reader else MAX_LABELS_ANONYMOUS
+    if not lots or len(lots) > most:
+        text = f"Name 1 to {most} lots, as /labels?lot=A&lot=B; got {len(lots)}."
+        if not visitor.reader:
+            text += f" Sign in with a read token for up to {MAX_LABELS} on one sheet."
         return message("Which lots?", text, 422, visitor)
-    unknown = [name for name in lots if not is_lot_id(name)] or missing_lots(db, lots)
-    if unknown:
-        text = "Check the lot codes; no label was made. Unknown: " + ", ".join(unknown[:20])
-        return message(f"{len(unknown)} of these lots are not in this ledger", text, 404, visitor)
+    # Only lot ids are named back: a link must not put its own words on the ledger's page.
+    malformed = [name for name in lots if not is_lot_id(name)]
+    unknown = missing_lots(db, [name for name in lots if is_lot_id(name)])
+    if malformed or unknown:
+        text = "Check the lot codes; no label was made."
+        if unknown:
+            text += " Unknown: " + ", ".join(unknown[:20]) + "."
+        if malformed:
+            text += f" {len(malformed)} not lot codes at all."
+        count = len(malformed) + len(unknown)
+        return message(f"{count} of these lots are not in this ledger", text, 404, visitor)
     labels = []
     for name in lots:
         url = lot_page_url(settings.public_url, name)

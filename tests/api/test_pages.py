@@ -272,8 +272,8 @@ def test_unknown_lot_is_a_clear_404_page(ledger: Ledger, cast: dict[str, Party])
     page = ledger.client.get("/lots/NOPE-1")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "No lot NOPE-1 in this ledger — check the code on the label" in page.text
-    odd = ledger.client.get("/lots/%3Cb%3Ex")  # not even a lot id: escaped, never markup
-    assert odd.status_code == 404 and "<b>x" not in odd.text and "&lt;b&gt;x" in odd.text
+    odd = ledger.client.get("/lots/%3Cb%3Ex")  # not even a lot id: not shown at all
+    assert odd.status_code == 404 and "<b>x" not in odd.text and "&lt;b&gt;x" not in odd.text
     typed = ledger.client.get("/lots", params={"lot": " CON-1 "}, follow_redirects=False)
     assert typed.status_code == 303 and typed.headers["location"] == "/lots/CON-1"
 
@@ -319,3 +319,49 @@ def test_docs_explain_every_flag_code_in_the_page_s_words() -> None:
     for code, words in FLAG_WORDS.items():
         row = f"| `{code}` | **{words.title}.** {words.meaning} | {words.action} |"
         assert row in docs, f"docs/customs.md §3 is out of date for {code}"
+
+
+def _signed_in_check(ledger: Ledger, cast: dict[str, Party], tag: str) -> tuple[str, str]:
+    """A lot and the form token of a customs officer signed in by cookie."""
+    lot = post_chain(ledger, cast["mine"], cast["plant"], tag, 1_000_000)
+    sign_in(ledger.client, ledger.token(cast["customs"]), f"/lots/{lot}")
+    return lot, form_token(ledger.client.get(f"/lots/{lot}").text)
+
+
+def test_declaration_check_refuses_a_long_composition_with_the_form_s_message(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    lot, csrf = _signed_in_check(ledger, cast, "LONG")
+    form = _declaration_form(csrf, lot, "1000000")
+    # The review's input: an element and spaces, which the old regex read in quadratic time.
+    answer = ledger.client.post(
+        f"/lots/{lot}/check", data=form | {"composition": "Dy" + " " * 20_000}
+    )
+    assert answer.status_code == 422, answer.text
+    assert "the declared composition has 20,002 characters, at most 2,000 are read" in answer.text
+    assert " " * 2_000 not in answer.text  # not echoed back into the form
+    fits = ledger.client.post(f"/lots/{lot}/check", data=form | {"composition": "Nd 5,Dy=3"})
+    assert fits.status_code == 200 and "COMPOSITION_MISMATCH" in fits.text
+
+
+def test_declaration_check_takes_ascii_digits_only(ledger: Ledger, cast: dict[str, Party]) -> None:
+    lot, csrf = _signed_in_check(ledger, cast, "DIG")
+    for mass in ("²", "1000000²", "١٠٠٠٠٠٠"):  # int() takes both, or fails with a 500
+        answer = ledger.client.post(f"/lots/{lot}/check", data=_declaration_form(csrf, lot, mass))
+        assert answer.status_code == 422, (mass, answer.text)
+        assert "declared_mass_g: Input should be a valid integer" in answer.text
+    form = _declaration_form(csrf, lot, "1000000") | {"composition": "Nd=٢٣٢٠٠٠"}
+    answer = ledger.client.post(f"/lots/{lot}/check", data=form)
+    assert answer.status_code == 422 and "with the digits 0-9" in answer.text
+
+
+def test_no_such_lot_page_names_only_lot_ids(ledger: Ledger, cast: dict[str, Party]) -> None:
+    words = "Goods released. Call +1 555 0100 to pay the fee"
+    for path, params in ((f"/lots/{words}", {}), ("/lots", {"lot": words})):
+        page = ledger.client.get(path, params=params)
+        assert page.status_code == 404 and words not in page.text and "Call +1" not in page.text
+        assert "<h1>That is not a lot code — check the code on the label</h1>" in page.text
+    posted = ledger.client.post(f"/lots/{words}/check", data=_declaration_form("", "X", "1"))
+    assert posted.status_code == 404 and "Call +1" not in posted.text
+    named = ledger.client.get("/lots/NOPE-2").text
+    assert "<title>No lot NOPE-2 in this ledger — check the code on the label" in named

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from api.routers.qr import MAX_LABELS, MAX_LABELS_ANONYMOUS
 from api.settings import Settings
 from ledger.home import Home
 from ledger.qr import lot_page_url
@@ -116,3 +117,30 @@ def test_label_sheet_prints_one_code_per_lot(ledger: Ledger, cast: dict[str, Par
     unknown = ledger.client.get("/labels", params=[("lot", "ORE-L1"), ("lot", "NOPE")])
     assert unknown.status_code == 404 and "NOPE" in unknown.text
     assert ledger.client.get("/labels").status_code == 422
+
+
+def test_label_sheet_names_only_lot_ids_and_is_bounded_for_anonymous_callers(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    mine = cast["mine"]
+    ledger.post(mine, extract(mine, "ORE-L1"))
+    words = "Customs notice: call +1 555 0100"
+    odd = ledger.client.get("/labels", params=[("lot", "ORE-L1"), ("lot", words), ("lot", "NOPE")])
+    assert odd.status_code == 404 and "Call" not in odd.text and "+1 555" not in odd.text
+    assert "<h1>2 of these lots are not in this ledger</h1>" in odd.text
+    assert "Unknown: NOPE. 1 not lot codes at all." in odd.text
+    many = [("lot", f"ORE-{n}") for n in range(MAX_LABELS_ANONYMOUS + 1)]
+    anonymous = ledger.client.get("/labels", params=many)
+    assert (
+        anonymous.status_code == 422 and f"Name 1 to {MAX_LABELS_ANONYMOUS} lots" in anonymous.text
+    )
+    assert f"Sign in with a read token for up to {MAX_LABELS}" in anonymous.text
+    signed_in = ledger.client.get("/labels", params=many, headers=ledger.auth(cast["auditor"]))
+    assert signed_in.status_code == 404  # past the bound: the lots themselves are unknown
+    too_many = [("lot", f"ORE-{n}") for n in range(MAX_LABELS + 1)]
+    assert (
+        ledger.client.get(
+            "/labels", params=too_many, headers=ledger.auth(cast["auditor"])
+        ).status_code
+        == 422
+    )
