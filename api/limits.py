@@ -25,27 +25,35 @@ class BodySizeLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
+        exceeded = started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if exceeded and not started:
+                # The app caught the cut-off body and made its own answer of it (FastAPI's
+                # form parser says 400): the answer is 413 whatever the app made of it.
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        # A body sent without Content-Length (chunked) is refused here, once it is too large.
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(send)
+        except Exception:
+            if not exceeded:  # BodyTooLarge, or whatever the app raised on reading it
+                raise
+        if exceeded and not started:
+            await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
