@@ -8,8 +8,10 @@ import typer
 from ledger.cli.context import fail, one_line_errors
 from ledger.home import read_private_key, write_private_key
 from ledger.tlog import keys
-from ledger.tlog.encoding import b64decode, b64encode, canonical, parse_json
+from ledger.tlog.encoding import b64encode, canonical, parse_json
 from ledger.tlog.envelope import sign_envelope
+from ledger.tlog.errors import EncodingError
+from ledger.tlog.key_files import public_key_from_file
 
 
 @one_line_errors
@@ -25,14 +27,11 @@ def keygen(
 
 
 def read_public_key(path: Path) -> bytes:
-    """A public key file: base64 of the raw 32 bytes (as keygen writes), or a private key PEM."""
-    text = path.read_text().strip()
-    if text.startswith("-----BEGIN PRIVATE KEY-----"):
-        return keys.raw_public_key(read_private_key(path))
-    raw = b64decode(text)
-    if len(raw) != 32:
-        raise ValueError(f"{path}: an Ed25519 public key is 32 bytes, this is {len(raw)}")
-    return raw
+    """The Ed25519 public key in a file, in any form `key_files` takes; the only reader of one."""
+    try:
+        return public_key_from_file(path.read_bytes())
+    except EncodingError as exc:
+        raise EncodingError(f"{path}: {exc}") from exc
 
 
 @one_line_errors

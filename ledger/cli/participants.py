@@ -36,7 +36,11 @@ def add(
     name: str = typer.Option(..., "--name"),
     country: str = typer.Option(..., "--country", help="ISO 3166 alpha-2"),
     role: list[str] = typer.Option(..., "--role", help="repeat for several roles"),
-    public_key: Path = typer.Option(..., "--public-key", help="file written by `keygen` (.pub)"),
+    public_key: Path = typer.Option(
+        ...,
+        "--public-key",
+        help="Ed25519 public key: `keygen` .pub, SPKI PEM (`openssl pkey -pubout`) or ssh-ed25519",
+    ),
     home: HomeOption = None,
 ) -> None:
     """Register a participant with one key, signed by the operator."""
@@ -53,7 +57,7 @@ def add(
 @one_line_errors
 def key_add(
     participant: str = typer.Argument(..., metavar="ID"),
-    public_key: Path = typer.Option(..., "--public-key"),
+    public_key: Path = typer.Option(..., "--public-key", help="as for `participant add`"),
     home: HomeOption = None,
 ) -> None:
     """Add a key; it is valid for entries after this one."""
