@@ -20,7 +20,12 @@ from ledger.tlog.errors import EncodingError
 # Keys and strings from all of Unicode, with ASCII and the awkward characters made likely.
 _text = st.one_of(
     st.text(max_size=12),
-    st.text(alphabet=st.sampled_from('az"\\/\x00\x1f\x7f\u2028é\ue000\U0001f600'), max_size=8),
+    st.text(
+        alphabet=st.sampled_from(
+            'az"\\/\x00\x1f\x7f\u2028é\ue000\U0001f600\u202e\u200b\ufeff\U000e0041'
+        ),
+        max_size=8,
+    ),
 )
 _ints = st.one_of(
     st.integers(-1000, 1000),

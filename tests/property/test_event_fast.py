@@ -106,6 +106,11 @@ _payload_edits = st.sampled_from(
         lambda d: d.replace(b"}", b"} ", 1),
         lambda d: d.replace(b"{", b'{"actor":"x",', 1),
         lambda d: d.replace(b'"id"', b'"i\\u0064"', 1),
+        # Format characters (Cf) in a free-text field, raw and escaped: refused alike.
+        lambda d: d.replace(b'"ev-', '"\u202eev-'.encode(), 1),
+        lambda d: d.replace(b'"ev-', '"ev-\u200b'.encode(), 1),
+        lambda d: d.replace(b'"ev-', '"\U000e0041ev-'.encode(), 1),
+        lambda d: d.replace(b'"ev-', b'"\\u2066ev-', 1),
         lambda d: d.replace(b'"', b'"\\ud800', 1),
         lambda d: json.dumps(json.loads(d)).encode(),
         lambda d: json.dumps(json.loads(d), separators=(",", ":")).encode(),
@@ -121,6 +126,28 @@ _payload_edits = st.sampled_from(
 def test_parse_event_of_a_respelled_payload_matches_the_old_path(name: str, edit: Any) -> None:
     payload = edit(canonical(SAMPLES[name]))
     assert _outcome(payload) == _strict_parse_event(payload)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(sorted(SAMPLES)),
+    st.sampled_from(["\u202e", "\u200b", "\u2066", "\ufeff", "\u00ad", "\U000e0041"]),
+    st.booleans(),
+)
+def test_a_format_character_in_a_free_text_field_is_refused_by_both_paths_alike(
+    name: str, char: str, escaped: bool
+) -> None:
+    spelled = f"\\u{ord(char):04x}".encode() if escaped and ord(char) < 0x10000 else char.encode()
+    payload = canonical(SAMPLES[name]).replace(b'"ev-', b'"ev-' + spelled, 1)
+    fast, strict = _outcome(payload), _strict_parse_event(payload)
+    assert fast == strict
+    # Raw, the payload is canonical and the field is refused; escaped, the payload is not.
+    code, field = (
+        ("invalid_field", "id")
+        if not escaped or char == "\U000e0041"
+        else ("malformed_payload", "payload")
+    )
+    assert fast[:2] == (code, field), fast
 
 
 @settings(max_examples=300, deadline=None)

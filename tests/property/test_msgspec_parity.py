@@ -165,6 +165,9 @@ _TEMPLATES = [
 _ESCAPES = [f"\\u{code:04x}".encode() for code in range(128)] + [
     b"\\u00E9",
     b"\\u2028",
+    b"\\u202e",
+    b"\\u200b",
+    b"\\ufeff",
     b"\\uffff",
     b"\\ud800",
     b"\\udbff",
@@ -298,7 +301,8 @@ _numbers = st.one_of(
     st.floats(),
 )
 _strings = st.text(max_size=8) | st.text(
-    alphabet=st.sampled_from('ab:"\\/\x00\x1f\x7f\u2028é\U0001f600'), max_size=6
+    alphabet=st.sampled_from('ab:"\\/\x00\x1f\x7f\u2028é\U0001f600\u202e\u200b\u2066\ufeff'),
+    max_size=6,
 )
 _json_values = st.recursive(
     st.none() | st.booleans() | _numbers | _strings,
