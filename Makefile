@@ -6,12 +6,17 @@
 #   make demo       run `ree-ledger demo`
 #   make test       system packages, lint, format check, type check, then pytest (the database
 #                   tests run on SQLite and on a private PostgreSQL the tests start themselves;
-#                   REE_LEDGER_TEST_BACKENDS=sqlite to skip PostgreSQL)
+#                   REE_LEDGER_TEST_BACKENDS=sqlite to skip PostgreSQL); the conformance-vector
+#                   tests read $REE_LEDGER_VECTORS, ../shared/vectors or .vectors/ and are skipped
+#                   (one line at the end says so) when none exists
+#   make vectors    fetch the public conformance vectors at pinned commits into .vectors/,
+#                   each checked against its SHA-256 in tests/vectors.manifest.json
+#                   (VECTORS_ARGS="--base-url URL" for a mirror; see scripts/fetch_vectors.py)
 #   make lint       ruff check + ruff format --check
 #   make typecheck  mypy (strict on ledger/ and api/, configured in pyproject.toml)
 #   make bench      the benchmark (bench/run.py)
 #   make lock       rewrite constraints.txt from the versions installed in .venv
-#   make clean      remove caches and build artefacts (`make distclean` also removes .venv)
+#   make clean      remove caches and build artefacts (`make distclean` also removes .venv and .vectors)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := venv
@@ -22,7 +27,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint typecheck pytest system-deps bench bench-detect lock clean distclean
+.PHONY: venv demo test lint typecheck pytest system-deps vectors bench bench-detect lock clean distclean
 
 venv: $(STAMP)
 
@@ -55,6 +60,10 @@ test: $(STAMP) system-deps
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q
 
+# The conformance vectors (tests/vectors.py): downloaded, checked, then swapped in whole.
+vectors: $(STAMP)
+	$(PY) scripts/fetch_vectors.py $(VECTORS_ARGS)
+
 # The performance benchmark (bench/run.py); BENCH_ARGS="--entries N --quick ..." are passed on.
 bench: $(STAMP)
 	@if [ -f bench/run.py ]; then \
@@ -82,7 +91,7 @@ clean:
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) .vectors
 
 # The fraud-detection benchmark: a seeded scenario of ~4,700 lots through the HTTP API,
 # recall per flag code and false positives on clean lots; writes docs/detection.md.

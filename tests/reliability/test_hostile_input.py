@@ -30,13 +30,23 @@ from ledger.home import Home, init_home
 from tests.api.conftest import Ledger
 from tests.reliability.harness import SCALE
 from tests.support import Party, extract, ship
+from tests.vectors import find_vectors
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 ORIGIN = "fuzz.ree-ledger.local/log"
 PROBLEM_FIELDS = {"type": str, "title": str, "status": int, "detail": str, "code": str}
 MAX_REPORTED = 10
-# GS1's EPCIS JSON Schema, needed by POST /v1/epcis/capture (tests/vectors holds a copy).
-EPCIS_SCHEMA = Path(__file__).resolve().parents[1] / "vectors" / "epcis" / "EPCIS-JSON-Schema.json"
+
+
+def _gs1_schema() -> Path | None:
+    """GS1's EPCIS JSON Schema from the conformance vectors (tests/vectors.py), if they are here:
+    capture applies it when installed. The fuzzing runs with or without it."""
+    found = find_vectors()
+    path = found / "epcis" / "EPCIS-JSON-Schema.json" if found else None
+    return path if path and path.is_file() else None
+
+
+EPCIS_SCHEMA = _gs1_schema()
 
 
 def _settings(examples: int) -> Any:
@@ -63,7 +73,7 @@ class Target:
         """Record what is wrong with one answer, if anything."""
         if len(self.problems) >= MAX_REPORTED:
             return
-        if status == 503 and not EPCIS_SCHEMA.exists() and b"epcis_schema_unavailable" in body:
+        if status == 503 and EPCIS_SCHEMA is None and b"epcis_schema_unavailable" in body:
             return  # the deployment lacks GS1's schema file: a configuration answer, not a crash
         if status >= 500:
             self.problems.append(f"{what}: {status} {body[:300]!r}")
@@ -94,7 +104,7 @@ def _problem_errors(status: int, content_type: str, body: bytes) -> list[str]:
 
 @pytest.fixture
 def target(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
-    if EPCIS_SCHEMA.exists():
+    if EPCIS_SCHEMA is not None:
         monkeypatch.setenv("REE_LEDGER_EPCIS_SCHEMA", str(EPCIS_SCHEMA))
     init_home(tmp_path / "home", database_url, ORIGIN)
     home = Home(tmp_path / "home")
