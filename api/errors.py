@@ -1,16 +1,24 @@
 """RFC 9457 problem+json for every error the API returns."""
 
+import logging
+import sqlite3
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger.lots.state import Rejection
+from ledger.store.writable import refuses_writes
 
 PROBLEM_TYPE_BASE = "https://ree-ledger.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# How long a client should wait before it writes again to a database that refuses writes.
+READ_ONLY_RETRY_AFTER_S = 60
+LOGGER = logging.getLogger("ree_ledger.api")
 
 
 class ApiError(Exception):
@@ -58,6 +66,21 @@ def _json_safe(value: object) -> Any:
     return repr(value)[:200]
 
 
+def database_read_only(exc: Exception) -> JSONResponse:
+    """503: the database refuses writes (docs/operations.md). Nothing was written; the same
+    request may be sent again once the operator has made the database writable."""
+    LOGGER.warning("the database refused a write: %s", getattr(exc, "orig", None) or exc)
+    answer = problem(
+        503,
+        "database_read_only",
+        "Database read-only",
+        "the ledger's database accepts no writes at the moment (it is read-only): nothing was "
+        "written; send the same request again later",
+    )
+    answer.headers["Retry-After"] = str(READ_ONLY_RETRY_AFTER_S)
+    return answer
+
+
 def install(app: FastAPI) -> None:
     """Route every error through problem+json."""
 
@@ -82,6 +105,14 @@ def install(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem(exc.status_code, code, _title(code), str(exc.detail))
+
+    async def _database(_request: Request, exc: Exception) -> JSONResponse:
+        if not refuses_writes(exc):
+            raise exc  # on to the 500 below, with its traceback in the log
+        return database_read_only(exc)
+
+    for driver_error in (DBAPIError, sqlite3.Error, psycopg.Error):
+        app.add_exception_handler(driver_error, _database)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:

@@ -1,6 +1,6 @@
 """Wire models, one per direction; never a table model on the wire."""
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -104,8 +104,14 @@ class LotDetail(LotPublic):
 
 
 class Health(BaseModel):
-    status: str
+    status: Literal["ok", "degraded"] = Field(
+        description="ok, or degraded while the database refuses writes (see `database`)"
+    )
     size: int
+    database: Literal["writable", "read_only"] = Field(
+        description="whether the database accepts writes; while it is read_only, every write "
+        "answers 503 database_read_only and reads go on"
+    )
 
 
 class FlagPage(BaseModel):
