@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from ledger.lots.access import as_answered
 from ledger.lots.events import (
     CustomsDecide,
     ExportDeclare,
@@ -55,7 +56,8 @@ NODE_COLUMNS = ("level", "idx", "hash")
 
 @dataclass(frozen=True)
 class Accepted:
-    """An acknowledged entry: committed, and covered by `checkpoint`, of tree size `size`."""
+    """An acknowledged entry: committed, and covered by `checkpoint`, of tree size `size`.
+    `flags` are as its sender may read them (ledger.lots.access.as_answered)."""
 
     index: int
     event_hash: str
@@ -143,6 +145,8 @@ def ingest(
             )
             if flags:
                 flag_rows.extend(_flag_row(flag, index, event_hash) for flag in flags)
+                # The answer carries each flag's numbers only where the sender may read its lot.
+                flags = as_answered(flags, state.participant(event.actor), state)
             found.append(flags)
             new_nodes.extend(tree.append(entry.leaf_hash))
         insert_tuples(session, table(EntryRow), ENTRY_COLUMNS, entries, bound=("integrated_at",))

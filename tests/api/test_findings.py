@@ -224,3 +224,59 @@ def test_provenance_of_a_lot_shipped_with_another_is_intact(
     ledger.post(plant, receive(plant, ledger.heads, mine.id, lots))
     found = ledger.client.get("/v1/lots/ORE-P/provenance").json()
     assert found["verdict"] == "ok", found
+
+
+def _assay(lab: Party, ledger: Ledger, lot: str, composition: dict[str, int]) -> dict[str, Any]:
+    return event(
+        lab.id,
+        "lot.assay",
+        prev={lot: ledger.heads[lot]},
+        lot=lot,
+        composition_ppm=composition,
+        method="XRF",
+        lab=f"{lab.id} laboratory",
+    )
+
+
+def _numbers_of(composition: dict[str, int]) -> list[str]:
+    """Every way a message or evidence could spell the recorded figures."""
+    return [f"{ppm:,}" for ppm in composition.values()] + [str(p) for p in composition.values()]
+
+
+def test_a_lab_that_does_not_hold_the_lot_is_answered_without_the_holders_numbers(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    """DESIGN §5: any lab may assay any lot, but the answer to its write carries a flag's
+    numbers only where it may read the lot; the log keeps them for those who may."""
+    mine, customs = cast["mine"], cast["customs"]
+    lab = ledger.enrol(Party("ningbo-lab"), ["lab"])
+    ledger.post(mine, extract(mine, "ORE-1", 10_000_000))
+    off = {"La": 90_000, "Ce": 29_000}
+    answer = ledger.post(lab, _assay(lab, ledger, "ORE-1", off))
+    [flag] = answer["flags"]
+    assert (flag["code"], flag["lot"]) == ("COMPOSITION_MISMATCH", "ORE-1")
+    assert (flag["index"], flag["event_hash"]) == (answer["index"], answer["event_hash"])
+    assert flag["evidence"] == {}
+    text = str(answer["flags"])
+    assert "recorded" in flag["message"] and "17" not in text
+    for spelled in _numbers_of({"La": ORE["La"]}):
+        assert spelled not in text
+    # The same through the batch answer, written by its fast path.
+    response = ledger.client.post(
+        "/v1/entries/batch", json={"envelopes": [lab.envelope(_assay(lab, ledger, "ORE-1", off))]}
+    )
+    assert response.status_code == 201, response.text
+    [batched] = response.json()["results"]
+    ledger.remember(_assay(lab, ledger, "ORE-1", off), batched["event_hash"])
+    assert [(f["code"], f["evidence"]) for f in batched["flags"]] == [("COMPOSITION_MISMATCH", {})]
+    assert "recorded_ppm" not in response.text
+    # Customs reads every lot: the log holds the whole finding, and customs' own assay is
+    # answered whole; so is the holder's.
+    stored = ledger.client.get("/v1/flags?lot=ORE-1", headers=ledger.auth(customs)).json()
+    assert [f["evidence"]["elements"][0]["recorded_ppm"] for f in stored["flags"]] == [17000] * 2
+    ledger.heads["ORE-1"] = stored["flags"][0]["event_hash"]
+    for holder_or_customs in (customs, mine):
+        whole = ledger.post(holder_or_customs, _assay(holder_or_customs, ledger, "ORE-1", off))
+        [flag] = whole["flags"]
+        assert flag["evidence"]["elements"][0]["recorded_ppm"] == 17000
+        assert "17,000" in flag["message"]
