@@ -7,6 +7,7 @@ directory would do as well, but the tests may run as root, whom file modes do no
 """
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import httpx
 import psycopg
@@ -23,28 +24,37 @@ from tests.api.conftest import ORIGIN, Ledger
 from tests.pgserver import TemporaryPostgres
 from tests.support import Party, extract, register
 
-MakeReadOnly = Callable[[], str]  # makes the database refuse writes; returns the URL to use
+
+@dataclass
+class ReadOnly:
+    """Turns the test's database read-only, and back, for connections opened afterwards."""
+
+    on: Callable[[], str]  # returns the URL to open it with
+    off: Callable[[], None]
 
 
 @pytest.fixture
 def read_only(
     backend: str, database_url: str, request: pytest.FixtureRequest
-) -> Iterator[MakeReadOnly]:
-    """Makes the test's database read-only for the connections opened afterwards."""
+) -> Iterator[ReadOnly]:
     name = make_url(database_url).database or ""
     if backend == "sqlite":
-        yield lambda: f"sqlite:///file:{name}?mode=ro&uri=true"
+        yield ReadOnly(lambda: f"sqlite:///file:{name}?mode=ro&uri=true", lambda: None)
         return
     postgres: TemporaryPostgres = request.getfixturevalue("postgres")
-    setting = "ALTER DATABASE {} SET default_transaction_read_only = on"
+    database = sql.Identifier(name)
 
-    def alter() -> str:
-        postgres.execute(sql.SQL(setting).format(sql.Identifier(name)))
+    def on() -> str:
+        setting = "ALTER DATABASE {} SET default_transaction_read_only = on"
+        postgres.execute(sql.SQL(setting).format(database))
         return database_url
 
-    yield alter
-    reset = "ALTER DATABASE {} RESET default_transaction_read_only"
-    postgres.execute(sql.SQL(reset).format(sql.Identifier(name)))
+    def off() -> None:
+        reset = "ALTER DATABASE {} RESET default_transaction_read_only"
+        postgres.execute(sql.SQL(reset).format(database))
+
+    yield ReadOnly(on, off)
+    off()
 
 
 def _served(home: Home, url: str) -> TestClient:
@@ -61,7 +71,7 @@ def assert_read_only_answer(answer: httpx.Response) -> None:
 
 
 def test_writes_to_a_read_only_database_answer_503_and_reads_go_on(
-    ledger: Ledger, home: Home, read_only: MakeReadOnly
+    ledger: Ledger, home: Home, read_only: ReadOnly
 ) -> None:
     mine = ledger.enrol(Party("ro-mine"), ["mine"])
     ledger.post(mine, extract(mine, "ORE-RO1"))
@@ -70,7 +80,7 @@ def test_writes_to_a_read_only_database_answer_503_and_reads_go_on(
     ledger.client.app.state.db.dispose()  # its pooled connections were opened writable
     second = extract(mine, "ORE-RO2")
     operator = Party("operator", home.operator_key())
-    with _served(home, read_only()) as client:
+    with _served(home, read_only.on()) as client:
         assert_read_only_answer(client.post("/v1/entries", json=mine.envelope(second)))
         batch = {"envelopes": [mine.envelope(second)]}
         assert_read_only_answer(client.post("/v1/entries/batch", json=batch))
@@ -83,9 +93,8 @@ def test_writes_to_a_read_only_database_answer_503_and_reads_go_on(
         assert client.get("/v1/checkpoint").text == checkpoint
         assert "Record intact" in client.get("/lots/ORE-RO1").text
         client.app.state.db.dispose()
-    if ledger.client.app.state.db.is_sqlite is False:
-        return  # the database stays read-only until the fixture resets it
-    # Writable again (SQLite: opened read-write): nothing was written, the event is accepted.
+    read_only.off()
+    # Writable again: nothing was written, and the same event is accepted.
     assert ledger.size() == size
     assert ledger.client.get("/healthz").json()["status"] == "ok"
     ledger.post(mine, second)
