@@ -143,8 +143,10 @@ class Plugin:
         stats = terminalreporter.stats.get("skipped", [])
         skipped = sum(1 for report in stats if _skipped_for_vectors(report))
         if skipped:
+            found = find_vectors()
+            where = f"in {looked_in()}" if found is None else f"(files missing from {found})"
             terminalreporter.write_line(
-                f"{skipped} tests skipped: {SKIP_REASON} in {looked_in()}; "
+                f"{skipped} tests skipped: {SKIP_REASON} {where}; "
                 f"run `make vectors` or set {ENV_DIR}=DIR",
                 yellow=True,
                 bold=True,
