@@ -5,8 +5,9 @@ Looked for at $REE_LEDGER_VECTORS, else ../shared/vectors beside the project roo
 against tests/vectors.manifest.json). A test that needs them calls `vector_path(...)` or
 `vectors_dir()` inside the test or a fixture, never at import; a parametrized test takes its
 cases from `vector_files(...)` or `vector_cases(...)`, which never fail at collection. Where the
-vectors are absent the test is skipped with SKIP_REASON (tests/conftest.py counts these and
-says at the end of the run how to get them), or fails when $REE_LEDGER_REQUIRE_VECTORS=1 (CI).
+vectors are absent the test is skipped with SKIP_REASON (the Plugin below, which
+tests/conftest.py registers, counts these and says at the end of the run how to get them), or
+fails when $REE_LEDGER_REQUIRE_VECTORS=1 (CI).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ ENV_REQUIRE = "REE_LEDGER_REQUIRE_VECTORS"
 FETCHED = PROJECT / ".vectors"
 SIBLING = PROJECT.parent / "shared" / "vectors"
 SKIP_REASON = "conformance vectors not found"
-# The mark a parametrized case carries when there are no vectors: tests/conftest.py skips it
-# (or fails it under $REE_LEDGER_REQUIRE_VECTORS) before it runs.
+# The mark a parametrized case carries when there are no vectors: the Plugin skips it (or
+# fails it under $REE_LEDGER_REQUIRE_VECTORS) before it runs.
 MISSING = "vectors_missing"
 
 
@@ -81,7 +82,7 @@ def _missing_case(argnames: int = 1) -> Any:
 
 
 def skip_missing_case() -> None:
-    """Skips (or fails) a "no-vectors" case: called by tests/conftest.py before it runs."""
+    """Skips (or fails) a "no-vectors" case: called by the Plugin before it runs."""
     _absent(f"a vector file or directory is missing under {vectors_dir()}")
 
 
