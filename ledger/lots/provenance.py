@@ -1,9 +1,10 @@
 """A lot's ancestry back to the mines: each mine's share of its rare earths, and a verdict."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ledger.lots.composition import RARE_EARTHS
+from ledger.lots.events import Event, LotAssay, LotExtract, LotReceive, LotTransform
 from ledger.lots.records import Edge, LotState
 
 OK = "ok"
@@ -106,3 +107,22 @@ def verdict(integrity_ok: bool, flag_count: int) -> str:
     if not integrity_ok:
         return INTEGRITY_FAILURE
     return FLAGGED if flag_count else OK
+
+
+def claimed_assays(events: Iterable[tuple[int, Event]]) -> frozenset[int]:
+    """The indexes of the assays among `events` (a lot's ancestry, in index order) posted by
+    a participant that did not hold the lot then: any lab or customs participant may assay
+    any lot (DESIGN §5), so such an assay is its author's claim, not the holder's record."""
+    holder: dict[str, str] = {}
+    claimed = []
+    for index, event in events:
+        match event:
+            case LotExtract():
+                holder[event.lot.id] = event.actor
+            case LotTransform():
+                holder.update((new.id, event.actor) for new in event.outputs)
+            case LotReceive():
+                holder.update((ref.lot, event.actor) for ref in event.lots)
+            case LotAssay() if holder.get(event.lot) != event.actor:
+                claimed.append(index)
+    return frozenset(claimed)

@@ -7,7 +7,13 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from ledger.lots.events import LotExtract
-from ledger.lots.provenance import MineOrigin, OriginShare, origin_shares, verdict
+from ledger.lots.provenance import (
+    MineOrigin,
+    OriginShare,
+    claimed_assays,
+    origin_shares,
+    verdict,
+)
 from ledger.lots.records import Edge, LotState
 from ledger.service.queries import NotFound
 from ledger.store import findings
@@ -34,6 +40,8 @@ class Step:
     time: str
     lots: tuple[str, ...]
     result: StepResult
+    # An assay by a participant that did not hold the lot then: its claim, shown as such.
+    claimed: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,8 +85,10 @@ def provenance(db: Database, lot_id: str) -> Provenance:
     ]
     results.sort(key=lambda result: result.index)
     touched = _touched(history)
+    claimed = claimed_assays((r.index, r.event) for r in results if r.event is not None)
     steps = tuple(
-        _step(rows.get(result.index), result.index, touched, result) for result in results
+        _step(rows.get(result.index), result.index, touched, result, result.index in claimed)
+        for result in results
     )
     intact = problem is None and all(result.ok for result in results)
     mines = _mines(steps)
@@ -196,11 +206,15 @@ def _touched(history: dict[str, list[int]]) -> dict[int, tuple[str, ...]]:
 
 
 def _step(
-    row: _Entry | None, index: int, touched: dict[int, tuple[str, ...]], result: StepResult
+    row: _Entry | None,
+    index: int,
+    touched: dict[int, tuple[str, ...]],
+    result: StepResult,
+    claimed: bool,
 ) -> Step:
     event_time = result.event.time if result.event else ""
     kind, actor = (row.type, row.actor) if row else ("", "")
-    return Step(index, kind, actor, event_time, touched.get(index, ()), result)
+    return Step(index, kind, actor, event_time, touched.get(index, ()), result, claimed)
 
 
 def _mines(steps: tuple[Step, ...]) -> dict[str, MineOrigin]:

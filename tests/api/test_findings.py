@@ -280,3 +280,23 @@ def test_a_lab_that_does_not_hold_the_lot_is_answered_without_the_holders_number
         [flag] = whole["flags"]
         assert flag["evidence"]["elements"][0]["recorded_ppm"] == 17000
         assert "17,000" in flag["message"]
+
+
+def test_the_lot_page_shows_a_non_holders_assay_as_its_claim(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    mine, plant, customs = cast["mine"], cast["plant"], cast["customs"]
+    lab = ledger.enrol(Party("ningbo-lab"), ["lab"])
+    ledger.post(mine, extract(mine, "ORE-1", 10_000_000))
+    ledger.post(lab, _assay(lab, ledger, "ORE-1", dict(ORE)))
+    ledger.post(mine, _assay(mine, ledger, "ORE-1", dict(ORE)))
+    # After a receipt the plant holds the lot: its assay is the holder's, the mine's a claim.
+    ledger.post(mine, ship(mine, ledger.heads, plant.id, [("ORE-1", 10_000_000)]))
+    ledger.post(plant, receive(plant, ledger.heads, mine.id, [("ORE-1", 10_000_000)]))
+    ledger.post(plant, _assay(plant, ledger, "ORE-1", dict(ORE)))
+    page = ledger.client.get("/lots/ORE-1", headers=ledger.auth(customs)).text
+    claim = "(not the lot's holder; its lab: {} laboratory)"
+    assert f"<strong>Assay claimed by ningbo-lab</strong> {claim.format('ningbo-lab')}" in page
+    assert page.count("Assay claimed by") == 1
+    assert "<strong>Assayed</strong> by baotou-mine" in page
+    assert "<strong>Assayed</strong> by gansu-plant" in page
