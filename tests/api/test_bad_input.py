@@ -10,7 +10,7 @@ import pytest
 from ledger.tlog.encoding import b64encode, canonical
 from ledger.tlog.envelope import EVENT_PAYLOAD_TYPE, pae
 from tests.api.conftest import Ledger
-from tests.support import Party, event, extract, ship, transform
+from tests.support import Party, decide, declare, event, extract, receive, ship, transform
 
 
 def _state(ledger: Ledger) -> tuple[int, str]:
@@ -140,6 +140,8 @@ def test_wrong_custodian_is_refused(ledger: Ledger, mine: Party, cast: dict[str,
         before,
     )
     assert "ORE-1" in problem["detail"]
+    # The refusal says what is wrong, not who holds the lot (DESIGN §6).
+    assert mine.id not in problem["detail"]
 
 
 def test_revoked_key_is_refused(ledger: Ledger, mine: Party) -> None:
@@ -224,3 +226,56 @@ def test_time_in_the_future_is_refused(ledger: Ledger, mine: Party) -> None:
         "time_in_future",
         before,
     )
+
+
+def test_time_before_the_earliest_is_refused(ledger: Ledger, mine: Party) -> None:
+    ancient = {**extract(mine, "ORE-2"), "time": "1970-01-01T00:00:00Z"}
+    before = _state(ledger)
+    problem = _assert_refused(
+        ledger,
+        ledger.client.post("/v1/entries", json=mine.envelope(ancient)),
+        422,
+        "time_too_early",
+        before,
+    )
+    assert problem["field"] == "time" and "2000-01-01T00:00:00Z" in problem["detail"]
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u200b", "\u2066", "\ufeff"])
+def test_a_format_character_in_free_text_is_refused_naming_the_field(
+    ledger: Ledger, mine: Party, char: str
+) -> None:
+    body = extract(mine, "ORE-2")
+    body["site"]["name"] = f"Pit{char} 1"
+    before = _state(ledger)
+    problem = _assert_refused(
+        ledger,
+        ledger.client.post("/v1/entries", json=mine.envelope(body)),
+        400,
+        "invalid_field",
+        before,
+    )
+    assert problem["field"] == "site.name"
+    assert f"U+{ord(char):04X}" in problem["detail"]
+
+
+def test_customs_of_another_country_may_not_decide(
+    ledger: Ledger, mine: Party, cast: dict[str, Party]
+) -> None:
+    exporter = cast["exporter"]
+    rotterdam = ledger.enrol(Party("rotterdam-customs"), ["customs"], "NL")
+    ledger.post(mine, ship(mine, ledger.heads, exporter.id, [("ORE-1", 1_000_000)]))
+    ledger.post(exporter, receive(exporter, ledger.heads, mine.id, [("ORE-1", 1_000_000)]))
+    ledger.post(exporter, declare(exporter, ledger.heads, "DEC-1", ["ORE-1"], 1_000_000))
+    before = _state(ledger)
+    foreign = decide(rotterdam, ledger.heads, "DEC-1", ["ORE-1"], "release")
+    problem = _assert_refused(
+        ledger,
+        ledger.client.post("/v1/entries", json=rotterdam.envelope(foreign)),
+        403,
+        "outside_jurisdiction",
+        before,
+    )
+    assert problem["field"] == "declaration"
+    assert "exporter in CN; customs of NL decides" in problem["detail"]
+    ledger.post(cast["customs"], decide(cast["customs"], ledger.heads, "DEC-1", ["ORE-1"], "hold"))
