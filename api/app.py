@@ -10,6 +10,7 @@ from api.settings import Settings
 from ledger.home import Home, bind_identity
 from ledger.lots.tolerances import Tolerances
 from ledger.runtime import settle_collector
+from ledger.service.epcis_schema import InstalledSchema
 from ledger.service.identity import LogIdentity
 from ledger.store.engine import Database
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
     app.state.identity = identity
     app.state.db = db
     app.state.tolerances = Tolerances()
+    app.state.epcis_schema = InstalledSchema.of(settings.home, settings.epcis_schema)
     app.state.policy = settings.custody_policy()
     errors.install(app)
     for router in (

@@ -10,6 +10,7 @@ from api.settings import Settings
 from ledger.lots.policy import CustodyPolicy
 from ledger.lots.state import ParticipantState
 from ledger.lots.tolerances import Tolerances
+from ledger.service.epcis_schema import InstalledSchema
 from ledger.service.identity import LogIdentity
 from ledger.service.tokens import resolve_token
 from ledger.store.engine import Database
@@ -37,6 +38,11 @@ def get_tolerances(request: Request) -> Tolerances:
     return tolerances
 
 
+def get_epcis_schema(request: Request) -> InstalledSchema:
+    schema: InstalledSchema = request.app.state.epcis_schema
+    return schema
+
+
 DbDep = Annotated[Database, Depends(get_db)]
 TolerancesDep = Annotated[Tolerances, Depends(get_tolerances)]
 
@@ -49,6 +55,7 @@ def get_policy(request: Request) -> CustodyPolicy:
 PolicyDep = Annotated[CustodyPolicy, Depends(get_policy)]
 IdentityDep = Annotated[LogIdentity, Depends(get_identity)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+EpcisSchemaDep = Annotated[InstalledSchema, Depends(get_epcis_schema)]
 
 
 def get_reader(request: Request, db: DbDep) -> ParticipantState | None:

@@ -112,6 +112,10 @@ class Health(BaseModel):
         description="whether the database accepts writes; while it is read_only, every write "
         "answers 503 database_read_only and reads go on"
     )
+    epcis_schema: Literal["active", "absent", "unusable"] = Field(
+        description="GS1's EPCIS JSON Schema: applied by capture (active), not installed "
+        "(absent: capture's own checks apply), or installed but unusable (captures answer 503)"
+    )
 
 
 class FlagPage(BaseModel):

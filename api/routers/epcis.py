@@ -1,8 +1,6 @@
 """EPCIS 2.0: lot ancestry and event queries as JSON-LD documents, and signed capture."""
 
-import logging
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -10,11 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api import views
 from api.deps import (
     DbDep,
+    EpcisSchemaDep,
     IdentityDep,
     JsonBody,
     PolicyDep,
@@ -29,19 +27,10 @@ from ledger.epcis.vocabulary import DOCUMENT_PAYLOAD_TYPE, EPCIS_EVENT_TYPES
 from ledger.lots.records import LotState, ParticipantState
 from ledger.service import epcis, queries
 
-LOGGER = logging.getLogger("ree_ledger.epcis")
 router = APIRouter(tags=["epcis"])
 
 LD_JSON = "application/ld+json"
-SCHEMA_FILE = "EPCIS-JSON-Schema.json"
 LotPath = PathParam(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$", description="lot id")
-
-
-class EpcisSettings(BaseSettings):
-    """Where GS1's EPCIS JSON Schema is: $REE_LEDGER_EPCIS_SCHEMA, else in the home."""
-
-    model_config = SettingsConfigDict(env_prefix="REE_LEDGER_", extra="ignore")
-    epcis_schema: Path | None = None
 
 
 class CapturedOut(EntryAccepted):
@@ -53,29 +42,23 @@ class CaptureAccepted(BaseModel):
     results: list[CapturedOut]
 
 
-def get_validator(request: Request, settings: SettingsDep) -> EpcisValidator:
-    """GS1's schema, loaded on first use and kept on the app."""
-    cached: EpcisValidator | None = getattr(request.app.state, "epcis_validator", None)
-    if cached is not None:
-        return cached
-    path = EpcisSettings().epcis_schema or settings.home / SCHEMA_FILE
+def get_validator(schema: EpcisSchemaDep) -> EpcisValidator | None:
+    """GS1's schema when the ledger has it (capture applies its own checks either way)."""
     try:
-        validator = epcis.load_validator(path)
-    except (OSError, ValueError, SchemaUnavailable) as exc:
-        # The path is the operator's business, not the client's: it goes to the log only.
-        LOGGER.warning("cannot load the EPCIS JSON Schema from %s: %s", path, exc)
+        return schema.validator()
+    except SchemaUnavailable as exc:
+        # A schema the operator installed but that cannot be applied stops captures rather than
+        # being skipped. Why and where go to the server's log (epcis_schema.py), not to clients.
         raise ApiError(
             503,
             "epcis_schema_unavailable",
-            "GS1's EPCIS JSON Schema is not installed on this ledger, so captures cannot be "
-            "validated; the operator must put EPCIS-JSON-Schema.json in the ledger home or set "
-            "REE_LEDGER_EPCIS_SCHEMA (the server's log names the path it tried)",
+            "the EPCIS JSON Schema installed on this ledger cannot be applied, so captures are "
+            "stopped until the operator replaces it (`ree-ledger epcis install-schema FILE`) or "
+            "removes it; the server's log says why",
         ) from exc
-    request.app.state.epcis_validator = validator
-    return validator
 
 
-ValidatorDep = Annotated[EpcisValidator, Depends(get_validator)]
+ValidatorDep = Annotated[EpcisValidator | None, Depends(get_validator)]
 
 
 def _reader(reader: ParticipantState | None) -> ParticipantState:

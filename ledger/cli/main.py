@@ -2,7 +2,7 @@
 
 import typer
 
-from ledger.cli import audit, bundle, home, keys, participants, tokens
+from ledger.cli import audit, bundle, epcis, home, keys, participants, tokens
 
 app = typer.Typer(
     name="ree-ledger",
@@ -17,6 +17,7 @@ audit.register(app)
 bundle.register(app)
 app.add_typer(participants.participant_app, name="participant")
 app.add_typer(tokens.token_app, name="token")
+app.add_typer(epcis.epcis_app, name="epcis")
 
 
 def main() -> None:

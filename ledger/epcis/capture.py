@@ -14,6 +14,7 @@ from typing import Any
 from ledger.epcis import vocabulary as voc
 from ledger.epcis.export import EXPORT_ONLY, LOT_EVENT_TYPES, LedgerEntry, epcis_event
 from ledger.epcis.hashid import HASH_ID_PATTERN, event_hash_id, namespaces_of
+from ledger.epcis.shape import check_event, document_events, event_label, event_path
 from ledger.lots.records import Rejection
 from ledger.tlog.envelope import Envelope
 from ledger.verify.entry import ParsedEntry, parse_entry, parse_envelope
@@ -41,21 +42,8 @@ def parse_capture_envelope(body: object) -> Envelope:
     return parse_envelope(body, voc.DOCUMENT_PAYLOAD_TYPE, "a capture request")
 
 
-def document_events(document: Mapping[str, Any]) -> list[Any]:
-    """The event list of a schema-valid EPCISDocument; other document types are refused."""
-    if document.get("type") != "EPCISDocument":
-        raise Rejection(
-            422,
-            "not_an_epcis_document",
-            f"capture takes an EPCISDocument, not {document.get('type')!r}",
-            field="type",
-        )
-    events: list[Any] = document["epcisBody"]["eventList"]
-    return events
-
-
 def read_events(document: Mapping[str, Any], origin: str, submitter: str) -> list[CapturedEvent]:
-    """Every event of a schema-valid EPCISDocument, each checked against its ledger entry.
+    """Every event of an EPCISDocument, each checked against its ledger entry.
 
     Raises Rejection naming the event (position and eventID) and the member at fault.
     """
@@ -63,6 +51,7 @@ def read_events(document: Mapping[str, Any], origin: str, submitter: str) -> lis
     if not events:
         raise Rejection(422, "empty_document", "the document has no events", field="eventList")
     for position, given in enumerate(events):
+        check_event(position, given)
         missing = [name for name in LEDGER_FIELDS if name not in given]
         if missing:
             raise _ledger_fields_missing(position, given, missing)
@@ -81,11 +70,11 @@ def read_events(document: Mapping[str, Any], origin: str, submitter: str) -> lis
 
 def relabel(exc: Rejection, position: int, event: Mapping[str, Any]) -> Rejection:
     """`exc` about the ledger entry of event `position`, said of that event."""
-    field = f"{_path(position)}.ree:envelope" + (f".{exc.field}" if exc.field else "")
+    field = f"{event_path(position)}.ree:envelope" + (f".{exc.field}" if exc.field else "")
     labelled = Rejection(
         exc.status,
         exc.code,
-        f"{_label(position, event)}: {exc.detail}",
+        f"{event_label(position, event)}: {exc.detail}",
         field=field,
         value=exc.value,
     )
@@ -185,12 +174,14 @@ def _ledger_fields_missing(
     position: int, given: Mapping[str, Any], missing: list[str]
 ) -> Rejection:
     detail = (
-        f"{_label(position, given)}: the ledger needs {', '.join(missing)} "
+        f"{event_label(position, given)}: the ledger needs {', '.join(missing)} "
         f'(ree: = "{voc.REE_NAMESPACE}", declared in @context). ree:envelope is the ledger '
         "entry: the DSSE envelope of the ledger event, signed by its actor; the other ree: "
         "fields and the EPCIS fields must be its rendering (docs/epcis.md)"
     )
-    exc = Rejection(422, "ledger_fields_missing", detail, field=f"{_path(position)}.{missing[0]}")
+    exc = Rejection(
+        422, "ledger_fields_missing", detail, field=f"{event_path(position)}.{missing[0]}"
+    )
     exc.position = position
     return exc
 
@@ -204,19 +195,13 @@ def _mismatch(
     code: str = "epcis_mismatch",
 ) -> Rejection:
     exc = Rejection(
-        status, code, f"{_label(position, given)}: {detail}", field=f"{_path(position)}.{key}"
+        status,
+        code,
+        f"{event_label(position, given)}: {detail}",
+        field=f"{event_path(position)}.{key}",
     )
     exc.position = position
     return exc
-
-
-def _label(position: int, event: Mapping[str, Any]) -> str:
-    event_id = event.get("eventID")
-    return f"event {position}" + (f" (eventID {event_id})" if isinstance(event_id, str) else "")
-
-
-def _path(position: int) -> str:
-    return f"epcisBody.eventList.{position}"
 
 
 def _show(value: object) -> str:

@@ -4,15 +4,20 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import SchemaError, ValidationError, best_match
+from referencing import Registry
+from referencing.exceptions import Unresolvable
 
+from ledger.epcis import probe
 from ledger.lots.records import Rejection
 
 # The formats GS1's schema uses; without them the validator would let any string pass.
 REQUIRED_FORMATS = ("uri", "date-time")
 MAX_DEPTH = 64
+DRAFT_07 = ("http://json-schema.org/draft-07/schema#", "http://json-schema.org/draft-07/schema")
 EVENT_LIST_PATHS = (
     ("epcisBody", "eventList"),
     ("epcisBody", "queryResults", "resultsBody", "eventList"),
@@ -20,7 +25,7 @@ EVENT_LIST_PATHS = (
 
 
 class SchemaUnavailable(RuntimeError):
-    """The validator cannot enforce the schema as written (a format checker is missing)."""
+    """The schema is not one capture can apply; the message says why, in one line."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,9 @@ class EpcisValidator:
                 f"no format checker for {', '.join(missing)}: install jsonschema with "
                 "rfc3986-validator and rfc3339-validator (pyproject.toml lists them)"
             )
-        self._validator = Draft7Validator(schema, format_checker=checker)
+        # An empty registry: references resolve inside the schema (and to the meta-schemas),
+        # never by fetching a URL.
+        self._validator = Draft7Validator(schema, format_checker=checker, registry=Registry())
 
     def problems(self, document: object) -> list[SchemaProblem]:
         """Every schema violation, the most relevant first."""
@@ -72,6 +79,82 @@ class EpcisValidator:
         )
         exc.position = problem.event
         raise exc
+
+
+def read_schema(data: bytes) -> EpcisValidator:
+    """The validator for the schema in `data`, if it is one capture can apply: a draft-07 JSON
+    Schema whose references are all local, that accepts the ledger's rendering of every lot
+    event type and refuses what is not EPCIS 2.0 (ledger/epcis/probe.py).
+
+    Raises SchemaUnavailable with a one-line reason.
+    """
+    try:
+        schema = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise SchemaUnavailable(f"not JSON: {exc}") from exc
+    if not isinstance(schema, dict):
+        raise SchemaUnavailable("not a JSON Schema: the file holds no JSON object")
+    if schema.get("$schema") not in DRAFT_07:
+        raise SchemaUnavailable(
+            f"$schema is {json.dumps(schema.get('$schema'))}, not draft-07 ({DRAFT_07[0]}), "
+            "as GS1's EPCIS-JSON-Schema.json declares"
+        )
+    try:
+        _check_references(schema)
+        validator = EpcisValidator(schema)
+        _probe(validator)
+    except SchemaError as exc:
+        raise SchemaUnavailable(f"not a valid draft-07 schema: {exc.message}") from exc
+    except (Unresolvable, RecursionError) as exc:
+        raise SchemaUnavailable(f"the schema's references do not resolve: {exc}") from exc
+    return validator
+
+
+def _check_references(schema: Mapping[str, Any]) -> None:
+    """Every `$ref` is a JSON pointer into the schema itself, to something that is there."""
+    stack: list[object] = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and not _points_into(schema, ref):
+                raise SchemaUnavailable(
+                    f"$ref {json.dumps(ref)[:120]} is not a reference into the schema itself "
+                    "(capture fetches nothing)"
+                )
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _points_into(schema: Mapping[str, Any], ref: str) -> bool:
+    if not ref.startswith("#"):
+        return False
+    node: object = schema
+    for part in ref[1:].split("/")[1:]:
+        key = unquote(part).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return False
+    return ref == "#" or ref.startswith("#/")
+
+
+def _probe(validator: EpcisValidator) -> None:
+    found = validator.problems(probe.ledger_document())
+    if found:
+        where = f"{found[0].path}: " if found[0].path else ""
+        raise SchemaUnavailable(
+            "not GS1's EPCIS 2.0 JSON Schema: it refuses the ledger's own rendering of its "
+            f"events ({where}{found[0].message[:160]})"
+        )
+    for what, document in probe.foreign_documents().items():
+        if not validator.problems(document):
+            raise SchemaUnavailable(
+                f"not GS1's EPCIS 2.0 JSON Schema: it accepts {what}, which EPCIS 2.0 refuses"
+            )
 
 
 def parse_document(data: bytes) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""EPCIS capture: signed documents, recorded all or nothing; export → capture → export."""
+"""EPCIS capture: signed documents, recorded all or nothing; export → capture → export.
+
+Each flow runs on a home without GS1's schema (capture's own checks) and with it installed
+(`schema` fixture: "own-checks" or "gs1-schema"; the latter skips where there are no vectors).
+"""
 
 import itertools
 import json
@@ -13,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from ledger.home import Home, init_home
+from ledger.service.epcis_schema import SCHEMA_FILE
 from ledger.verify.entry import parse_entry
 from tests.api.conftest import ORIGIN, Ledger
 from tests.api.test_epcis_chain import (
@@ -22,7 +27,7 @@ from tests.api.test_epcis_chain import (
     use_gs1_schema,
 )
 from tests.support import Party, extract, register, ship
-from tests.vectors import vectors_dir
+from tests.vectors import vector_path
 
 CAST = (
     ("mine", "baotou-mine", ["mine"], "CN"),
@@ -32,6 +37,16 @@ CAST = (
     ("auditor", "audit-office", ["auditor"], "CH"),
 )
 _databases = itertools.count(1)
+
+
+@pytest.fixture(params=["own-checks", "gs1-schema"])
+def schema(request: pytest.FixtureRequest, ledger: Ledger) -> str:
+    """Capture with its own checks only, or with GS1's schema installed in the home as well."""
+    if request.param == "gs1-schema":
+        use_gs1_schema(ledger.client)
+    expected = "active" if request.param == "gs1-schema" else "absent"
+    assert ledger.client.get("/healthz").json()["epcis_schema"] == expected
+    return str(request.param)
 
 
 @pytest.fixture
@@ -73,13 +88,15 @@ def _events(ledger: Ledger, auditor: Party) -> list[dict[str, Any]]:
     return events
 
 
+@pytest.mark.parametrize("with_schema", [False, True], ids=["own-checks", "gs1-schema"])
 def test_export_capture_export_round_trips_into_a_fresh_ledger(
-    ledger: Ledger, cast: dict[str, Party], second_ledger: Ledger
+    ledger: Ledger, cast: dict[str, Party], second_ledger: Ledger, with_schema: bool
 ) -> None:
     build_chain(ledger, cast)
     exported = _events(ledger, cast["auditor"])
     _enrol(second_ledger, cast)
-    use_gs1_schema(second_ledger.client)
+    if with_schema:
+        use_gs1_schema(second_ledger.client)
     signers = {party.id: party for party in cast.values()}
     # Each participant captures its own run of events, as it exported them from ledger A.
     for actor, run in itertools.groupby(exported, key=lambda e: e["ree:actor"]):
@@ -97,9 +114,8 @@ def test_export_capture_export_round_trips_into_a_fresh_ledger(
 
 
 def test_capture_answers_ledger_results_and_the_export_event_id(
-    ledger: Ledger, cast: dict[str, Party]
+    ledger: Ledger, cast: dict[str, Party], schema: str
 ) -> None:
-    use_gs1_schema(ledger.client)
     mine, plant = cast["mine"], cast["plant"]
     first = extract(mine, "ORE-1")
     envelopes = [mine.envelope(first)]
@@ -116,9 +132,8 @@ def test_capture_answers_ledger_results_and_the_export_event_id(
 
 
 def test_capture_is_all_or_nothing_and_names_the_failing_event(
-    ledger: Ledger, cast: dict[str, Party]
+    ledger: Ledger, cast: dict[str, Party], schema: str
 ) -> None:
-    use_gs1_schema(ledger.client)
     mine, plant = cast["mine"], cast["plant"]
     good = mine.envelope(extract(mine, "ORE-1"))
     stale = mine.envelope(ship(mine, {"ORE-1": "0" * 64}, plant.id, [("ORE-1", 1_000_000)]))
@@ -133,10 +148,9 @@ def test_capture_is_all_or_nothing_and_names_the_failing_event(
 
 
 def test_valid_epcis_without_ledger_fields_is_422_naming_them(
-    ledger: Ledger, cast: dict[str, Party]
+    ledger: Ledger, cast: dict[str, Party], schema: str
 ) -> None:
-    use_gs1_schema(ledger.client)
-    path = vectors_dir() / "epcis" / "JSON" / "Example_9.6.1-ObjectEvent.jsonld"
+    path = vector_path("epcis", "JSON", "Example_9.6.1-ObjectEvent.jsonld")
     document = json.loads(path.read_text(encoding="utf-8"))
     response = ledger.client.post("/v1/epcis/capture", json=capture_request(cast["mine"], document))
     assert response.status_code == 422
@@ -145,20 +159,28 @@ def test_valid_epcis_without_ledger_fields_is_422_naming_them(
     assert problem["code"] == "ledger_fields_missing" and "ree:envelope" in problem["detail"]
 
 
-def test_schema_violation_is_422_with_the_schema_reason(
-    ledger: Ledger, cast: dict[str, Party]
+@pytest.mark.parametrize(
+    ("with_schema", "code", "said"),
+    [(True, "epcis_schema_violation", "does not match"),
+     (False, "epcis_mismatch", 'eventTimeZoneOffset is "+25:00" but the ledger entry says')],
+    ids=["gs1-schema", "own-checks"],
+)  # fmt: skip
+def test_broken_member_is_422_naming_it(
+    ledger: Ledger, cast: dict[str, Party], with_schema: bool, code: str, said: str
 ) -> None:
-    use_gs1_schema(ledger.client)
+    if with_schema:
+        use_gs1_schema(ledger.client)
     mine = cast["mine"]
     document = document_of([mine.envelope(extract(mine, "ORE-1"))])
     document["epcisBody"]["eventList"][0]["eventTimeZoneOffset"] = "+25:00"
     problem = _capture(ledger, mine, document, status=422)
-    assert problem["code"] == "epcis_schema_violation" and "does not match" in problem["detail"]
+    assert problem["code"] == code and said in problem["detail"]
     assert problem["field"] == "epcisBody.eventList.0.eventTimeZoneOffset"
 
 
-def test_capture_refuses_a_bad_or_unknown_signature(ledger: Ledger, cast: dict[str, Party]) -> None:
-    use_gs1_schema(ledger.client)
+def test_capture_refuses_a_bad_or_unknown_signature(
+    ledger: Ledger, cast: dict[str, Party], schema: str
+) -> None:
     mine = cast["mine"]
     request = capture_request(mine, document_of([mine.envelope(extract(mine, "ORE-1"))]))
     forged = capture_request(cast["plant"], {"x": 1})
@@ -171,16 +193,58 @@ def test_capture_refuses_a_bad_or_unknown_signature(ledger: Ledger, cast: dict[s
     assert response.status_code == 403 and response.json()["code"] == "unknown_key"
 
 
-def test_capture_without_a_configured_schema_is_503(
-    ledger: Ledger, cast: dict[str, Party], monkeypatch: pytest.MonkeyPatch
+def test_schema_installed_while_serving_is_applied_from_the_next_capture(
+    ledger: Ledger, cast: dict[str, Party]
 ) -> None:
-    monkeypatch.delenv("REE_LEDGER_EPCIS_SCHEMA", raising=False)
     mine = cast["mine"]
+    document = document_of([mine.envelope(extract(mine, "ORE-1"))])
+    document["epcisBody"]["eventList"][0]["eventTimeZoneOffset"] = "+25:00"
+    assert _capture(ledger, mine, document, status=422)["code"] == "epcis_mismatch"
+    use_gs1_schema(ledger.client)
+    assert ledger.client.get("/healthz").json()["epcis_schema"] == "active"
+    assert _capture(ledger, mine, document, status=422)["code"] == "epcis_schema_violation"
+    (_home(ledger) / SCHEMA_FILE).unlink()
+    assert ledger.client.get("/healthz").json()["epcis_schema"] == "absent"
+    assert _capture(ledger, mine, document, status=422)["code"] == "epcis_mismatch"
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"{not json", b'{"$schema": "http://json-schema.org/draft-07/schema#"}'],
+    ids=["empty", "not-json", "accepts-anything"],
+)  # fmt: skip
+def test_unusable_schema_in_the_home_stops_captures_with_503(
+    ledger: Ledger, cast: dict[str, Party], content: bytes
+) -> None:
+    (_home(ledger) / SCHEMA_FILE).write_bytes(content)
+    assert ledger.client.get("/healthz").json()["epcis_schema"] == "unusable"
+    mine = cast["mine"]
+    size = ledger.size()
     request = capture_request(mine, document_of([mine.envelope(extract(mine, "ORE-1"))]))
     response = ledger.client.post("/v1/epcis/capture", json=request)
-    assert response.status_code == 503 and response.json()["code"] == "epcis_schema_unavailable"
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "epcis_schema_unavailable"
     # Where the operator keeps files is not the client's business.
-    assert "/" not in response.json()["detail"].replace("REE_LEDGER_EPCIS_SCHEMA", "")
+    assert "/" not in response.json()["detail"].replace("install-schema FILE", "")
+    assert ledger.size() == size
+
+
+def test_schema_named_by_the_environment_must_be_there(
+    settings: Settings, tmp_path: Path, cast: dict[str, Party], ledger: Ledger
+) -> None:
+    named = settings.model_copy(update={"epcis_schema": tmp_path / "nowhere.json"})
+    app = create_app(named)
+    with TestClient(app) as client:
+        assert client.get("/healthz").json()["epcis_schema"] == "unusable"
+        mine = cast["mine"]
+        request = capture_request(mine, document_of([mine.envelope(extract(mine, "ORE-1"))]))
+        assert client.post("/v1/epcis/capture", json=request).status_code == 503
+    app.state.db.dispose()
+
+
+def _home(ledger: Ledger) -> Path:
+    home: Path = ledger.client.app.state.settings.home  # type: ignore[attr-defined]
+    return home
 
 
 def _events_of_lot(ledger: Ledger, reader: Party, lot: str) -> list[dict[str, Any]]:

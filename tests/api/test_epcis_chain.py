@@ -1,11 +1,13 @@
 """A small supply chain with every lot event type, and signed EPCIS capture requests.
 
-Shared by the EPCIS API tests; GS1's schema is read in place from ../shared/vectors.
+Shared by the EPCIS API tests; GS1's schema comes from the vectors (tests/vectors.py), installed
+in the app's home as `ree-ledger epcis install-schema` does.
 """
 
 import json
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -14,28 +16,39 @@ from ledger.epcis.export import LedgerEntry, epcis_document, epcis_event
 from ledger.epcis.schema import EpcisValidator
 from ledger.epcis.vocabulary import DOCUMENT_PAYLOAD_TYPE
 from ledger.service.epcis import load_validator
+from ledger.service.epcis_schema import home_schema_path, install_schema
 from ledger.tlog.envelope import sign_envelope
 from ledger.verify.entry import parse_entry
 from tests.api.conftest import ORIGIN, Ledger
 from tests.support import Party, decide, declare, event, extract, receive, ship, transform
-from tests.vectors import vectors_dir
+from tests.vectors import vector_path
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-SCHEMA_PATH = vectors_dir() / "epcis" / "EPCIS-JSON-Schema.json"
 LEDGER_TYPES = (
     "lot.extract", "lot.ship", "lot.receive", "lot.transform", "lot.assay",
     "lot.ship", "lot.receive", "export.declare", "customs.decide",
 )  # fmt: skip
 
 
-@cache
+def gs1_schema() -> Path:
+    """GS1's EPCIS-JSON-Schema.json among the vectors (the calling test skips without them)."""
+    return vector_path("epcis", "EPCIS-JSON-Schema.json")
+
+
 def gs1_validator() -> EpcisValidator:
-    return load_validator(SCHEMA_PATH)
+    """GS1's schema as capture applies it, read once per file."""
+    return _validator(gs1_schema())
+
+
+@cache
+def _validator(path: Path) -> EpcisValidator:
+    return load_validator(path)
 
 
 def use_gs1_schema(client: TestClient) -> None:
-    """Give the app GS1's schema, read in place (production reads it from the home)."""
-    client.app.state.epcis_validator = gs1_validator()  # type: ignore[attr-defined]
+    """Install GS1's schema in the app's home; the running app applies it from then on."""
+    home = client.app.state.settings.home  # type: ignore[attr-defined]
+    install_schema(gs1_schema(), home_schema_path(home))
 
 
 def assay(actor: Party, heads: dict[str, str], lot: str) -> dict[str, Any]:

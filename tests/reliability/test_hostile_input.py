@@ -73,8 +73,6 @@ class Target:
         """Record what is wrong with one answer, if anything."""
         if len(self.problems) >= MAX_REPORTED:
             return
-        if status == 503 and EPCIS_SCHEMA is None and b"epcis_schema_unavailable" in body:
-            return  # the deployment lacks GS1's schema file: a configuration answer, not a crash
         if status >= 500:
             self.problems.append(f"{what}: {status} {body[:300]!r}")
         elif status >= 400:
