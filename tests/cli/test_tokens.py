@@ -138,3 +138,15 @@ def test_list_says_keys_revoked_when_the_participant_has_no_live_key(
     assert " keys-revoked" in run("token", "list").stdout
     assert not _resolves(database_url, token, datetime.now(UTC))
     assert "no_live_key" in run("token", "issue", registered, expect=2).stderr
+
+
+def test_revoke_takes_the_token_itself_and_never_echoes_it(
+    run: Run, registered: str, database_url: str
+) -> None:
+    token = run("token", "issue", registered).stdout.strip()
+    said = run("token", "revoke", token).stdout
+    assert token_id(token) in said and token not in said
+    assert not _resolves(database_url, token, datetime.now(UTC))
+    unknown = "rlt_" + "x" * 43
+    refused = run("token", "revoke", unknown, expect=2).stderr
+    assert token_id(unknown) in refused and unknown not in refused
