@@ -4,7 +4,10 @@ were all revoked, gets 401 from the next request on, by bearer header and by sig
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from typer.testing import CliRunner
 
+from ledger.cli.main import app
+from ledger.home import Home
 from ledger.lots.state import Rejection
 from ledger.service import tokens
 from ledger.tlog.encoding import b64encode
@@ -46,13 +49,16 @@ def test_an_expired_token_gets_401(ledger: Ledger, cast: dict[str, Party]) -> No
 
 
 def test_a_revoked_token_gets_401_at_once_by_header_and_by_cookie(
-    ledger: Ledger, cast: dict[str, Party]
+    ledger: Ledger, cast: dict[str, Party], home: Home, database_url: str
 ) -> None:
     ledger.post(cast["mine"], extract(cast["mine"], "ORE-TOK"))
     token = ledger.token(cast["customs"])
     sign_in(ledger.client, token)
     assert _flags(ledger, token) == 200 and WHO in ledger.client.get("/lots/ORE-TOK").text
-    tokens.revoke_token(ledger.client.app.state.db, tokens.token_id(token), datetime.now(UTC))
+    # `ree-ledger token revoke`, on its own connection, while the app runs.
+    env = {"REE_LEDGER_HOME": str(home.path), "REE_LEDGER_DATABASE_URL": database_url}
+    revoked = CliRunner().invoke(app, ["token", "revoke", tokens.token_id(token)], env=env)
+    assert revoked.exit_code == 0, revoked.output
     assert _flags(ledger, token) == 401
     page = ledger.client.get("/lots/ORE-TOK").text
     assert WHO not in page and "Your sign-in is no longer valid" in page
