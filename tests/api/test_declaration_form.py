@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from api.declaration_form import (
     MAX_COMPOSITION_CHARS,
@@ -15,6 +17,7 @@ from api.declaration_form import (
     declaration_body,
     read_pairs,
 )
+from ledger.lots.fields import ELEMENTS
 from ledger.lots.records import Rejection
 
 # Inputs that made the old regex, r"([A-Z][a-z]?)\s*[=: ]\s*(\d+)" with findall, backtrack
@@ -61,6 +64,31 @@ def test_composition_refuses_other_digits_and_shapes(text: str, why: str) -> Non
         composition(text)
     assert refused.value.status == 422 and refused.value.field == "declared_composition_ppm"
     assert why in refused.value.detail
+
+
+@settings(max_examples=300, derandomize=True, database=None)
+@given(
+    pairs=st.dictionaries(st.sampled_from(sorted(ELEMENTS)), st.integers(0, 10**6), min_size=1),
+    sign=st.sampled_from(["=", ":", " ", " = ", ": "]),
+    gap=st.sampled_from([", ", ",", "; ", " ", "\n", " ,\t"]),
+)
+def test_composition_reads_back_what_was_written(
+    pairs: dict[str, int], sign: str, gap: str
+) -> None:
+    assert composition(gap.join(f"{el}{sign}{ppm}" for el, ppm in pairs.items())) == pairs
+
+
+@settings(max_examples=500, derandomize=True, database=None)
+@given(text=st.text(max_size=200) | st.text(alphabet="NdDy=:, ;0123456789²٢\t", max_size=200))
+def test_composition_of_any_text_is_pairs_of_ascii_or_a_refusal(text: str) -> None:
+    try:
+        pairs = composition(text)
+    except Rejection as refused:
+        assert refused.status == 422 and refused.field == "declared_composition_ppm"
+        return
+    assert pairs and all(el.isascii() and el.isalpha() for el in pairs), pairs
+    for ppm in pairs.values():
+        assert str(ppm) in text
 
 
 def test_composition_longer_than_its_bound_is_refused_unread() -> None:

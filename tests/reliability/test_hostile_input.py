@@ -282,3 +282,24 @@ def test_indices_beyond_64_bits_are_refused_not_crashed(
     answer = target.client.get(path, params=params, headers=headers)
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v1/entries/٣", {}),  # Arabic-Indic three
+        ("/v1/entries/²", {}),
+        ("/v1/flags", {"before": "٣"}),
+        ("/v1/flags", {"limit": "５"}),  # fullwidth five
+        ("/v1/proofs/inclusion", {"index": "٠", "size": "١"}),
+        ("/v1/proofs/consistency", {"first": "¹", "second": "²"}),
+        ("/v1/epcis/events", {"after": "٣"}),
+    ],
+)
+def test_integers_in_paths_and_queries_are_ascii_digits_only(
+    target: Target, path: str, params: dict[str, str]
+) -> None:
+    headers = {"Authorization": f"Bearer {target.token}"}
+    answer = target.client.get(path, params=params, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["code"] == "invalid_request"
