@@ -139,7 +139,7 @@ def populate(database_url: str, home: Path, snapshot: Callable[[str], str]) -> P
         (op, register(op, cast.mine, ["mine"], "AU")),
         (op, register(op, cast.plant, ["processor"])),
         (op, register(op, cast.exporter, ["processor", "exporter"])),
-        (op, register(op, cast.customs, ["customs"], "DE")),
+        (op, register(op, cast.customs, ["customs"])),
         (op, register(op, cast.lab, ["lab"], "CH")),
     )
     chain.batch((op, _key_add(cast.mine_second_key)))
