@@ -21,6 +21,7 @@ from api.errors import READ_ONLY_RETRY_AFTER_S
 from api.settings import Settings
 from ledger.home import Home
 from tests.api.conftest import ORIGIN, Ledger
+from tests.api.test_epcis_chain import capture_request, document_of
 from tests.pgserver import TemporaryPostgres
 from tests.support import Party, extract, register
 
@@ -86,6 +87,8 @@ def test_writes_to_a_read_only_database_answer_503_and_reads_go_on(
         assert_read_only_answer(client.post("/v1/entries/batch", json=batch))
         registration = register(operator, Party("ro-plant"), ["processor"])
         assert_read_only_answer(client.post("/v1/entries", json=operator.envelope(registration)))
+        capture = capture_request(mine, document_of([mine.envelope(second)]))
+        assert_read_only_answer(client.post("/v1/epcis/capture", json=capture))
         health = client.get("/healthz")
         assert health.status_code == 200
         assert health.json()["status"] == "degraded" and health.json()["database"] == "read_only"
