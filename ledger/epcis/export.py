@@ -47,7 +47,9 @@ BIZ_STEP = MappingProxyType(
 DECISION_DISPOSITION = MappingProxyType(
     {"release": "conformant", "hold": "unavailable", "seize": "non_conformant"}
 )
-# Members an exported event carries that the ledger event itself does not determine.
+# Members an exported event may carry that the ledger event itself does not determine: ours
+# carry eventID and ree:index; recordTime is another repository's (the ledger signs no time of
+# its own, so it writes none: docs/epcis.md).
 EXPORT_ONLY = frozenset({"eventID", "recordTime", "ree:index"})
 
 
@@ -59,7 +61,6 @@ class LedgerEntry:
     envelope: dict[str, Any]  # the DSSE envelope object, as stored
     event_hash: str
     index: int | None = None  # None until the log has assigned one (a capture document)
-    record_time: datetime | None = None  # when the log integrated the entry
 
 
 def namespaces() -> dict[str, str]:
@@ -89,8 +90,6 @@ def epcis_event(entry: LedgerEntry, origin: str) -> dict[str, Any]:
         "eventTime": event.time,
         "eventTimeZoneOffset": "+00:00",
     }
-    if entry.record_time is not None:
-        body["recordTime"] = rfc3339(entry.record_time)
     body.update(_BUILDERS[event.type](event, origin))
     body.update(_ledger_fields(entry))
     eventid = event_hash_id(body, namespaces())

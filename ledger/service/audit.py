@@ -303,8 +303,9 @@ def _finish(
 
 
 def _check_no_rows_beyond(session: Session, size: int) -> None:
-    """(6), (7), (10): no entry, tree node or lot history row lies outside the log (a planted
-    row would collide with a future append, or be read by whoever asks for its index)."""
+    """(6), (7), (10): no entry, tree node, lot history row or flag lies outside the log (a
+    planted row would collide with a future append, or be read by whoever asks for its index,
+    or listed; the pages of the replay only compare the rows of their own entries)."""
     entries = session.execute(select(func.count()).select_from(EntryRow)).scalar_one()
     if entries != size:
         raise AuditFailure(
@@ -322,6 +323,15 @@ def _check_no_rows_beyond(session: Session, size: int) -> None:
     if stray is not None:
         raise AuditFailure(
             10, f"lot history row ({stray[0]!r}, entry {stray[1]}) is outside the log", size
+        )
+    flag = session.execute(
+        select(col(FlagRow.code), col(FlagRow.lot), col(FlagRow.idx)).where(
+            or_(col(FlagRow.idx) < 0, col(FlagRow.idx) >= size)
+        )
+    ).first()
+    if flag is not None:
+        raise AuditFailure(
+            10, f"flag {flag[0]} on lot {flag[1]!r} at entry {flag[2]} is outside the log", size
         )
 
 

@@ -174,7 +174,7 @@ def capture(
         position = exc.position if exc.position is not None else 0
         raise relabel(exc, position, events[position]) from exc
     return [
-        CaptureResult(c, result, _export_id(c, result, identity.origin, now))
+        CaptureResult(c, result, _export_id(c, result, identity.origin))
         for c, result in zip(captured, accepted, strict=True)
     ]
 
@@ -207,13 +207,9 @@ def _authenticate(db: Database, identity: LogIdentity, envelope: Envelope) -> st
     return key.participant
 
 
-def _export_id(captured: CapturedEvent, result: Accepted, origin: str, now: datetime) -> str:
+def _export_id(captured: CapturedEvent, result: Accepted, origin: str) -> str:
     entry = LedgerEntry(
-        captured.entry.event,
-        captured.entry.envelope.to_json(),
-        result.event_hash,
-        result.index,
-        now,
+        captured.entry.event, captured.entry.envelope.to_json(), result.event_hash, result.index
     )
     return str(epcis_event(entry, origin)["eventID"])
 
@@ -245,4 +241,4 @@ def _scan(
 def _ledger_entry(row: EntryRow) -> LedgerEntry:
     envelope = parse_json(bytes(row.envelope))
     event = parse_event(Envelope.from_json(envelope).payload)
-    return LedgerEntry(event, envelope, row.event_hash, row.idx, row.integrated_at)
+    return LedgerEntry(event, envelope, row.event_hash, row.idx)

@@ -29,7 +29,7 @@ from ledger.service.identity import LogIdentity
 from ledger.service.preverify import preverify
 from ledger.store import log as logstore
 from ledger.store.batch import BatchWriter
-from ledger.store.bulk import bind_value, insert_tuples, table
+from ledger.store.bulk import insert_tuples, table
 from ledger.store.engine import Database
 from ledger.store.state import PrefetchedState
 from ledger.store.tables import EntryRow, FlagRow, TreeNodeRow
@@ -48,7 +48,6 @@ ENTRY_COLUMNS = (
     "type",
     "actor",
     "keyid",
-    "integrated_at",
 )
 FLAG_COLUMNS = ("idx", "event_hash", "lot", "code", "severity", "message", "evidence")
 NODE_COLUMNS = ("level", "idx", "hash")
@@ -102,8 +101,6 @@ def ingest(
         _prefetch(base, parsed)
         state = MemoryState(base=base)
         writer = BatchWriter()
-        # Every entry of the batch has the same integrated_at: converted for the driver once.
-        integrated_at = bind_value(session, table(EntryRow), "integrated_at", now)
         entries: list[tuple[Any, ...]] = []
         flag_rows: list[tuple[Any, ...]] = []
         new_nodes: list[tuple[int, int, bytes]] = []
@@ -140,7 +137,6 @@ def ingest(
                     event.type,
                     event.actor,
                     keyid,
-                    integrated_at,
                 )
             )
             if flags:
@@ -149,7 +145,7 @@ def ingest(
                 flags = as_answered(flags, state.participant(event.actor), state)
             found.append(flags)
             new_nodes.extend(tree.append(entry.leaf_hash))
-        insert_tuples(session, table(EntryRow), ENTRY_COLUMNS, entries, bound=("integrated_at",))
+        insert_tuples(session, table(EntryRow), ENTRY_COLUMNS, entries)
         writer.write(session, base)
         insert_tuples(session, table(FlagRow), FLAG_COLUMNS, flag_rows)
         insert_tuples(session, table(TreeNodeRow), NODE_COLUMNS, new_nodes)
@@ -157,7 +153,7 @@ def ingest(
         note = sign_checkpoint(
             Checkpoint(identity.origin, size, root), identity.origin, identity.log_key
         )
-        logstore.add_checkpoint(session, size, root, note, now)
+        logstore.add_checkpoint(session, size, root, note)
         head.size, head.root = size, root
         session.add(head)
         proofs = _inclusion_proofs(session, edge_nodes, new_nodes, start, size)
@@ -216,7 +212,7 @@ def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:
     )
 
 
-def _entry_values(entry: ParsedEntry, index: int, now: datetime) -> dict[str, Any]:
+def _entry_values(entry: ParsedEntry, index: int) -> dict[str, Any]:
     return {
         "idx": index,
         "envelope": entry.leaf_bytes,
@@ -226,7 +222,6 @@ def _entry_values(entry: ParsedEntry, index: int, now: datetime) -> dict[str, An
         "type": entry.event.type,
         "actor": entry.event.actor,
         "keyid": entry.keyid,
-        "integrated_at": now,
     }
 
 

@@ -8,7 +8,7 @@ connection's dialect, so the stored bytes are exactly those SQLAlchemy would hav
 
 import json
 import json.encoder
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 from sqlalchemy import JSON, Connection, LargeBinary, Table
@@ -38,13 +38,11 @@ def insert_tuples(
     table: Table,
     columns: Sequence[str],
     rows: Sequence[tuple[Any, ...]],
-    bound: Collection[str] = (),
 ) -> None:
     """INSERT `rows`, tuples of the values of `columns` in that order, with one executemany.
 
     The rows a caller builds as tuples skip a dict per row; the values are converted as
-    `insert_rows` converts them, but for the columns in `bound`, whose values the caller
-    converted already (`bind_value`).
+    `insert_rows` converts them.
     """
     if not rows:
         return
@@ -53,7 +51,7 @@ def insert_tuples(
         f"INSERT INTO {_quote(connection, table.name)} ({_names(connection, list(columns))}) "
         f"VALUES ({', '.join([_marker(connection)] * len(columns))})"
     )
-    connection.exec_driver_sql(sql, _bound(connection, table, columns, rows, bound))
+    connection.exec_driver_sql(sql, _bound(connection, table, columns, rows))
 
 
 def bind_value(session: Session, table: Table, column: str, value: Any) -> Any:
@@ -184,17 +182,15 @@ def _bound(
     table: Table,
     names: Sequence[str],
     rows: Sequence[tuple[Any, ...]],
-    bound: Collection[str] = (),
 ) -> Sequence[tuple[Any, ...]]:
-    """`rows` with each value converted by its column's bind processor, if it has one, but
-    in the columns of `bound`, converted already.
+    """`rows` with each value converted by its column's bind processor, if it has one.
 
     A column holding the very same object in every row is converted once.
     """
     processed = [
         (position, process)
         for position, name in enumerate(names)
-        if name not in bound and (process := _bind_processor(connection, table, name)) is not None
+        if (process := _bind_processor(connection, table, name)) is not None
     ]
     if not processed:
         return rows

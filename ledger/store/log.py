@@ -1,7 +1,6 @@
 """The log in the database: the sequencer lock, entries, stored tree nodes, checkpoints, proofs."""
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import datetime
 
 from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
@@ -134,8 +133,8 @@ def latest_checkpoint(session: Session) -> CheckpointRow | None:
     )
 
 
-def add_checkpoint(session: Session, size: int, root: bytes, note: str, now: datetime) -> None:
-    session.add(CheckpointRow(size=size, root=root, note=note, signed_at=now))
+def add_checkpoint(session: Session, size: int, root: bytes, note: str) -> None:
+    session.add(CheckpointRow(size=size, root=root, note=note))
 
 
 def read_meta(session: Session) -> dict[str, str]:

@@ -37,7 +37,10 @@ class LogHead(SQLModel, table=True):
 
 
 class EntryRow(SQLModel, table=True):
-    """One accepted envelope: leaf `idx` of the Merkle tree."""
+    """One accepted envelope: leaf `idx` of the Merkle tree.
+
+    No acceptance time is kept: the log signs none, so it would be a claim nobody can check.
+    """
 
     __tablename__ = "entries"
 
@@ -49,7 +52,6 @@ class EntryRow(SQLModel, table=True):
     type: str = Field(sa_column=Column(String(32), nullable=False))
     actor: str = Field(sa_column=Column(String(64), nullable=False, index=True))
     keyid: str = Field(sa_column=Column(String(96), nullable=False))
-    integrated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class TreeNodeRow(SQLModel, table=True):
@@ -70,7 +72,6 @@ class CheckpointRow(SQLModel, table=True):
     size: int = _big(primary_key=True)
     root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
     note: str = Field(sa_column=Column(Text(), nullable=False))
-    signed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class ParticipantRow(SQLModel, table=True):

@@ -35,9 +35,7 @@ def _populate(
     heads: dict[str, str] = {}
 
     def post(party: Party, event: dict[str, object]) -> None:
-        [accepted] = ingest(
-            db, identity, [party.envelope(event)], datetime.now(UTC), policy=policy
-        )
+        [accepted] = ingest(db, identity, [party.envelope(event)], datetime.now(UTC), policy=policy)
         touched = list(event["prev"])  # type: ignore[call-overload]
         if event["type"] == "lot.extract":
             touched.append(event["lot"]["id"])  # type: ignore[index]
@@ -201,7 +199,7 @@ def test_an_entry_row_planted_outside_the_log_fails(
     _sql(
         database_url,
         "INSERT INTO entries (idx, envelope, leaf_hash, event_hash, event_id, type, actor, "
-        "keyid, integrated_at) SELECT -1, envelope, leaf_hash, event_hash, 'planted', type, "
-        "actor, keyid, integrated_at FROM entries WHERE idx = 0",
+        "keyid) SELECT -1, envelope, leaf_hash, event_hash, 'planted', type, actor, keyid "
+        "FROM entries WHERE idx = 0",
     )
     assert "step (6):" in run("audit", expect=1).output

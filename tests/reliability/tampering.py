@@ -18,7 +18,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, create_engine, delete, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    inspect,
+    select,
+    update,
+)
 from sqlmodel import SQLModel
 
 import ledger.store.tables  # noqa: F401  (registers the tables in SQLModel.metadata)
@@ -82,8 +93,34 @@ class Populated:
         return self.identity.operator_key_b64
 
 
+# Alembic's own table, which no model declares (alembic/runtime/migration.py makes it).
+ALEMBIC_VERSION = Table(
+    "alembic_version", MetaData(), Column("version_num", String(32), primary_key=True)
+)
+
+
 def table(name: str) -> Table:
-    return SQLModel.metadata.tables[name]
+    return ALEMBIC_VERSION if name == ALEMBIC_VERSION.name else SQLModel.metadata.tables[name]
+
+
+def schema_columns() -> list[tuple[str, str]]:
+    """Every (table, column) the migrations make: the models' tables and Alembic's own."""
+    tables = [*SQLModel.metadata.sorted_tables, ALEMBIC_VERSION]
+    return sorted((tbl.name, column.name) for tbl in tables for column in tbl.columns)
+
+
+def database_columns(database_url: str) -> list[tuple[str, str]]:
+    """Every (table, column) the database itself holds, as its catalogue tells."""
+    engine = create_engine(database_url)
+    try:
+        catalogue = inspect(engine)
+        return sorted(
+            (name, column["name"])
+            for name in catalogue.get_table_names()
+            for column in catalogue.get_columns(name)
+        )
+    finally:
+        engine.dispose()
 
 
 class Chain:
@@ -242,7 +279,10 @@ class LedgerCopies:
 def mutate(value: object, column: Column[Any]) -> object:
     """A different value of the same type and length, so that every backend stores it."""
     if value is None:
-        return 1 if column.type.python_type is int else "x"
+        kind = column.type.python_type
+        if kind is datetime:
+            return datetime(2026, 1, 1, tzinfo=UTC)
+        return 1 if kind is int else "x"
     if isinstance(value, bool):
         return not value
     if isinstance(value, int):

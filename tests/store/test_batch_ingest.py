@@ -56,7 +56,6 @@ TABLES = [
     DeclarationRow,
     FlagRow,
 ]
-SKIPPED_COLUMNS = {"integrated_at", "signed_at"}
 DEFAULT = Tolerances()
 
 
@@ -77,7 +76,7 @@ def _reference_ingest(db: Database, identity: LogIdentity, envelopes: list[Any])
             flags = tuple(check_event(event, state, DEFAULT))
             state.apply(effects, event.id, index)
             write_effects(session, effects)
-            session.add(EntryRow(**_entry_values(entry, index, NOW)))
+            session.add(EntryRow(**_entry_values(entry, index)))
             add_flags(session, flags, index, entry.event_hash)
             nodes.extend(tree.append(entry.leaf_hash))
         session.add_all(TreeNodeRow(level=lv, idx=i, hash=h) for lv, i, h in nodes)
@@ -85,7 +84,7 @@ def _reference_ingest(db: Database, identity: LogIdentity, envelopes: list[Any])
         note = sign_checkpoint(
             Checkpoint(identity.origin, tree.size, root), identity.origin, identity.log_key
         )
-        logstore.add_checkpoint(session, tree.size, root, note, NOW)
+        logstore.add_checkpoint(session, tree.size, root, note)
         head.size, head.root = tree.size, root
         session.add(head)
         session.commit()
@@ -102,7 +101,6 @@ def _dump(db: Database) -> dict[str, list[dict[str, Any]]]:
                 {
                     name: bytes(value) if isinstance(value, memoryview) else value
                     for name, value in row.items()
-                    if name not in SKIPPED_COLUMNS
                 }
                 for row in rows
             ]
