@@ -2,7 +2,7 @@
 
 `populate` writes a ledger whose tables all hold rows: participants (one with a second key,
 one with a revoked key), lots in every status (in transit, declared, exported, consumed
-part-way), lot edges, two declarations, a flag and a read token, over several batches so
+part-way) and with and without a deposit, lot edges, two declarations, a flag and a read token, over several batches so
 that checkpoints do not fall on every size. `LedgerCopies` hands each test a fresh copy
 of it on SQLite (a file copy) or PostgreSQL (CREATE DATABASE … TEMPLATE).
 """
@@ -214,6 +214,10 @@ def populate(database_url: str, home: Path, snapshot: Callable[[str], str]) -> P
     received = receive(exporter, h, mine.id, [("ORE-3", 500_000)])
     h["ORE-3"] = event_hash(received)  # the declaration builds on it within the batch
     chain.batch((exporter, received), (exporter, declare(exporter, h, "DEC-2", ["ORE-3"], 1)))
+    # Separation destroys the deposit's pattern: a lot whose deposit is NULL.
+    chain.batch(
+        (mine, transform(mine, h, [("ORE-1", 400_000)], [("OX-1", "oxide", 20_000)], "separation"))
+    )
     issue_token(chain.db, cast.customs.id, datetime.now(UTC))
     chain.db.dispose()
     return Populated(

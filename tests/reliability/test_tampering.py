@@ -189,6 +189,36 @@ def test_an_edited_column_the_audit_does_not_cover_passes(
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize(
+    ("name", "column", "emptied"),
+    [
+        pytest.param(name, column, emptied, id=f"{name}.{column}-{'emptied' if emptied else 'set'}")
+        for name, column in COVERED
+        if table(name).c[column].nullable
+        for emptied in (True, False)
+    ],
+)
+def test_a_nullable_column_emptied_or_set_is_named(
+    audit: Audit, damaged: str, name: str, column: str, emptied: bool
+) -> None:
+    """A value made NULL (a revocation undone, a shipment's receiver gone) or a NULL given a
+    value: an edit of its own, beside a changed value."""
+    tbl = table(name)
+    with connect(damaged) as connection:
+        rows = [r for r in rows_of(connection, name) if (r[column] is None) != emptied]
+        assert rows, (
+            f"the populated ledger has no {name} row with {column} {'set' if emptied else 'NULL'}"
+        )
+        row = rows[0]
+        if emptied:
+            new = None
+            keys = [tbl.c[key] == row[key] for key in primary_key(name)]
+            connection.execute(update(tbl).where(*keys).values({column: None}))
+        else:
+            new = set_column(connection, name, row, column)
+    _assert_named(audit(damaged), NAMES[name](row, new))
+
+
 @pytest.mark.parametrize("name", ROW_TABLES)
 def test_a_deleted_row_is_named(audit: Audit, damaged: str, name: str) -> None:
     with connect(damaged) as connection:
