@@ -34,8 +34,8 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
     app.state.identity = identity
     app.state.db = db
     app.state.tolerances = Tolerances()
-    app.state.epcis_schema = InstalledSchema.of(settings.home, settings.epcis_schema)
     app.state.policy = settings.custody_policy()
+    app.state.epcis_schema = InstalledSchema.of(settings.home, settings.epcis_schema)
     errors.install(app)
     for router in (
         entries.router,

@@ -20,14 +20,14 @@ class Settings(BaseSettings):
     # Limits on what a client may send; documented in docs/operations.md.
     max_body_bytes: int = 1_048_576
     max_batch_envelopes: int = 1000
-    # GS1's EPCIS JSON Schema, applied by capture as well as its own checks: this file (which
-    # must then be there), else <home>/EPCIS-JSON-Schema.json when present (docs/epcis.md).
-    epcis_schema: Path | None = None
     # Custody rules that `ree-ledger audit` and `verify-bundle` must replay with the same values
     # (docs/operations.md): the earliest event time accepted, and customs country -> the
     # further exporter countries its customs decides for (a customs union; its own always).
     earliest_event_time: str = "2000-01-01T00:00:00Z"
     customs_jurisdictions: dict[str, list[str]] = {}
+    # GS1's EPCIS JSON Schema, applied by capture as well as its own checks: this file (which
+    # must then be there), else <home>/EPCIS-JSON-Schema.json when present (docs/epcis.md).
+    epcis_schema: Path | None = None
 
     @field_validator("origin")
     @classmethod

@@ -196,6 +196,14 @@ def _mutate(document: dict[str, Any], path: tuple[Any, ...], how: str, new: Any)
         parent.append(new)
 
 
+@pytest.fixture(params=["own-checks", "gs1-schema"])
+def schema(request: pytest.FixtureRequest, ledger: Ledger) -> str:
+    """Capture with its own checks only, or with GS1's schema installed as well."""
+    if request.param == "gs1-schema":
+        use_gs1_schema(ledger.client)
+    return str(request.param)
+
+
 @pytest.fixture
 def valid(cast: dict[str, Party]) -> dict[str, Any]:
     """One valid document for all the examples of a test (their draws must not vary)."""
@@ -207,7 +215,7 @@ def valid(cast: dict[str, Party]) -> dict[str, Any]:
 )
 @given(data=st.data())
 def test_no_mutation_of_a_valid_document_is_a_5xx(
-    ledger: Ledger, cast: dict[str, Party], valid: dict[str, Any], data: st.DataObject
+    ledger: Ledger, cast: dict[str, Party], schema: str, valid: dict[str, Any], data: st.DataObject
 ) -> None:
     mine = cast["mine"]
     document = copy.deepcopy(valid)

@@ -2,9 +2,10 @@
 
 `populate` writes a ledger whose tables all hold rows: participants (one with a second key,
 one with a revoked key), lots in every status (in transit, declared, exported, consumed
-part-way) and with and without a deposit, lot edges, two declarations, a flag and a read token, over several batches so
-that checkpoints do not fall on every size. `LedgerCopies` hands each test a fresh copy
-of it on SQLite (a file copy) or PostgreSQL (CREATE DATABASE … TEMPLATE).
+part-way) and with and without a deposit, lot edges, two declarations, a flag and a read
+token, over several batches so that checkpoints do not fall on every size. `LedgerCopies`
+hands each test a fresh copy of it on SQLite (a file copy) or PostgreSQL (CREATE DATABASE …
+TEMPLATE).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ledger.lots.policy import CustodyPolicy
 from ledger.lots.tolerances import Tolerances
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64encode, canonical, sha256
@@ -294,3 +295,32 @@ def test_a_declaration_with_a_lot_outside_the_ancestry_is_replayed_without_flags
     assert "custody and flags checked" in report.entries[declared + 1].notes[0]
     assert report.flags == ()  # the declared mass is far off, but it is of two lots
     assert report.state is not None and report.state.status == "declared"
+
+
+TOL = Tolerances()
+
+
+def test_the_custody_policy_is_replayed_as_the_server_applied_it() -> None:
+    """A decision by customs of another country, and an event dated 1970, fail step (16)
+    under the default policy; the customs union the server was given lets the decision
+    pass, as it passed at ingest."""
+    log = OfflineLog()
+    mine = log.enrol(Party("baotou-mine"), ["mine"])
+    exporter = log.enrol(Party("ningbo-export"), ["exporter"])
+    hamburg = Party("hamburg-customs")
+    log.add(log.operator, register(log.operator, hamburg, ["customs"], "DE"))
+    log.add(mine, extract(mine, "ORE-1"))
+    log.add(mine, ship(mine, log.heads, exporter.id, [("ORE-1", 1_000_000)]))
+    log.add(exporter, receive(exporter, log.heads, mine.id, [("ORE-1", 1_000_000)]))
+    log.add(exporter, declare(exporter, log.heads, "DEC-1", ["ORE-1"], 1_000_000))
+    index = log.add(hamburg, decide(hamburg, log.heads, "DEC-1", ["ORE-1"], "release"))
+    bundle = parse_bundle(log.bundle("ORE-1"))
+    [failure] = verify_bundle(bundle, log.vkey, log.operator_key, TOL).failures
+    assert failure.startswith(f"entry {index}: (16) declaration: declaration 'DEC-1' was filed")
+    union = CustodyPolicy(customs_jurisdictions={"DE": frozenset({"CN"})})
+    assert verify_bundle(bundle, log.vkey, log.operator_key, TOL, union).ok
+    ancient = {**extract(mine, "ORE-2"), "time": "1970-01-01T00:00:00Z"}
+    index = log.add(mine, ancient)
+    later = parse_bundle(log.bundle("ORE-2"))
+    [failure] = verify_bundle(later, log.vkey, log.operator_key, TOL, union).failures
+    assert failure.startswith(f"entry {index}: (16) time: 1970-01-01T00:00:00Z is before")
