@@ -258,7 +258,8 @@ def test_a_lab_that_does_not_hold_the_lot_is_answered_without_the_holders_number
     assert (flag["index"], flag["event_hash"]) == (answer["index"], answer["event_hash"])
     assert flag["evidence"] == {}
     text = str(answer["flags"])
-    assert "recorded" in flag["message"] and "17" not in text
+    # Not in the whole text: the event hash is hex and may hold any two digits.
+    assert "recorded" in flag["message"] and "17" not in flag["message"]
     for spelled in _numbers_of({"La": ORE["La"]}):
         assert spelled not in text
     # The same through the batch answer, written by its fast path.
