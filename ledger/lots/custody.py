@@ -1,5 +1,6 @@
 """Custody transitions of lots: extract, transform, assay, ship, receive."""
 
+from ledger.lots import lineage
 from ledger.lots.events import LotAssay, LotExtract, LotReceive, LotShip, LotTransform, NewLot
 from ledger.lots.guards import (
     check_prev,
@@ -52,6 +53,7 @@ def extract(event: LotExtract, event_hash: str, index: int, reader: StateReader)
         origins=(event.lot.id,),
         deposit=event.deposit,
         time=event.time,
+        budget=lineage.extracted(event.lot.mass_g, event.lot.composition_ppm, event.deposit),
     )
     return _effects((lot,))
 
@@ -73,10 +75,16 @@ def transform(event: LotTransform, event_hash: str, index: int, reader: StateRea
     deposit = deposits.pop() if len(deposits) == 1 and event.process in PATTERN_KEEPING else None
     outputs: list[LotState] = []
     made: set[str] = set()
+    claims = [(new.mass_g, new.composition_ppm) for new in event.outputs]
+    used = [(lot, ref.mass_g) for lot, ref in zip(inputs, event.inputs, strict=True)]
+    shares = lineage.transform_shares(event.process, used, claims)
     for i, new in enumerate(event.outputs):
         require_new_lot(reader, new.id, f"outputs.{i}.id", made)
         made.add(new.id)
-        outputs.append(_new_lot(new, event.actor, event_hash, index, origins, deposit, event.time))
+        budget = None if shares is None else lineage.rebased(shares[i], *claims[i])
+        outputs.append(
+            _new_lot(new, event.actor, event_hash, index, origins, deposit, event.time, budget)
+        )
     edges = tuple(
         build(Edge, {"parent": ref.lot, "child": new.id, "mass_g": ref.mass_g, "index": index})
         for ref in event.inputs
@@ -103,7 +111,18 @@ def _consume(
             )
         remaining = lot.mass_g - ref.mass_g
         status = CONSUMED if remaining == 0 else ACTIVE
-        changed.append(touch(lot, event_hash, index, mass_g=remaining, status=status, time=time))
+        budget = lineage.remaining(lot, ref.mass_g)
+        changed.append(
+            touch(
+                lot,
+                event_hash,
+                index,
+                mass_g=remaining,
+                status=status,
+                time=time,
+                lineage=budget,
+            )
+        )
     return changed
 
 
@@ -115,6 +134,7 @@ def _new_lot(
     origins: tuple[str, ...],
     deposit: str | None,
     time: str,
+    budget: lineage.Budget | None,
 ) -> LotState:
     return build(
         LotState,
@@ -134,6 +154,8 @@ def _new_lot(
             "deposit": deposit,
             "time": time,
             "shipped_mass_g": None,
+            "lineage": budget,
+            "created_time": time,
         },
     )
 
@@ -218,6 +240,7 @@ def receive(event: LotReceive, event_hash: str, index: int, reader: StateReader)
             pending_to=None,
             shipped_mass_g=None,
             time=event.time,
+            lineage=lineage.received(lot, ref.mass_g),
         )
         for lot, ref in zip(lots, event.lots, strict=True)
     )

@@ -81,6 +81,7 @@ SEVERITY: Mapping[str, str] = MappingProxyType(
         "CONTROLLED_WITHOUT_LICENCE": "high",  # export control evasion
         "DECLARED_MASS_MISMATCH": "high",  # a false customs declaration
         "TIME_INCONSISTENT": "low",  # raised to medium past time_major_s
+        "LINEAGE_IMBALANCE": "high",  # material from nowhere; medium (or high) for missing
     }
 )
 
@@ -107,6 +108,11 @@ class Tolerances:
     low_grade_treo_ppm: int = 20_000  # ore below 2 % TREO is low grade
     ionic_clay_floor: float = 0.94  # separation of ionic-clay (heavy) feed
     heavy_feed_share: float = 0.10  # a feed this heavy (Gd..Lu+Y of REY) is ionic-clay feed
+
+    # Lineage balance (LINEAGE_IMBALANCE): a lot's claim of a rare earth vs what its ancestry
+    # back to the mines supplied (at most) and guarantees (at least), all steps together.
+    lineage_tolerance: float = 0.10  # one total per lineage: two assays' noise
+    lineage_floor_ppm: int = 50  # plus this many ppm of the lot's own mass (no fixed grams)
 
     # Split and blend (MIX_INCONSISTENT): output vs mass-weighted inputs, per element.
     mix_tolerance: float = 0.10  # relative to the expected ppm (a reassayed output)

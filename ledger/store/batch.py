@@ -33,6 +33,8 @@ LOT_COLUMNS = (
     "deposit",
     "time",
     "shipped_mass_g",
+    "lineage",
+    "created_time",
 )
 PARTICIPANT_COLUMNS = ("id", "name", "country", "roles", "registered_index")
 KEY_COLUMNS = ("keyid", "participant", "public_key", "valid_from", "revoked_at")
@@ -141,6 +143,8 @@ def _lot_row(lot: LotState) -> tuple[Any, ...]:
         lot.deposit,
         lot.time,
         lot.shipped_mass_g,
+        None if (budget := lot.lineage) is None else [list(item) for item in budget],
+        lot.created_time,
     )
 
 

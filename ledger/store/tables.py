@@ -115,6 +115,12 @@ class LotRow(SQLModel, table=True):
     deposit: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     time: str = Field(sa_column=Column(String(32), nullable=False))
     shipped_mass_g: int | None = _big(nullable=True)
+    # [[element, upper_mg, lower_mg], ...] sorted, integers (ledger/lots/lineage.py); NULL:
+    # the lineage is not known.
+    lineage: list[list[Any]] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    created_time: str = Field(sa_column=Column(String(32), nullable=False))
 
 
 class LotEventRow(SQLModel, table=True):

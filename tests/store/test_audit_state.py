@@ -41,14 +41,27 @@ DAMAGE: dict[str, tuple[list[str], bool]] = {
         False,
     ),
     "a lot's origins": ([f"UPDATE lots SET origins = :list WHERE id = {FIRST_LOT}"], False),
+    "a lot's lineage budget": (
+        [f"UPDATE lots SET lineage = :budget WHERE id = {FIRST_LOT}"],
+        False,
+    ),
+    "a lot's lineage forgotten": (
+        [f"UPDATE lots SET lineage = NULL WHERE id = {FIRST_LOT}"],
+        False,
+    ),
+    "a lot's creation time": (
+        [f"UPDATE lots SET created_time = '2001-01-01T00:00:00Z' WHERE id = {FIRST_LOT}"],
+        False,
+    ),
     "a lot deleted": ([f"DELETE FROM lots WHERE id = {FIRST_LOT}"], False),
     "a lot added": (
         [
             "INSERT INTO lots (id, product, spec, mass_g, composition_ppm, custodian, status, "
             "head, created_index, updated_index, pending_to, origins, deposit, time, "
-            "shipped_mass_g) SELECT 'ZZZ-extra', product, spec, mass_g, composition_ppm, "
-            f"custodian, status, head, created_index, updated_index, pending_to, origins, "
-            f"deposit, time, shipped_mass_g FROM lots WHERE id = {FIRST_LOT}"
+            "shipped_mass_g, lineage, created_time) SELECT 'ZZZ-extra', product, spec, "
+            "mass_g, composition_ppm, custodian, status, head, created_index, updated_index, "
+            "pending_to, origins, deposit, time, shipped_mass_g, lineage, created_time "
+            f"FROM lots WHERE id = {FIRST_LOT}"
         ],
         False,
     ),
@@ -92,11 +105,12 @@ def _damage(url: str, statements: list[str]) -> None:
             params: dict[str, Any] = {
                 "json": '{"Nd": 1}',
                 "list": '["nobody"]',
+                "budget": '[["Dy", 999999999999, 0]]',
                 "respelled": "[ " + ", ".join(f'"{item}"' for item in spelled) + " ]",
                 "blob": bytes(32),
             }
             for statement in statements:
-                for name in ("json", "list", "respelled"):
+                for name in ("json", "list", "respelled", "budget"):
                     statement = statement.replace(f":{name}", as_json.format(f":{name}"))
                 used = {name: value for name, value in params.items() if f":{name}" in statement}
                 connection.execute(text(statement), used)

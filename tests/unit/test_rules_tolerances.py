@@ -22,8 +22,14 @@ DESIGN_CODES = (
 )
 
 
-def test_flag_codes_are_designs_eleven_in_order() -> None:
-    assert FLAG_CODES == DESIGN_CODES
+# DESIGN §9.4's additions, in its order: those built so far follow the eleven.
+V2_CODES = ("LICENCE_INVALID", "QUOTA_EXCEEDED", "LINEAGE_IMBALANCE", "PROCESS_INCONSISTENT")
+
+
+def test_flag_codes_are_designs_eleven_in_order_then_its_additions() -> None:
+    assert FLAG_CODES[: len(DESIGN_CODES)] == DESIGN_CODES
+    added = FLAG_CODES[len(DESIGN_CODES) :]
+    assert added == tuple(code for code in V2_CODES if code in added)
 
 
 def test_every_code_has_a_severity() -> None:

@@ -16,10 +16,16 @@ from ledger.lots.events import (
     LotTransform,
 )
 from ledger.lots.records import StateReader
-from ledger.lots.rules import origin, transform
+from ledger.lots.rules import lineage, origin, transform
 from ledger.lots.rules.declaration import check_declaration
 from ledger.lots.rules.flags import FLAG_CODES, SEVERITIES, Flag, require_lot
-from ledger.lots.rules.transit import check_assay, check_receive, check_ship, check_time
+from ledger.lots.rules.transit import (
+    check_assay,
+    check_assay_time,
+    check_receive,
+    check_ship,
+    check_time,
+)
 from ledger.lots.tolerances import Tolerances
 
 __all__ = ["FLAG_CODES", "SEVERITIES", "Flag", "check_declaration", "check_event"]
@@ -37,14 +43,17 @@ def check_event(event: Event, reader: StateReader, tolerances: Tolerances) -> li
             lot = require_lot(reader, event.lot)
             return [
                 *check_assay(event, reader, tolerances),
-                *check_time(event.type, event.time, [lot], tolerances),
+                *check_assay_time(event.time, lot, tolerances),
             ]
         case LotShip() | LotReceive():
             lots = [require_lot(reader, ref.lot) for ref in event.lots]
             masses = (
                 check_ship(event, reader, tolerances)
                 if isinstance(event, LotShip)
-                else check_receive(event, reader, tolerances)
+                else [
+                    *check_receive(event, reader, tolerances),
+                    *lineage.check_receive(event, reader, tolerances),
+                ]
             )
             return [*masses, *check_time(event.type, event.time, lots, tolerances)]
         case ExportDeclare():
@@ -71,6 +80,7 @@ def _check_transform(
         *transform.check_recovery(event, inputs, found, tolerances, feed),
         *transform.check_mixing(event, inputs, tolerances, feed),
         *origin.check_transform(event, inputs, tolerances, feed),
+        *lineage.check_transform(event, inputs, tolerances),
         *check_time(event.type, event.time, [lot for lot, _ in inputs], tolerances),
     ]
 

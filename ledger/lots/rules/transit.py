@@ -109,16 +109,30 @@ def check_receive(event: LotReceive, reader: StateReader, tolerances: Tolerances
     return flags
 
 
+def check_assay_time(time: str, lot: LotState, tolerances: Tolerances) -> list[Flag]:
+    """TIME_INCONSISTENT for an assay: dated before the lot was created. A certificate is
+    dated at its sampling and often posted after the lot moved on: it is judged by the lot's
+    creation, not by its last event (a lot without a creation time: by its last event)."""
+    return check_time("lot.assay", time, [lot], tolerances, created=bool(lot.created_time))
+
+
 def check_time(
-    event_type: str, time: str, lots: Iterable[LotState], tolerances: Tolerances
+    event_type: str,
+    time: str,
+    lots: Iterable[LotState],
+    tolerances: Tolerances,
+    *,
+    created: bool = False,
 ) -> list[Flag]:
-    """TIME_INCONSISTENT: the event is dated before the last event of a lot it depends on."""
+    """TIME_INCONSISTENT: the event is dated before the last event of a lot it depends on
+    (`created`: before the event that created the lot)."""
     flags = []
     when = parse_time(time)
     for lot in lots:
-        if not lot.time:
+        then = lot.created_time if created else lot.time
+        if not then:
             continue
-        gap = (parse_time(lot.time) - when).total_seconds()
+        gap = (parse_time(then) - when).total_seconds()
         if gap <= tolerances.time_slack_s:
             continue
         # A gap of days is not clock drift: the lower severity is for small gaps only.
@@ -126,13 +140,14 @@ def check_time(
             gap > tolerances.time_major_s and tolerances.severity.get(TIME_INCONSISTENT) == "low"
         )
         severity = "medium" if major else None
+        which = "the event that created" if created else "the last event of"
         message = (
-            f"{event_type} dated {time}, {duration(gap)} before the last event of {lot.id} "
-            f"({lot.time}), tolerance {duration(tolerances.time_slack_s)}"
+            f"{event_type} dated {time}, {duration(gap)} before {which} {lot.id} "
+            f"({then}), tolerance {duration(tolerances.time_slack_s)}"
         )
         evidence = {
             "event_time": time,
-            "lot_time": lot.time,
+            "lot_time": then,
             "gap_s": gap,
             "tolerance_s": tolerances.time_slack_s,
         }
