@@ -254,3 +254,23 @@ def _anomaly(composition: ElementMap, centre: str, left: str, right: str) -> flo
     if neighbours <= 0:
         return None
     return pattern[centre] / math.sqrt(neighbours)
+
+
+def unlisted_ppm(composition: ElementMap) -> float:
+    """The part of a lot its composition does not list: 10⁶ − Σ listed ppm, never below 0."""
+    return max(0.0, PPM - sum(composition.values()))
+
+
+def most_of(element: str, mass_g: float, composition: ElementMap) -> float:
+    """The most grams of `element` that `mass_g` grams of material of `composition` can hold.
+
+    An element a composition does not list is NOT MEASURED, never 0: it is unknown, and at
+    most the unlisted remainder of the lot, mass × (10⁶ − Σ listed ppm) / 10⁶. A listed
+    element holds what it lists. Every rule that asks how much of an element a lot could
+    supply (mass balance, mixing, lineage) reads an absent element through this function;
+    a rule that asks how much a record accounts for (recovery) reads the listed value.
+    """
+    listed = composition.get(element)
+    if listed is not None:
+        return mass_g * listed / PPM
+    return mass_g * unlisted_ppm(composition) / PPM

@@ -67,6 +67,84 @@ RE_TERMS = (
 NDFEB_TERMS = ("ndfeb", "nd-fe-b", "nd2fe14b", "neodymium")
 SMCO_TERMS = ("smco", "sm-co", "sm2co17", "smco5", "samarium cobalt", "samarium-cobalt")
 
+# DOMAIN §6: the products each process takes and makes. Split and blend take any product
+# and keep it (checked apart); separation may leave a mixed-compound remainder; the leaching
+# of ionic clay, posted as beneficiation (docs/rules.md), makes mixed carbonate; reduction
+# may make a RE-Fe alloy (DyFe) on an iron cathode (DOMAIN §1 lists DyFe among alloys).
+_ANY = frozenset(HS_BY_PRODUCT)
+PROCESS_TAKES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "beneficiation": frozenset({"ore"}),
+        "cracking": frozenset({"concentrate"}),
+        "separation": frozenset({"mixed_compound", "concentrate"}),
+        "reduction": frozenset({"oxide"}),
+        "alloying": frozenset({"metal", "alloy"}),
+        "milling": frozenset({"alloy"}),
+        "sintering": frozenset({"magnet_powder"}),
+        "machining": frozenset({"magnet"}),
+        "split": _ANY,
+        "blend": _ANY,
+    }
+)
+PROCESS_MAKES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "beneficiation": frozenset({"concentrate", "mixed_compound"}),
+        "cracking": frozenset({"mixed_compound"}),
+        "separation": frozenset({"oxide", "mixed_compound"}),
+        "reduction": frozenset({"metal", "alloy"}),
+        "alloying": frozenset({"alloy"}),
+        "milling": frozenset({"magnet_powder"}),
+        "sintering": frozenset({"magnet"}),
+        "machining": frozenset({"magnet"}),
+        "split": _ANY,
+        "blend": _ANY,
+    }
+)
+# A mine's own products: ore, and what a mine site makes of it (flotation concentrate, the
+# mixed carbonate of in-situ clay leaching). A separated product does not come from the ground.
+EXTRACT_MAKES = frozenset({"ore", "concentrate", "mixed_compound"})
+# DOMAIN §6 "typical operating ranges", rare earths (the seventeen, elemental) in ppm of the
+# lot, widened by a margin for assay noise and grades at the edge: ore 0.03-12 %, concentrate
+# 20-65 %, mixed compound 25-88 %, oxide 65-88 %, metal ≥ 97 %, alloy and powder 25-36 %
+# (NdFeB; SmCo and RE-Fe alloys by MAGNET_FAMILIES), NdFeB magnet 28-36 % (DOMAIN §1).
+PRODUCT_RE_PPM: Mapping[str, tuple[int, int]] = MappingProxyType(
+    {
+        "ore": (250, 130_000),
+        "concentrate": (180_000, 680_000),
+        "mixed_compound": (230_000, 900_000),
+        "oxide": (630_000, 900_000),
+        "metal": (960_000, 1_000_000),
+    }
+)
+# Alloy, magnet powder and magnet: a lot fits when it fits one family. NdFeB: RE and Fe
+# (DOMAIN §6 alloy 25-36 % RE, 55-72 % Fe; magnet §1 Nd+Pr 29-32.5 % plus Dy, Tb, Fe 64-69 %);
+# SmCo: Sm 20-36 %, Co 48-66 %; RE-Fe (DyFe, NdFe master alloy, alloys only): RE ~80 %.
+MAGNET_FAMILIES: Mapping[str, Mapping[str, tuple[int, int]]] = MappingProxyType(
+    {
+        "NdFeB": MappingProxyType({"RE": (240_000, 370_000), "Fe": (530_000, 740_000)}),
+        "SmCo": MappingProxyType({"Sm": (190_000, 370_000), "Co": (460_000, 680_000)}),
+        "RE-Fe": MappingProxyType({"RE": (650_000, 920_000), "Fe": (70_000, 350_000)}),
+    }
+)
+# Per-element recovery: the controlled elements (Tolerances.controlled) and these.
+RECOVERY_ELEMENTS = frozenset({"Nd", "Pr", "Tb", "Dy"})
+# Element ratios per reference profile (DOMAIN §3 ranges, elemental, §6's last lines):
+# Dy/Nd and Tb/Nd, the Y share of REY, the heavy (Gd..Lu+Y) share. Bastnaesite deposits
+# carry monazite (Bayan Obo): both take the light-deposit bounds of DOMAIN §6.
+_LIGHT = MappingProxyType(
+    {"Dy/Nd": (0.0, 0.055), "Tb/Nd": (0.0, 0.0165), "Y": (0.0, 0.03), "heavy": (0.0, 0.08)}
+)
+DEPOSIT_RATIOS: Mapping[str, Mapping[str, tuple[float, float]]] = MappingProxyType(
+    {
+        "bastnaesite": _LIGHT,
+        "monazite": _LIGHT,
+        "ionic_clay_heavy": MappingProxyType({"Y": (0.45, 0.80), "heavy": (0.75, 1.0)}),
+        "ionic_clay_light": MappingProxyType(
+            {"Dy/Nd": (0.0, 0.15), "Tb/Nd": (0.0, 0.03), "Y": (0.05, 0.17), "heavy": (0.09, 0.32)}
+        ),
+    }
+)
+
 _LEVELS = frozenset({"low", "medium", "high"})
 SEVERITY: Mapping[str, str] = MappingProxyType(
     {
@@ -81,6 +159,7 @@ SEVERITY: Mapping[str, str] = MappingProxyType(
         "CONTROLLED_WITHOUT_LICENCE": "high",  # export control evasion
         "DECLARED_MASS_MISMATCH": "high",  # a false customs declaration
         "TIME_INCONSISTENT": "low",  # raised to medium past time_major_s
+        "PROCESS_INCONSISTENT": "high",  # relabelling: no honest plant makes it
         "LINEAGE_IMBALANCE": "high",  # material from nowhere; medium (or high) for missing
     }
 )
@@ -96,7 +175,9 @@ class Tolerances:
 
     # Mass balance of transforms (OUTPUT_EXCEEDS_INPUT).
     element_tolerance: float = 0.10  # element out may exceed in by this: 3.5σ of two assays
-    element_floor_g: float = 50.0  # plus this many grams: below assay resolution of a tonne
+    # plus this many ppm of the smaller of mass in and mass out: no fixed grams, which would
+    # be large next to a small lot (50 ppm of a tonne is 50 g, of a 1 g lot 50 µg)
+    element_floor_ppm: float = 50.0
     mass_tolerance: float = 0.01  # total mass out over in, mass-conserving processes (scales)
     mass_conserving: frozenset[str] = MASS_CONSERVING  # processes whose total mass is checked
 
@@ -108,6 +189,12 @@ class Tolerances:
     low_grade_treo_ppm: int = 20_000  # ore below 2 % TREO is low grade
     ionic_clay_floor: float = 0.94  # separation of ionic-clay (heavy) feed
     heavy_feed_share: float = 0.10  # a feed this heavy (Gd..Lu+Y of REY) is ionic-clay feed
+    # Per-element recovery: each of these and the controlled elements on its own (at
+    # alloying every rare earth), against the process floor less element_recovery_margin;
+    # judged when the inputs hold at least element_recovery_min_ppm of their mass of it.
+    recovery_elements: frozenset[str] = RECOVERY_ELEMENTS
+    element_recovery_margin: float = 0.10  # one element's recovery: two assays' noise, 3.5σ
+    element_recovery_min_ppm: int = 100  # less of an element than this is assay noise
 
     # Lineage balance (LINEAGE_IMBALANCE): a lot's claim of a rare earth vs what its ancestry
     # back to the mines supplied (at most) and guarantees (at least), all steps together.
@@ -135,6 +222,22 @@ class Tolerances:
     origin_distance: float = 0.15  # vs the declared deposit's reference profile
     pattern_distance: float = 0.10  # a concentrate or compound vs its ore inputs
     pattern_min_rey_ppm: int = 100  # too little REY to have a pattern: not checked
+    # profile -> ratio -> (lowest, highest) (DOMAIN §3, §6, with margins): ratios that tell
+    # deposits apart where the distance, dominated by La and Ce, does not.
+    deposit_ratios: Mapping[str, Mapping[str, tuple[float, float]]] = field(
+        default_factory=lambda: DEPOSIT_RATIOS
+    )
+
+    # Process grammar (PROCESS_INCONSISTENT): what each process takes and makes (DOMAIN §6).
+    process_takes: Mapping[str, frozenset[str]] = field(default_factory=lambda: PROCESS_TAKES)
+    process_makes: Mapping[str, frozenset[str]] = field(default_factory=lambda: PROCESS_MAKES)
+    extract_makes: frozenset[str] = EXTRACT_MAKES  # what comes out of the ground
+    # product -> (lowest, highest) rare earths, ppm of the lot (DOMAIN §6, with margins).
+    product_re_ppm: Mapping[str, tuple[int, int]] = field(default_factory=lambda: PRODUCT_RE_PPM)
+    # alloy, magnet powder and magnet are one of these families, each bounds in ppm.
+    magnet_families: Mapping[str, Mapping[str, tuple[int, int]]] = field(
+        default_factory=lambda: MAGNET_FAMILIES
+    )
 
     # Masses in custody.
     ship_tolerance: float = 0.005  # shipped mass vs the lot's recorded mass, relative

@@ -106,14 +106,16 @@ def test_ndfeb_declared_as_smco() -> None:
 
 
 def test_more_dy_out_of_alloying_than_went_in() -> None:
-    ndpr = lot("NDPR", 7_600_000, {"Nd": 745_000, "Pr": 250_000}, "metal")
-    dy = lot("DY", 4_020, {"Dy": 995_000}, "metal")
+    # Metal certificates list their impurities: nothing is left unmeasured.
+    ndpr = lot("NDPR", 7_600_000, {"Nd": 745_000, "Pr": 250_000, "Fe": 5_000}, "metal")
+    dy = lot("DY", 4_020, {"Dy": 995_000, "Fe": 5_000}, "metal")
     alloy = {"Nd": 220_000, "Pr": 74_000, "Dy": 205, "Fe": 695_795, "B": 10_000}
     made = output("ALLOY", "alloy", 25_365_000, alloy)
     event = transform("alloying", {"NDPR": 7_600_000, "DY": 4_020}, [made])
     state = reader(ndpr, dy)
     flag = only(check_event(event, state, TOL), "OUTPUT_EXCEEDS_INPUT")
-    assert flag.message == "Dy out 5.2 kg > in 4 kg, tolerance 10 % + 50 g (alloying)"
+    # The floor is 50 ppm of the smaller mass, the 7.604 t in: 380.2 g.
+    assert flag.message == "Dy out 5.2 kg > in 4 kg, tolerance 10 % + 380.2 g (alloying)"
 
 
 def test_heavy_rare_earths_laundered_into_a_light_separation() -> None:
@@ -130,7 +132,9 @@ def test_heavy_rare_earths_laundered_into_a_light_separation() -> None:
 def test_separation_recovering_80_percent() -> None:
     feed = pattern(DEPOSIT_PROFILES["bastnaesite"], 400_000, rest="Cl")
     state = reader(lot("MREC", 10_000_000, feed, "mixed_compound", deposit="bastnaesite"))
-    oxide = output("OX", "oxide", 3_200_000, pattern(DEPOSIT_PROFILES["bastnaesite"], 1_000_000))
+    # 3.2 t of rare earths out of 4 t: an oxide of 85 % rare earths (the rest oxygen).
+    made = pattern(DEPOSIT_PROFILES["bastnaesite"], 850_000, rest="O")
+    oxide = output("OX", "oxide", 3_764_706, made)
     flags = check_event(transform("separation", {"MREC": 10_000_000}, [oxide]), state, TOL)
     assert codes(flags) == ["YIELD_BELOW_FLOOR"]
 

@@ -27,9 +27,15 @@ def _toward_heavy_clay(gap: float) -> dict[str, float]:
     return blend_shares(BAST, HEAVY_CLAY, gap / distance(BAST, HEAVY_CLAY))
 
 
+def _la_to_ce(gap: float) -> dict[str, float]:
+    """Bastnaesite shares with `gap` of REY moved from La to Ce: a distance of `gap` that no
+    ratio of the light-deposit bounds sees."""
+    return {**BAST, "La": BAST["La"] - gap, "Ce": BAST["Ce"] + gap}
+
+
 @pytest.mark.parametrize(("gap", "flagged"), [(0.149, False), (0.151, True)])
 def test_extract_pattern_vs_declared_deposit(gap: float, flagged: bool) -> None:
-    ore = pattern(_toward_heavy_clay(gap), 60_000)
+    ore = pattern(_la_to_ce(gap), 60_000)
     found = closest_profile(ore, ["bastnaesite"])
     assert found is not None and (found[1] > TOL.origin_distance) is flagged
     assert codes(check_event(extract("ORE", ore, "bastnaesite"), reader(), TOL)) == (
@@ -70,8 +76,10 @@ def test_too_little_rey_has_no_pattern(rey_ppm: int, flagged: bool) -> None:
 
 
 def test_separated_products_are_not_checked_at_extraction() -> None:
+    # Not for their pattern; an oxide out of the ground is PROCESS_INCONSISTENT instead.
     oxide = pattern(HEAVY_CLAY, 850_000, rest="O")
-    assert check_event(extract("X", oxide, "bastnaesite", product="oxide"), reader(), TOL) == []
+    found = codes(check_event(extract("X", oxide, "bastnaesite", product="oxide"), reader(), TOL))
+    assert found == ["PROCESS_INCONSISTENT"]
 
 
 def _beneficiate(concentrate: dict[str, int], deposit: str | None = "bastnaesite") -> list[str]:
@@ -105,3 +113,88 @@ def test_concentrate_of_one_deposit_must_fit_that_deposit() -> None:
 
 def test_honest_concentrate_raises_nothing() -> None:
     assert _beneficiate(pattern(BAST, 480_000)) == []
+
+
+# Origin by ratios (DESIGN §9.2): a small heavy spike in a light deposit.
+
+
+def _spiked(element: str, share: float, base: dict[str, float] = BAST) -> dict[str, float]:
+    """`base` with `element` making `share` of the REY (the rest scaled down)."""
+    name = "HREE" if element == "Er" else element
+    shares = {k: v * (1 - share) for k, v in base.items()}
+    shares[name] += share
+    return shares
+
+
+@pytest.mark.parametrize(
+    ("element", "share"), [("Dy", 0.11), ("Dy", 0.025), ("Dy", 0.009), ("Tb", 0.004), ("Y", 0.05)]
+)
+def test_a_heavy_spike_in_bastnaesite_is_caught(element: str, share: float) -> None:
+    ore = pattern(_spiked(element, share), 70_000, rest="Ca")
+    assert distance(fingerprint(ore), BAST) < TOL.origin_distance  # the distance is blind
+    flag = only(check_event(extract("ORE", ore, "bastnaesite"), reader(), TOL), "ORIGIN_MISMATCH")
+    assert flag.severity == "high" and "of its declared deposit bastnaesite" in flag.message
+
+
+def test_the_ratio_flag_states_the_ratio_and_its_bounds() -> None:
+    ore = pattern(_spiked("Dy", 0.03), 70_000, rest="Ca")
+    flag = only(check_event(extract("ORE", ore, "monazite"), reader(), TOL), "ORIGIN_MISMATCH")
+    assert flag.message.startswith("Dy/Nd of ORE is 0.19")
+    assert flag.message.endswith(
+        "outside 0–0.055 for the monazite profile of its declared deposit monazite"
+    )
+    assert flag.evidence["ratio"] == "Dy/Nd" and flag.evidence["bounds"] == [0.0, 0.055]
+
+
+@pytest.mark.parametrize("weight", [0.2, 0.5, 0.8])
+def test_bayan_obo_bastnaesite_with_monazite_passes(weight: float) -> None:
+    ore = pattern(blend_shares(BAST, DEPOSIT_PROFILES["monazite"], weight), 60_000, rest="Ca")
+    assert check_event(extract("ORE", ore, "bastnaesite"), reader(), TOL) == []
+    assert check_event(extract("ORE", ore, "monazite"), reader(), TOL) == []
+
+
+def test_a_concentrate_blend_across_deposits_is_not_judged_by_one_deposit() -> None:
+    # Bastnaesite and light clay concentrate blended (deposit None): Dy/Nd 0.06.
+    mixed = pattern(blend_shares(BAST, LIGHT_CLAY, 0.5), 480_000, rest="Ca")
+    state = reader(lot("C", 1_000_000, mixed, "concentrate", deposit=None))
+    made = output(
+        "MX",
+        "mixed_compound",
+        1_100_000,
+        pattern(blend_shares(BAST, LIGHT_CLAY, 0.5), 420_000, rest="O"),
+    )
+    assert check_event(transform("cracking", {"C": 1_000_000}, [made]), state, TOL) == []
+
+
+def test_dy_from_a_bastnaesite_feed_it_never_listed_is_caught_at_separation() -> None:
+    # The carbonate lists its light rare earths only (40 %, the rest unlisted): its Dy is
+    # "not measured", and a Dy oxide cut out of it fits the element balance. The outputs
+    # together carry Dy/Nd 0.5: no bastnaesite did.
+    feed = {"La": 120_000, "Ce": 200_000, "Pr": 18_000, "Nd": 62_000}
+    state = reader(lot("MREC", 10_000_000, feed, "mixed_compound", deposit="bastnaesite"))
+    cuts = {"La": 1_140_000, "Ce": 1_900_000, "Pr": 171_000, "Nd": 589_000, "Dy": 300_000}
+    outputs = [
+        output(f"OX-{e}", "oxide", round(g / 0.86), {e: 860_000, "O": 140_000})
+        for e, g in cuts.items()
+    ]
+    flags = check_event(transform("separation", {"MREC": 10_000_000}, outputs), state, TOL)
+    flag = only(flags, "ORIGIN_MISMATCH")
+    assert flag.lot == "OX-Dy" and flag.message.startswith(
+        "Dy/Nd of the separation's outputs together"
+    )
+
+
+def test_an_honest_bastnaesite_separation_raises_nothing() -> None:
+    feed = pattern(BAST, 400_000, rest="O")
+    state = reader(lot("MREC", 10_000_000, feed, "mixed_compound", deposit="bastnaesite"))
+    outputs = [
+        output(
+            f"OX-{e}",
+            "oxide",
+            round(10_000_000 * ppm / 1e6 * 0.98 / 0.86),
+            {e: 860_000, "O": 140_000},
+        )
+        for e, ppm in feed.items()
+        if e != "O"
+    ]
+    assert check_event(transform("separation", {"MREC": 10_000_000}, outputs), state, TOL) == []

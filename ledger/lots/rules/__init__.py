@@ -16,7 +16,7 @@ from ledger.lots.events import (
     LotTransform,
 )
 from ledger.lots.records import StateReader
-from ledger.lots.rules import lineage, origin, transform
+from ledger.lots.rules import grammar, lineage, origin, recovery, transform
 from ledger.lots.rules.declaration import check_declaration
 from ledger.lots.rules.flags import FLAG_CODES, SEVERITIES, Flag, require_lot
 from ledger.lots.rules.transit import (
@@ -36,7 +36,10 @@ def check_event(event: Event, reader: StateReader, tolerances: Tolerances) -> li
     machine has accepted (its lots exist, custody is right). Registry events raise none."""
     match event:
         case LotExtract():
-            return origin.check_extract(event, tolerances)
+            return [
+                *grammar.check_extract(event, tolerances),
+                *origin.check_extract(event, tolerances),
+            ]
         case LotTransform():
             return _check_transform(event, reader, tolerances)
         case LotAssay():
@@ -75,9 +78,13 @@ def _check_transform(
     found = transform.element_balance(event, inputs)
     # The inputs' mixture, which several rules read: made once, for the processes that do.
     feed = transform.feed_of(inputs) if event.process in transform.FEED_PROCESSES else None
+    floor = transform.recovery_floor(event.process, inputs, tolerances, feed)
+    recovered = transform.check_recovery(event, inputs, found, tolerances, feed)
     return [
+        *grammar.check_transform(event, inputs, tolerances),
         *transform.check_mass(event, inputs, found, tolerances),
-        *transform.check_recovery(event, inputs, found, tolerances, feed),
+        *recovered,
+        *recovery.check_elements(event, inputs, found, floor, tolerances, bool(recovered)),
         *transform.check_mixing(event, inputs, tolerances, feed),
         *origin.check_transform(event, inputs, tolerances, feed),
         *lineage.check_transform(event, inputs, tolerances),

@@ -14,6 +14,7 @@ from ledger.lots.composition import (
     heavy_share,
     mix,
     rey_ppm,
+    unlisted_ppm,
 )
 from ledger.lots.events import LotExtract, LotTransform, NewLot
 from ledger.lots.records import LotState
@@ -25,6 +26,8 @@ PATTERN_PRODUCTS = frozenset({"ore", "concentrate", "mixed_compound"})
 # Transforms whose outputs are compared with their inputs' pattern. Split and blend are
 # held to the stricter MIX_INCONSISTENT, element by element.
 PATTERN_PROCESSES = frozenset({"beneficiation", "cracking"})
+# (ratio, numerator) for the ratios of Tolerances.deposit_ratios over Nd.
+_OVER_ND = (("Dy/Nd", "Dy"), ("Tb/Nd", "Tb"))
 
 
 def check_extract(event: LotExtract, tolerances: Tolerances) -> list[Flag]:
@@ -45,6 +48,8 @@ def check_transform(
     """Each concentrate or compound made by beneficiation or cracking must fit its inputs'
     pattern, and, when the inputs come from one deposit, that deposit's profile. `feed` is
     the inputs' mass-weighted mixture, if the caller has it already."""
+    if event.process == "separation":
+        return _separation_flags(event, inputs, tolerances)
     if event.process not in PATTERN_PROCESSES:
         return []
     if feed is None:
@@ -100,14 +105,25 @@ def _deposit_flag(
     tolerances: Tolerances,
     pattern: ElementMap | None = None,
 ) -> Flag | None:
+    """The lot's pattern must lie within origin_distance of a profile of its deposit, and
+    its ratios (Dy/Nd, Tb/Nd, Y and heavy shares) within that same profile's bounds."""
     names = DEPOSIT_PROFILE_NAMES.get(deposit, ())
-    if not _has_pattern(composition, tolerances):
+    if not names or not _has_pattern(composition, tolerances):
         return None
-    best = closest_profile(composition, names, pattern)
-    # `other` has no reference profile: nothing to compare, nothing to flag.
-    if best is None or best[1] <= tolerances.origin_distance:
-        return None
-    profile, gap = best
+    if pattern is None:
+        pattern = fingerprint(composition)
+    judged = []
+    for name in names:
+        found = closest_profile(composition, (name,), pattern)
+        if found is None:
+            return None
+        off = ratio_off(composition, tolerances.deposit_ratios.get(name, {}))
+        if found[1] <= tolerances.origin_distance and off is None:
+            return None
+        judged.append((found[1], name, off))
+    gap, profile, off = min(judged, key=lambda item: item[0])
+    if gap <= tolerances.origin_distance and off is not None:
+        return _ratio_flag(lot, composition, deposit, profile, off, tolerances)
     nearest = closest_profile(composition, DEPOSIT_PROFILES, pattern)
     near_text = "" if nearest is None else f"; nearest profile {nearest[0]} at {nearest[1]:.3f}"
     message = (
@@ -115,9 +131,97 @@ def _deposit_flag(
         f"deposit {deposit}, tolerance {tolerances.origin_distance:.3f} (total variation "
         f"distance){near_text}"
     )
-    return make_flag(
-        ORIGIN_MISMATCH, lot, message, _evidence(composition, deposit, best, tolerances), tolerances
+    evidence = _evidence(composition, deposit, (profile, gap), tolerances)
+    return make_flag(ORIGIN_MISMATCH, lot, message, evidence, tolerances)
+
+
+def ratios(composition: ElementMap) -> dict[str, float]:
+    """Dy/Nd and Tb/Nd, the Y share and the heavy (Gd..Lu, Y) share of REY.
+
+    An element the composition does not list is not measured: a ratio over an unlisted Nd
+    is read at its least, over the most Nd the lot can hold (its unlisted remainder); a
+    ratio whose numerator is unlisted is left out. Shares are of the REY listed."""
+    found: dict[str, float] = {}
+    nd = composition.get("Nd")
+    most_nd = unlisted_ppm(composition) if nd is None else nd
+    for name, element in _OVER_ND:
+        if element in composition:
+            held = composition[element]
+            found[name] = held / most_nd if most_nd > 0 else (float("inf") if held else 0.0)
+    total = rey_ppm(composition)
+    if total > 0:
+        found["Y"] = composition.get("Y", 0) / total
+        found["heavy"] = heavy_share(composition)
+    return found
+
+
+def ratio_off(
+    composition: ElementMap, bounds: Mapping[str, tuple[float, float]]
+) -> tuple[str, float, tuple[float, float]] | None:
+    """The first ratio of `composition` outside `bounds`: (name, value, bounds), or None."""
+    found = ratios(composition)
+    for name, (low, high) in sorted(bounds.items()):
+        value = found.get(name)
+        if value is not None and not low <= value <= high:
+            return name, value, (low, high)
+    return None
+
+
+def _ratio_flag(
+    lot: str,
+    composition: ElementMap,
+    deposit: str,
+    profile: str,
+    off: tuple[str, float, tuple[float, float]],
+    tolerances: Tolerances,
+    subject: str | None = None,
+) -> Flag:
+    name, value, (low, high) = off
+    message = (
+        f"{_ratio_words(name)} of {subject or lot} is {value:.4g}, outside "
+        f"{low:.4g}–{high:.4g} for the {profile} profile of its declared deposit {deposit}"
     )
+    evidence = {
+        "deposit": deposit,
+        "profile": profile,
+        "ratio": name,
+        "value": value,
+        "bounds": [low, high],
+        "ratios": ratios(composition),
+        "pattern": _rounded(fingerprint(composition)),
+    }
+    return make_flag(ORIGIN_MISMATCH, lot, message, evidence, tolerances)
+
+
+def _ratio_words(name: str) -> str:
+    return {"Y": "Y share of REY", "heavy": "heavy (Gd–Lu, Y) share of REY"}.get(name, name)
+
+
+def _separation_flags(
+    event: LotTransform, inputs: Sequence[tuple[LotState, int]], tolerances: Tolerances
+) -> list[Flag]:
+    """Separation cuts the pattern among its outputs, but all outputs together still carry
+    it: their summed REY must keep the ratios of the feed's one deposit."""
+    deposits = {lot.deposit for lot, _ in inputs}
+    deposit = deposits.pop() if len(deposits) == 1 else None
+    names = DEPOSIT_PROFILE_NAMES.get(deposit or "", ())
+    if not names:
+        return []
+    mass_out = sum(out.mass_g for out in event.outputs)
+    total: dict[str, float] = {}
+    for out in event.outputs:
+        for element, value in out.composition_ppm.items():
+            total[element] = total.get(element, 0.0) + out.mass_g * value / max(mass_out, 1)
+    if not _has_pattern(total, tolerances):
+        return []
+    offs = [ratio_off(total, tolerances.deposit_ratios.get(name, {})) for name in names]
+    off = offs[0]
+    if off is None or any(item is None for item in offs):
+        return []
+    element = {"Dy/Nd": "Dy", "Tb/Nd": "Tb"}.get(off[0], "Y")
+    lot = max(event.outputs, key=lambda out: out.mass_g * out.composition_ppm.get(element, 0))
+    subject = f"the separation's outputs together (most {element} in {lot.id})"
+    return [_ratio_flag(lot.id, total, deposit or "", names[0], off, tolerances, subject)]
 
 
 def _evidence(

@@ -9,6 +9,7 @@ from ledger.lots.composition import (
     balance,
     heavy_share,
     mix,
+    most_of,
     treo_ppm,
 )
 from ledger.lots.events import LotTransform
@@ -53,15 +54,30 @@ def check_mass(
     found: Mapping[str, ElementBalance],
     tolerances: Tolerances,
 ) -> list[Flag]:
-    """OUTPUT_EXCEEDS_INPUT: total mass (mass-conserving processes) and every rare earth."""
+    """OUTPUT_EXCEEDS_INPUT: total mass (mass-conserving processes) and every rare earth.
+
+    An input that does not list an element supplies at most its unlisted remainder of it
+    (composition.most_of): the element was not measured, not absent."""
     flags = _check_total_mass(event, inputs, tolerances)
+    floor_g = element_floor_g(event, inputs, tolerances)
     for item in found.values():
         if item.element not in RARE_EARTHS:
             continue
-        allowed = item.in_g * (1 + tolerances.element_tolerance) + tolerances.element_floor_g
-        if item.out_g > allowed:
-            flags.append(_element_flag(event, item.element, item.in_g, item.out_g, tolerances))
+        if item.out_g <= item.in_g * (1 + tolerances.element_tolerance) + floor_g:
+            continue
+        # Listed inputs fall short: read what the inputs that do not list it could hold.
+        most = sum([most_of(item.element, float(m), lot.composition_ppm) for lot, m in inputs])
+        if item.out_g > most * (1 + tolerances.element_tolerance) + floor_g:
+            flags.append(_element_flag(event, item, most, floor_g, tolerances))
     return flags
+
+
+def element_floor_g(event: LotTransform, inputs: Inputs, tolerances: Tolerances) -> float:
+    """The absolute part of the element allowance: element_floor_ppm of the smaller of the
+    mass in and the mass out, so that it stays small next to a small lot."""
+    mass_in = sum(mass_g for _, mass_g in inputs)
+    mass_out = sum(out.mass_g for out in event.outputs)
+    return tolerances.element_floor_ppm * min(mass_in, mass_out) / 1_000_000
 
 
 def _check_total_mass(event: LotTransform, inputs: Inputs, tolerances: Tolerances) -> list[Flag]:
@@ -86,19 +102,30 @@ def _check_total_mass(event: LotTransform, inputs: Inputs, tolerances: Tolerance
 
 
 def _element_flag(
-    event: LotTransform, element: str, in_g: float, out_g: float, tolerances: Tolerances
+    event: LotTransform,
+    item: ElementBalance,
+    most_g: float,
+    floor_g: float,
+    tolerances: Tolerances,
 ) -> Flag:
+    element = item.element
     # The output carrying most of the element is where the phantom material went.
     richest = max(event.outputs, key=lambda out: out.mass_g * out.composition_ppm.get(element, 0))
-    tolerance = tolerance_g(tolerances.element_tolerance, tolerances.element_floor_g)
-    message = f"{element} out {grams(out_g)} > in {grams(in_g)}, {tolerance} ({event.process})"
+    tolerance = tolerance_g(tolerances.element_tolerance, floor_g)
+    unlisted = f" (at most {grams(most_g)} with what the inputs do not list)"
+    message = (
+        f"{element} out {grams(item.out_g)} > in {grams(item.in_g)}"
+        f"{unlisted if most_g > item.in_g else ''}, {tolerance} ({event.process})"
+    )
     evidence = {
         "process": event.process,
         "element": element,
-        "in_g": in_g,
-        "out_g": out_g,
+        "in_g": item.in_g,
+        "in_most_g": most_g,
+        "out_g": item.out_g,
         "tolerance": tolerances.element_tolerance,
-        "floor_g": tolerances.element_floor_g,
+        "floor_g": floor_g,
+        "floor_ppm": tolerances.element_floor_ppm,
     }
     return make_flag(OUTPUT_EXCEEDS_INPUT, richest.id, message, evidence, tolerances)
 
@@ -183,33 +210,66 @@ def check_mixing(
     event: LotTransform, inputs: Inputs, tolerances: Tolerances, feed: ElementMap | None = None
 ) -> list[Flag]:
     """MIX_INCONSISTENT: each split/blend output vs the mass-weighted mean of the inputs
-    (`feed`, feed_of(inputs), if the caller has it already)."""
+    (`feed`, feed_of(inputs), if the caller has it already).
+
+    An input that does not list an element supplies at most its unlisted remainder
+    (composition.most_of), so an output may report an element its inputs did not measure up
+    to that mean. An output that leaves out an element its inputs measured is read as having
+    dropped it: a mixture's composition follows from its inputs, there is nothing left to
+    measure, and an omission would hide the element from every later rule."""
     if event.process not in _MIXING:
         return []
     expected = feed_of(inputs) if feed is None else feed
     flags = []
     for out in event.outputs:
         off = [
-            (element, out.composition_ppm.get(element, 0), expected.get(element, 0.0))
-            for element in sorted(expected.keys() | out.composition_ppm.keys())
+            (element, out.composition_ppm.get(element), want)
+            for element, want in sorted(expected.items())
+            if element not in out.composition_ppm
+            and want - tolerances.mix_tolerance * want > tolerances.mix_floor_ppm
         ]
-        off = [
+        off += [
             (element, got, want)
-            for element, got, want in off
-            if exceeds(got, want, tolerances.mix_tolerance, tolerances.mix_floor_ppm)
+            for element, got, want in _listed_off(out.composition_ppm, expected, inputs, tolerances)
         ]
         if off:
-            flags.append(_mix_flag(event.process, out.id, off, tolerances))
+            flags.append(_mix_flag(event.process, out.id, sorted(off), tolerances))
     return flags
 
 
+def _listed_off(
+    composition: Mapping[str, int], expected: ElementMap, inputs: Inputs, tolerances: Tolerances
+) -> list[tuple[str, int, float]]:
+    """The elements an output lists outside the tolerance of the inputs' mean: below the
+    listed mean, or above the most the inputs can hold with what they do not list."""
+    off = []
+    for element, got in composition.items():
+        want = expected.get(element, 0.0)
+        if not exceeds(got, want, tolerances.mix_tolerance, tolerances.mix_floor_ppm):
+            continue
+        if got > want and any(element not in lot.composition_ppm for lot, _ in inputs):
+            want = _most_ppm(element, inputs)
+            if not got - want > tolerances.mix_tolerance * want + tolerances.mix_floor_ppm:
+                continue
+        off.append((element, got, want))
+    return off
+
+
+def _most_ppm(element: str, inputs: Inputs) -> float:
+    """The most ppm of `element` the inputs' mixture can hold (most_of, over the inputs)."""
+    total = sum(mass_g for _, mass_g in inputs)
+    most = sum([most_of(element, float(m), lot.composition_ppm) for lot, m in inputs])
+    return most * 1_000_000 / total if total > 0 else 0.0
+
+
 def _mix_flag(
-    process: str, lot: str, off: list[tuple[str, int, float]], tolerances: Tolerances
+    process: str, lot: str, off: list[tuple[str, int | None, float]], tolerances: Tolerances
 ) -> Flag:
-    element, got, want = max(off, key=lambda item: abs(item[1] - item[2]))
+    element, got, want = max(off, key=lambda item: abs((item[1] or 0) - item[2]))
     tail = more(len(off), "element")
+    stated = "not listed" if got is None else ppm(got)
     message = (
-        f"{element} {ppm(got)} in {process} output {lot} vs {ppm(want)} from the inputs' "
+        f"{element} {stated} in {process} output {lot} vs {ppm(want)} from the inputs' "
         f"mass-weighted mean, {tolerance_ppm(tolerances.mix_tolerance, tolerances.mix_floor_ppm)}"
         f"{tail}"
     )
