@@ -15,7 +15,7 @@ def test_every_injected_fraud_is_caught_and_clean_lots_stay_clean(
 ) -> None:
     chains = 40
     start = datetime.now(UTC) - span(chains) - timedelta(days=1)
-    scenario = generate(3, chains=chains, fraud_rate=0.3, start=start)
+    scenario = generate(3, chains=chains, fraud_rate=0.4, start=start)
     outcome = run_scenario(client, home, scenario)
     result = score(scenario, outcome)
     injected = {row.code for row in result.rows if row.injected}

@@ -21,7 +21,7 @@ from ledger.tlog.encoding import canonical, sha256
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 CHAINS = 200
-RATE = 0.1
+RATE = 0.12  # 24 frauds: every pattern once, the first ten (substitution among them) twice
 
 # DOMAIN §1: metal fraction of each oxide (Ho, Er, Tm, Yb from atomic weights).
 FRACTION = {

@@ -246,7 +246,8 @@ class Chain:
         for mass in (first, lot.mass_g - first):
             lot_id = self.book.lot_id(lot.id.split("-")[0])
             composition = self.tamper.mixed("split", lot_id, dict(lot.composition))
-            parts.append(Lot(lot_id, lot.product, mass, composition, lot.custodian, lot.spec))
+            product = self.tamper.relabel("split", lot_id, lot.product)
+            parts.append(Lot(lot_id, product, mass, composition, lot.custodian, lot.spec))
         self._transform(lot.custodian, "split", [(lot, lot.mass_g)], parts)
         return parts
 

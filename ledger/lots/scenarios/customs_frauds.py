@@ -117,3 +117,22 @@ class DeclaredMass(Tamper):
         stated = round(recorded * (1 + sign * self.rng.uniform(0.10, 0.50)))
         self.fire(lots[0].id, f"declared {stated} g for lots that hold {recorded} g")
         return {**declaration, "declared_mass_g": stated}
+
+
+class Relabel(Tamper):
+    """The exporter splits a Dy metal (variant 0) or PrNd metal into two lots and writes one
+    of them as "concentrate": ore-like goods under HS 2530/2612, out of any metal licence."""
+
+    pattern, code = "relabel", "PROCESS_INCONSISTENT"
+
+    def require(self, plan: Plan) -> Plan:
+        metal = "dy" if self.variant % 2 == 0 else "ndpr"
+        mines = [m for m in MINES if metal in plans.METALS[m.profile]]
+        redrawn = plans.draw(self.rng, plan.chain, "metal", mines=mines)
+        return replace(redrawn, metal=metal, split=True)
+
+    def relabel(self, process: str, lot: str, product: str) -> str:
+        if self.fired or process != "split":
+            return product
+        self.fire(lot, f"split output {lot} of a {product} lot written as concentrate")
+        return "concentrate"

@@ -24,6 +24,7 @@ from ledger.lots.scenarios.customs_frauds import (
     HiddenControlled,
     MagnetSwap,
     Mislabel,
+    Relabel,
 )
 from ledger.lots.scenarios.model import PATTERNS, Injection, Scenario, ScenarioStep
 from ledger.lots.scenarios.plan import DECK, draw
@@ -43,6 +44,7 @@ INJECTORS: tuple[type[Tamper], ...] = (
     TimeTravel,
     MixInconsistent,
     ShipMass,
+    Relabel,
 )
 
 # A chain starts every STAGGER (plus up to JITTER), and none runs longer than CHAIN_SPAN: the

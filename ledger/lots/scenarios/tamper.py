@@ -58,6 +58,10 @@ class Tamper:
         """The composition written for a split or blend output."""
         return composition
 
+    def relabel(self, process: str, lot: str, product: str) -> str:
+        """The product written for the split or blend output `lot` of `product`."""
+        return product
+
     def recovery(self, process: str, source: Lot, recovery: float) -> float:
         """The rare-earth recovery of `process`, which consumes `source` (the first input)."""
         return recovery
