@@ -66,8 +66,8 @@ FLAG_WORDS: dict[str, FlagWords] = {
     ),
     codes.YIELD_BELOW_FLOOR: FlagWords(
         "A processing step recovered far too little",
-        "Far less material left a step than the process can lose: material may have left the "
-        "record (diversion).",
+        "Far less material, or far less of one valuable element (such as Dy or Tb), left a "
+        "step than the process can lose: material may have left the record (diversion).",
         "Ask where the missing material went; check the plant's other lots.",
     ),
     codes.MIX_INCONSISTENT: FlagWords(
@@ -84,8 +84,9 @@ FLAG_WORDS: dict[str, FlagWords] = {
     ),
     codes.ORIGIN_MISMATCH: FlagWords(
         "The rare-earth fingerprint does not fit the stated mine",
-        "The mix of rare earths in an ore or concentrate does not look like the deposit it is "
-        "said to come from: it may come from another mine or country.",
+        "The mix of rare earths in an ore or concentrate (or the share of heavy ones such as "
+        "Dy, Tb and Y) does not look like the deposit it is said to come from: it may come "
+        "from another mine or country.",
         "Treat the stated origin as unproven; ask for the mine's documents.",
     ),
     codes.RECEIPT_MISMATCH: FlagWords(
@@ -121,6 +122,13 @@ FLAG_WORDS: dict[str, FlagWords] = {
         "An event is dated before an event it depends on (an output before its input): the "
         "dates in the record cannot all be true.",
         "Ask for the dated documents of the steps concerned.",
+    ),
+    codes.PROCESS_INCONSISTENT: FlagWords(
+        "The record says the goods became something they cannot be",
+        "A step turned the goods into a product that step cannot make (metal cracked into "
+        "metal, metal split off as ore), or the lot's composition does not fit the product "
+        "it is called: the goods may be relabelled to pass as something else.",
+        "Treat the product name as unproven; assay the lot; classify it by what it is.",
     ),
 }
 
