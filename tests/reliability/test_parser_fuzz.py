@@ -137,7 +137,7 @@ PARTICIPANT = st.from_regex(r"[a-z0-9][a-z0-9.-]{1,20}", fullmatch=True).filter(
     lambda name: name != "operator"
 )
 LOT = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,20}", fullmatch=True)
-TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40)
+TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cf", "Cs")), min_size=1, max_size=40)
 MASS = st.integers(1, MASS_MAX_G)
 TIME = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)).map(
     lambda moment: moment.replace(tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
