@@ -198,3 +198,20 @@ def test_an_honest_bastnaesite_separation_raises_nothing() -> None:
         if e != "O"
     ]
     assert check_event(transform("separation", {"MREC": 10_000_000}, outputs), state, TOL) == []
+
+
+def _split_of_unmeasured(extra: dict[str, int]) -> list[str]:
+    # The concentrate lists its light rare earths only: Dy and Tb are not measured.
+    conc = {"La": 150_000, "Ce": 250_000, "Pr": 23_000, "Nd": 80_000, "Ca": 40_000}
+    state = reader(lot("C", 500_000, conc, "concentrate", deposit="bastnaesite"))
+    made = output("C-2", "concentrate", 500_000, {**conc, **extra})
+    return codes(check_event(transform("split", {"C": 500_000}, [made]), state, TOL))
+
+
+def test_a_split_writing_dy_its_input_did_not_measure_must_fit_the_deposit() -> None:
+    # MIX_INCONSISTENT allows it (the input's unlisted 46 % could hold it); the deposit not.
+    assert _split_of_unmeasured({"Dy": 25_000}) == ["ORIGIN_MISMATCH"]
+
+
+def test_a_split_reporting_the_natural_tb_its_input_did_not_measure_raises_nothing() -> None:
+    assert _split_of_unmeasured({"Tb": 240, "Dy": 260}) == []

@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from ledger.lots.composition import (
     DEPOSIT_PROFILE_NAMES,
     DEPOSIT_PROFILES,
+    REY,
     ElementMap,
     ce_anomaly,
     closest_profile,
@@ -50,6 +51,8 @@ def check_transform(
     the inputs' mass-weighted mixture, if the caller has it already."""
     if event.process == "separation":
         return _separation_flags(event, inputs, tolerances)
+    if event.process in ("split", "blend"):
+        return _unmeasured_flags(event, inputs, tolerances)
     if event.process not in PATTERN_PROCESSES:
         return []
     if feed is None:
@@ -195,6 +198,29 @@ def _ratio_flag(
 
 def _ratio_words(name: str) -> str:
     return {"Y": "Y share of REY", "heavy": "heavy (Gd–Lu, Y) share of REY"}.get(name, name)
+
+
+def _unmeasured_flags(
+    event: LotTransform, inputs: Sequence[tuple[LotState, int]], tolerances: Tolerances
+) -> list[Flag]:
+    """A split or blend output that reports a rare earth some input did not list (not
+    measured, which MIX_INCONSISTENT lets it have up to the inputs' remainder) must still
+    fit the inputs' one deposit: a mixture adds nothing a deposit lacks."""
+    deposits = {lot.deposit for lot, _ in inputs}
+    deposit = deposits.pop() if len(deposits) == 1 else None
+    if deposit is None:
+        return []
+    flags = []
+    for out in event.outputs:
+        if out.product not in PATTERN_PRODUCTS:
+            continue
+        new = {e for e in out.composition_ppm if e in REY}
+        if all(new <= lot.composition_ppm.keys() for lot, _ in inputs):
+            continue
+        flag = _deposit_flag(out.id, out.composition_ppm, deposit, tolerances)
+        if flag is not None:
+            flags.append(flag)
+    return flags
 
 
 def _separation_flags(
