@@ -116,10 +116,13 @@ def range_flag(
     families = _families(product, tolerances)
     if not families or any(_fits(composition, ranges) for ranges in families.values()):
         return None
-    shown = {name: composition.get(name, 0) for name in ("Fe", "Co", "Sm")}
+    shown = {name: composition.get(name) for name in ("Fe", "Co", "Sm")}
     message = (
         f"{lot} holds {percent(re_ppm(composition) / 1e6)} rare earths, "
-        + ", ".join(f"{name} {percent(value / 1e6)}" for name, value in shown.items())
+        + ", ".join(
+            f"{name} {'not listed' if value is None else percent(value / 1e6)}"
+            for name, value in shown.items()
+        )
         + f": no {product} family ({', '.join(families)}) fits"
     )
     evidence = {
