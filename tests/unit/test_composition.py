@@ -23,10 +23,12 @@ from ledger.lots.composition import (
     fingerprint,
     heavy_share,
     mix,
+    most_of,
     re_ppm,
     ree_distribution,
     rey_ppm,
     treo_ppm,
+    unlisted_ppm,
 )
 
 
@@ -149,3 +151,12 @@ def test_anomalies_are_undefined_without_neighbours_and_zero_without_the_centre(
     assert eu_anomaly({"Eu": 1, "Gd": 5}) is None
     anomaly = ce_anomaly({"La": 10, "Pr": 5})
     assert anomaly == 0 and not math.isnan(anomaly)
+
+
+def test_an_unlisted_element_is_not_measured_and_at_most_the_unlisted_remainder() -> None:
+    ore = {"La": 20_000, "Ce": 30_000, "Fe": 150_000}  # 80 % of the lot not listed
+    assert unlisted_ppm(ore) == 800_000
+    assert most_of("La", 1_000, ore) == 20  # listed: what it lists
+    assert most_of("Tb", 1_000, ore) == 800  # not measured: up to the remainder
+    assert most_of("Tb", 1_000, {"Dy": 600_000, "Fe": 400_000}) == 0  # nothing unlisted
+    assert unlisted_ppm({"Dy": 700_000, "Fe": 400_000}) == 0  # never below 0
