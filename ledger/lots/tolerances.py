@@ -72,13 +72,16 @@ SMCO_TERMS = ("smco", "sm-co", "sm2co17", "smco5", "samarium cobalt", "samarium-
 # of ionic clay, posted as beneficiation (docs/rules.md), makes mixed carbonate; reduction
 # may make a RE-Fe alloy (DyFe) on an iron cathode (DOMAIN §1 lists DyFe among alloys).
 _ANY = frozenset(HS_BY_PRODUCT)
+# Scrap is an output lot where it is recycled (DOMAIN §6, machining): alloy, powder and
+# magnet scrap is remelted in alloying, or leached (cracking) into a mixed compound.
+_SCRAP = frozenset({"alloy", "magnet_powder", "magnet"})
 PROCESS_TAKES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "beneficiation": frozenset({"ore"}),
-        "cracking": frozenset({"concentrate"}),
+        "cracking": frozenset({"concentrate", *_SCRAP}),
         "separation": frozenset({"mixed_compound", "concentrate"}),
         "reduction": frozenset({"oxide"}),
-        "alloying": frozenset({"metal", "alloy"}),
+        "alloying": frozenset({"metal", *_SCRAP}),
         "milling": frozenset({"alloy"}),
         "sintering": frozenset({"magnet_powder"}),
         "machining": frozenset({"magnet"}),

@@ -48,7 +48,8 @@ def test_metal_cracked_into_metal_is_caught_at_the_first_step() -> None:
     made = output("DY-M2", "metal", 36_500, {"Dy": 995_000, "O": 5_000})
     flag = only(_one("cracking", ("metal", "DY-M", DY_METAL), made), "PROCESS_INCONSISTENT")
     assert flag.message == (
-        "cracking takes concentrate, not metal; makes mixed_compound, not metal (DY-M2)"
+        "cracking takes alloy or concentrate or magnet or magnet_powder, not metal; makes "
+        "mixed_compound, not metal (DY-M2)"
     )
 
 
@@ -138,3 +139,16 @@ def test_an_element_not_listed_may_fill_the_range() -> None:
     made = output("M", "metal", 800, {"Nd": 600_000})
     flags = check_event(transform("reduction", {"OX": 1_000}, [made]), state, TOL)
     assert "PROCESS_INCONSISTENT" not in codes(flags)
+
+
+def test_magnet_scrap_is_recycled_by_alloying_or_by_leaching() -> None:
+    state = reader(lot("SCRAP", 10_000, NDFEB, "magnet"), lot("M", 100, DY_METAL, "metal"))
+    # 10 kg of scrap remelted with 100 g of Dy metal into 10.1 kg of a higher-Dy alloy.
+    alloy = {"Nd": 227_700, "Pr": 74_250, "Dy": 18_700, "Fe": 658_400, "B": 9_900, "Co": 9_900}
+    made = output("AL", "alloy", 10_100, alloy)
+    event = transform("alloying", {"SCRAP": 10_000, "M": 100}, [made])
+    assert check_event(event, state, TOL) == []
+    leached = {"Nd": 225_000, "Pr": 73_000, "Dy": 8_800, "O": 300_000, "C": 60_000}
+    made = output("MX", "mixed_compound", 10_000, leached)
+    event = transform("cracking", {"SCRAP": 10_000}, [made])
+    assert check_event(event, state, TOL) == []
