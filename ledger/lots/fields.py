@@ -71,6 +71,10 @@ _UNPRINTABLE = re.compile(
 def _printable(text: str) -> str:
     # Such code points would let a record render differently from its bytes: a right-to-left
     # override beside a number on the customs page reverses what the officer reads.
+    # Most text is printable ASCII, where isprintable() refuses exactly the Cc code points
+    # (U+0000-001F, U+007F) and costs a tenth of the search below.
+    if text.isascii() and text.isprintable():
+        return text
     found = _UNPRINTABLE.search(text)
     if found:
         raise PydanticCustomError(
