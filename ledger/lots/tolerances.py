@@ -83,7 +83,7 @@ PROCESS_TAKES: Mapping[str, frozenset[str]] = MappingProxyType(
         "reduction": frozenset({"oxide"}),
         "alloying": frozenset({"metal", *_SCRAP}),
         "milling": frozenset({"alloy"}),
-        "sintering": frozenset({"magnet_powder"}),
+        "sintering": frozenset({"magnet_powder", "alloy"}),  # milling recorded with it
         "machining": frozenset({"magnet"}),
         "split": _ANY,
         "blend": _ANY,

@@ -152,3 +152,9 @@ def test_magnet_scrap_is_recycled_by_alloying_or_by_leaching() -> None:
     made = output("MX", "mixed_compound", 10_000, leached)
     event = transform("cracking", {"SCRAP": 10_000}, [made])
     assert check_event(event, state, TOL) == []
+
+
+def test_a_plant_that_records_milling_with_sintering_makes_magnets_of_alloy() -> None:
+    state = reader(lot("AL", 10_000, NDFEB, "alloy"))
+    made = output("MAG", "magnet", 9_800, NDFEB)
+    assert check_event(transform("sintering", {"AL": 10_000}, [made]), state, TOL) == []
