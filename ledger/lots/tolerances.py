@@ -277,6 +277,11 @@ class Tolerances:
                 raise ValueError(f"Tolerances.{item.name} must not be negative, got {value}")
         if not 0 <= self.recovery_margin < 1:
             raise ValueError("Tolerances.recovery_margin must be in [0, 1)")
+        if not 0 <= self.element_recovery_margin < 1:
+            raise ValueError("Tolerances.element_recovery_margin must be in [0, 1)")
+        backwards = [name for name, (low, high) in self.product_re_ppm.items() if low > high]
+        if backwards:
+            raise ValueError(f"Tolerances.product_re_ppm: {backwards} have low > high")
         wrong = {code: level for code, level in self.severity.items() if level not in _LEVELS}
         if wrong:
             raise ValueError(f"Tolerances.severity: {wrong} is not low, medium or high")

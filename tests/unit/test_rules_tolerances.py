@@ -71,7 +71,14 @@ def test_hs_codes_follow_domain() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [{"element_tolerance": -0.1}, {"recovery_margin": 1.0}, {"severity": {"X": "urgent"}}],
+    [
+        {"element_tolerance": -0.1},
+        {"recovery_margin": 1.0},
+        {"severity": {"X": "urgent"}},
+        {"element_recovery_margin": 1.0},
+        {"element_floor_ppm": -1},
+        {"product_re_ppm": {"ore": (130_000, 250)}},
+    ],
 )
 def test_a_broken_configuration_is_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="Tolerances"):
