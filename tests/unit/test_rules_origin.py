@@ -1,9 +1,12 @@
 """ORIGIN_MISMATCH: extracted lots against their deposit, concentrates against their ore."""
 
+import json
+
 import pytest
 
 from ledger.lots.composition import DEPOSIT_PROFILES, closest_profile, distance, fingerprint
 from ledger.lots.rules import check_event
+from ledger.lots.rules.origin import ratios
 from tests.unit.test_rules_builders import (
     TOL,
     blend_shares,
@@ -215,3 +218,13 @@ def test_a_split_writing_dy_its_input_did_not_measure_must_fit_the_deposit() -> 
 
 def test_a_split_reporting_the_natural_tb_its_input_did_not_measure_raises_nothing() -> None:
     assert _split_of_unmeasured({"Tb": 240, "Dy": 260}) == []
+
+
+def test_a_ratio_over_an_nd_with_no_room_stays_finite() -> None:
+    # Nothing is left unlisted: Nd is 0 for sure, and Dy/Nd reads over 1 ppm, not infinity.
+    found = ratios({"La": 20_000, "Ce": 35_000, "Dy": 3_000, "Ca": 942_000})
+    assert found["Dy/Nd"] == 3_000 and "Tb/Nd" not in found
+    json.dumps(found, allow_nan=False)  # evidence is stored as canonical JSON
+    ore = {"La": 20_000, "Ce": 35_000, "Dy": 3_000, "Ca": 942_000}
+    flag = only(check_event(extract("ORE", ore, "bastnaesite"), reader(), TOL), "ORIGIN_MISMATCH")
+    json.dumps(flag.evidence, allow_nan=False)

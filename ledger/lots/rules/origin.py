@@ -150,7 +150,9 @@ def ratios(composition: ElementMap) -> dict[str, float]:
     for name, element in _OVER_ND:
         if element in composition:
             held = composition[element]
-            found[name] = held / most_nd if most_nd > 0 else (float("inf") if held else 0.0)
+            # At least 1 ppm of Nd below the ratio: evidence stays finite (JSON), and a lot
+            # with Dy and no room for Nd reads as off any bound.
+            found[name] = held / max(most_nd, 1.0)
     total = rey_ppm(composition)
     if total > 0:
         found["Y"] = composition.get("Y", 0) / total
