@@ -110,6 +110,11 @@ NAMES: dict[str, Names] = {
 }
 
 
+def _names(name: str, row: dict[str, Any], new: object) -> list[str]:
+    assert name in NAMES, f"a new table {name!r}: say in NAMES what its audit failure names"
+    return NAMES[name](row, new)
+
+
 def _assert_named(result: Any, names: list[str]) -> None:
     assert result.exit_code == 1, result.output
     assert "AUDIT FAILED" in result.output, result.output
@@ -172,8 +177,7 @@ def test_an_edited_column_is_named(
     with connect(damaged) as connection:
         row = pick_row(connection, name, column, where)
         new = set_column(connection, name, row, column)
-    assert name in NAMES, f"a new table {name!r}: say in NAMES what its audit failure names"
-    _assert_named(audit(damaged), NAMES[name](row, new))
+    _assert_named(audit(damaged), _names(name, row, new))
 
 
 @pytest.mark.parametrize(
@@ -218,17 +222,18 @@ def test_a_nullable_column_emptied_or_set_is_named(
             connection.execute(update(tbl).where(*keys).values({column: None}))
         else:
             new = set_column(connection, name, row, column)
-    _assert_named(audit(damaged), NAMES[name](row, new))
+    _assert_named(audit(damaged), _names(name, row, new))
 
 
 @pytest.mark.parametrize("name", ROW_TABLES)
 def test_a_deleted_row_is_named(audit: Audit, damaged: str, name: str) -> None:
     with connect(damaged) as connection:
         rows = rows_of(connection, name)
+        assert rows, f"populate (tests/reliability/tampering.py) writes no {name} row"
         # The last checkpoint: one in the middle is not missed (see below).
         row = rows[-1] if name == "checkpoints" else rows[len(rows) // 2]
         delete_row(connection, name, row)
-    _assert_named(audit(damaged), NAMES[name](row, None))
+    _assert_named(audit(damaged), _names(name, row, None))
 
 
 @pytest.mark.parametrize("name", ROW_TABLES)
@@ -236,7 +241,7 @@ def test_a_truncated_table_is_named(audit: Audit, damaged: str, name: str) -> No
     with connect(damaged) as connection:
         row = rows_of(connection, name)[0]
         connection.execute(delete(table(name)))
-    names = NAMES[name](row, None)
+    names = _names(name, row, None)
     if name == "checkpoints":
         names = ["not covered by any checkpoint"]
     elif name == "entries":
