@@ -1,10 +1,12 @@
 """Lineage budgets (pure): per rare earth, the most and the least of it that a lot's ancestry
 back to the mines can have supplied, carried forward event by event (LINEAGE_IMBALANCE).
 
-A budget is a sorted tuple of (element, upper_mg, lower_mg): integers, upper rounded up and
-lower rounded down, so that two databases store and compare the same thing. An element a
-budget does not name has neither supply nor guarantee. `None` is a lot whose lineage is not
-known (a stand-in of a bundle replay): nothing it supplies is judged.
+A budget is canonical text: 34 integers joined by ",", the upper_mg of each rare earth in
+ELEMENTS order, then the lower_mg of each (upper rounded up, lower rounded down), so that two
+databases store and compare the same thing, and an event that does not weigh or make a lot
+never reads it. Held in memory as a vector (a tuple or list of those 34 integers): the work
+per event is a few passes over 17 elements, whatever the lot lists. `None` is a lot whose
+lineage is not known (a stand-in of a bundle replay): nothing it supplies is judged.
 
 Everything here is a fact of the record and of DOMAIN's physics, not a configured threshold:
 the stored state must follow from the log alone. The tolerances of the check are
@@ -18,9 +20,13 @@ from ledger.lots.composition import PPM, RARE_EARTHS, REY
 from ledger.lots.records import LotState
 from ledger.lots.tolerances import RECOVERY_FLOORS
 
-Budget = tuple[tuple[str, int, int], ...]
-Shares = dict[str, tuple[int, int]]  # element -> (upper_mg, lower_mg)
+Budget = str
+Vector = Sequence[int]  # upper_mg of each of ELEMENTS, then lower_mg of each; never mutated
 Claim = tuple[int, Mapping[str, int]]  # mass_g, composition_ppm
+ELEMENTS = tuple(sorted(RARE_EARTHS))
+N = len(ELEMENTS)
+_INDEX = {element: i for i, element in enumerate(ELEMENTS)}
+_ALL = frozenset(ELEMENTS)
 
 MIXING = frozenset({"split", "blend"})
 # The least of each element a process passes on (DOMAIN §2 floors; the lowest case of each:
@@ -34,6 +40,7 @@ LOWER_RECOVERY: Mapping[str, float] = MappingProxyType(
 # its claim less that. Without it the material a loss took away would stay in the budget for
 # a later step to "find" again.
 CLAIM_NOISE = 0.10
+_UP, _DOWN = 11, 9  # (1 ± CLAIM_NOISE) in tenths: integer arithmetic, exact on every platform
 
 # DOMAIN §3: the top of each element's range, % of TREO, per deposit type; Ho..Lu share the
 # "other HREE" column. An element the mine did not measure is held to twice that share of the
@@ -65,16 +72,6 @@ MAX_SHARE: Mapping[str, Mapping[str, float]] = {
 }
 # A deposit of another type may be anything a known type is.
 _ANY = {e: max(shares[e] for shares in MAX_SHARE.values()) for e in MAX_SHARE["monazite"]}
-_TRACKED = tuple(sorted(RARE_EARTHS))
-
-
-def _ceil_mg(mass_ppm: int | float) -> int:
-    """Milligrams of `mass_ppm` (grams × ppm), rounded up."""
-    return -int(-mass_ppm // 1000)
-
-
-def _floor_mg(mass_ppm: int | float) -> int:
-    return int(mass_ppm // 1000)
 
 
 def claimed_mg(mass_g: int, ppm: int) -> float:
@@ -85,7 +82,43 @@ def claimed_mg(mass_g: int, ppm: int) -> float:
 def remainder_mg(mass_g: int, composition: Mapping[str, int]) -> int:
     """The most of any element a lot can hold that its composition does not list: the mass
     the listed elements leave over."""
-    return _ceil_mg(max(0, PPM - sum(composition.values())) * mass_g)
+    return -(-max(0, PPM - sum(composition.values())) * mass_g // 1000)
+
+
+# Budget text -> its vector, for the budgets made or read lately: a lot's budget is made by
+# one event and read by the next that weighs or consumes it, in custody and in its rule.
+_PARSED: dict[str, Vector] = {}
+_PARSED_MAX = 16_384
+
+
+def parse(budget: Budget) -> Vector:
+    """The vector of a budget's text (never to be changed: it may be shared)."""
+    found = _PARSED.get(budget)
+    if found is None:
+        found = tuple(map(int, budget.split(",")))
+        _keep(budget, found)
+    return found
+
+
+def text(vector: Vector) -> Budget:
+    budget = ",".join(map(str, vector))
+    _keep(budget, tuple(vector))
+    return budget
+
+
+def _keep(budget: Budget, vector: Vector) -> None:
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()  # dropped wholesale: cheaper than an LRU, and rare
+    _PARSED[budget] = vector
+
+
+_EMPTY = text([0] * (2 * N))
+
+
+def as_dict(budget: Budget) -> dict[str, tuple[int, int]]:
+    """element -> (upper_mg, lower_mg), for the elements with either: for people and tests."""
+    v = parse(budget)
+    return {e: (v[i], v[N + i]) for i, e in enumerate(ELEMENTS) if v[i] or v[N + i]}
 
 
 def extracted(mass_g: int, composition: Mapping[str, int], deposit: str) -> Budget:
@@ -94,60 +127,57 @@ def extracted(mass_g: int, composition: Mapping[str, int], deposit: str) -> Budg
     for the REY, by the deposit's top share of the REY the mine did measure."""
     rey = sum(mass_g * ppm for e, ppm in composition.items() if e in REY)
     rest = remainder_mg(mass_g, composition)
-    shares = MAX_SHARE.get(deposit, _ANY)
-    budget: list[tuple[str, int, int]] = []
-    for element in _TRACKED:
+    tops = MAX_SHARE.get(deposit, _ANY)
+    up, low = [0] * N, [0] * N
+    for i, element in enumerate(ELEMENTS):
         ppm = composition.get(element)
         if ppm is not None:
-            if ppm > 0:
-                amount = mass_g * ppm
-                budget.append((element, _ceil_mg(amount), _floor_mg(amount)))
-            continue
-        cap = rest
-        if element not in REY:
-            cap = min(cap, _ceil_mg(UNMEASURED_SC_PPM * mass_g))
-        elif rey > 0:
-            cap = min(cap, _ceil_mg(rey * shares[element]))
-        if cap > 0:
-            budget.append((element, cap, 0))
-    return tuple(budget)
+            amount = mass_g * ppm
+            up[i], low[i] = -(-amount // 1000), amount // 1000
+        elif element not in REY:
+            up[i] = min(rest, -(-UNMEASURED_SC_PPM * mass_g // 1000))
+        else:
+            up[i] = min(rest, -int(-rey * tops[element] // 1000)) if rey > 0 else rest
+    return text(up + low)
 
 
-def supply(process: str, inputs: Sequence[tuple[LotState, int]]) -> Shares | None:
+def supply(process: str, inputs: Sequence[tuple[LotState, int]]) -> Vector | None:
     """What the inputs supply, pro rata of the mass consumed of each: the most, and the least
     after the process's recovery floor; None when an input's lineage is not known."""
-    up: dict[str, int] = {}
-    low: dict[str, int] = {}
-    for lot, used in inputs:
-        budget = lot.lineage
-        if budget is None:
-            return None
-        held = lot.mass_g
-        if held <= 0:
-            continue
-        for element, upper, lower in budget:
-            up[element] = up.get(element, 0) - (-upper * used // held)
-            low[element] = low.get(element, 0) + lower * used // held
     floor = LOWER_RECOVERY.get(process, 0.0)
-    return {e: (upper, int(low[e] * floor)) for e, upper in up.items()}
+    if (
+        len(inputs) == 1
+        and inputs[0][0].lineage is not None
+        and inputs[0][1] >= inputs[0][0].mass_g
+    ):
+        v = parse(inputs[0][0].lineage)
+        return [*v[:N], *[int(x * floor) for x in v[N:]]]
+    total = [0] * (2 * N)
+    for lot, used in inputs:
+        if lot.lineage is None:
+            return None
+        mass, v = lot.mass_g, parse(lot.lineage)
+        if used >= mass:  # the whole lot: its budget, as it is
+            total = [a + b for a, b in zip(total, v, strict=True)]
+        elif mass > 0:
+            part = [-(-x * used // mass) for x in v[:N]] + [x * used // mass for x in v[N:]]
+            total = [a + b for a, b in zip(total, part, strict=True)]
+    return total[:N] + [int(x * floor) for x in total[N:]]
 
 
 def remaining(lot: LotState, used: int) -> Budget | None:
     """The budget of what a transform leaves of `lot` after taking `used` grams of it."""
-    budget, held = lot.lineage, lot.mass_g
+    budget, mass = lot.lineage, lot.mass_g
     if budget is None or used == 0:
         return budget
-    left = held - used
-    if left <= 0:
-        return ()
-    kept = (
-        (element, upper - upper * used // held, lower + (-lower * used // held))
-        for element, upper, lower in budget
-    )
-    return tuple(item for item in kept if item[1] > 0 or item[2] > 0)
+    if used >= mass:
+        return _EMPTY
+    v = parse(budget)
+    left = [x - x * used // mass for x in v[:N]] + [x + (-x * used // mass) for x in v[N:]]
+    return text(left)
 
 
-def allocate(process: str, given: Shares, mass_in: int, outputs: Sequence[Claim]) -> list[Shares]:
+def allocate(process: str, given: Vector, mass_in: int, outputs: Sequence[Claim]) -> list[Vector]:
     """Each output's share of the supply `given` (what `mass_in` grams consumed supply).
 
     Mixing (split, blend) changes no material: every element goes with the mass, over the
@@ -159,76 +189,114 @@ def allocate(process: str, given: Shares, mass_in: int, outputs: Sequence[Claim]
     """
     if process in MIXING:
         total = max(mass_in, sum(mass for mass, _ in outputs), 1)
-        return [
-            {e: (-(-up * mass // total), low * mass // total) for e, (up, low) in given.items()}
-            for mass, _ in outputs
-        ]
-    shares: list[Shares] = [{} for _ in outputs]
-    elements = set(given)
-    for _, composition in outputs:
-        elements.update(e for e in composition if e in RARE_EARTHS)
-    for element in elements:
-        _part(element, given.get(element, (0, 0)), outputs, shares)
+        return [_scaled(given, mass, total) for mass, _ in outputs]
+    if len(outputs) == 1:
+        return [_whole(given, *outputs[0])]
+    return _parted(given, outputs)
+
+
+def _scaled(given: Vector, mass: int, total: int) -> Vector:
+    if mass == total:
+        return given
+    return [-(-x * mass // total) for x in given[:N]] + [x * mass // total for x in given[N:]]
+
+
+def _whole(given: Vector, mass: int, composition: Mapping[str, int]) -> Vector:
+    """One output takes all; an element it does not list, up to its unlisted remainder."""
+    unlisted = _ALL - composition.keys()
+    if not unlisted:
+        return given
+    rest = remainder_mg(mass, composition)
+    capped = list(given)
+    for element in unlisted:
+        i = _INDEX[element]
+        if capped[i] > rest:
+            capped[i] = rest
+    return capped
+
+
+def _parted(given: Vector, outputs: Sequence[Claim]) -> list[Vector]:
+    ups, lows = given[:N], given[N:]
+    # Each output's claim of each element (g·ppm), None where it does not list it.
+    claims = [
+        [mass * p if (p := c.get(e)) is not None else None for e in ELEMENTS] for mass, c in outputs
+    ]
+    totals = [sum(a for a in column if a) for column in zip(*claims, strict=True)]
+    shares: list[Vector] = []
+    for amounts in claims:
+        shares.append(
+            [-(-u * a // t) if a and t else 0 for u, a, t in zip(ups, amounts, totals, strict=True)]
+            + [
+                low * a // t if a and t else 0
+                for low, a, t in zip(lows, amounts, totals, strict=True)
+            ]
+        )
+    # What no listing output claimed goes by mass to those that do not list it; when no
+    # output claims any (not measured, or written as 0), all of it goes by mass to all.
+    for i, total in enumerate(totals):
+        up, low = (max(0, ups[i] - -(-total // 1000)), 0) if total else (ups[i], lows[i])
+        if up <= 0 and low <= 0:
+            continue
+        others = [k for k, amounts in enumerate(claims) if not total or amounts[i] is None]
+        if others:
+            _spread(i, up, low, others, outputs, shares)
     return shares
 
 
-def _part(
-    element: str, given: tuple[int, int], outputs: Sequence[Claim], shares: list[Shares]
+def _spread(
+    i: int, up: int, low: int, others: list[int], outputs: Sequence[Claim], shares: list[Vector]
 ) -> None:
-    upper, lower = given
-    claims = [
-        (i, mass * composition[element])
-        for i, (mass, composition) in enumerate(outputs)
-        if element in composition
-    ]
-    total = sum(amount for _, amount in claims)
-    if total > 0:
-        for i, amount in claims:
-            shares[i][element] = (-(-upper * amount // total), lower * amount // total)
-        upper, lower = max(0, upper - _ceil_mg(total)), 0
-    unlisted = [i for i, (_, composition) in enumerate(outputs) if element not in composition]
-    mass = sum(outputs[i][0] for i in unlisted) or 1
-    for i in unlisted:
-        out_mass, composition = outputs[i]
-        cap = remainder_mg(out_mass, composition)
-        shares[i][element] = (min(cap, -(-upper * out_mass // mass)), lower * out_mass // mass)
+    mass_sum = sum(outputs[k][0] for k in others) or 1
+    element = ELEMENTS[i]
+    for k in others:
+        mass, composition = outputs[k]
+        cap = up if element in composition else remainder_mg(mass, composition)
+        shares[k][i] = min(cap, -(-up * mass // mass_sum))  # type: ignore[index]
+        shares[k][N + i] = low * mass // mass_sum  # type: ignore[index]
 
 
-def rebased(shares: Shares, mass_g: int, composition: Mapping[str, int]) -> Budget:
+def rebased(shares: Vector, mass_g: int, composition: Mapping[str, int]) -> Budget:
     """The budget a lot carries on: its shares, each listed element held to its claim ±
-    CLAIM_NOISE (see there); elements with neither supply nor guarantee left out."""
-    budget = []
-    for element in sorted(shares):
-        upper, lower = shares[element]
-        ppm = composition.get(element)
-        if ppm is not None:
-            amount = mass_g * ppm
-            upper = min(upper, _ceil_mg(amount * (1 + CLAIM_NOISE)))
-            # Never lowered to the claim: a guarantee the record fell short of stays, and
-            # every descendant is judged against it (no ratchet down by small steps).
-            lower = max(lower, _floor_mg(amount * (1 - CLAIM_NOISE)))
-        if upper > 0 or lower > 0:
-            budget.append((element, upper, lower))
-    return tuple(budget)
+    CLAIM_NOISE (see there)."""
+    held = list(shares)
+    index = _INDEX
+    for element in composition.keys() & _ALL:
+        i, amount = index[element], mass_g * composition[element]
+        most = -(-amount * _UP // 10_000)
+        if most < held[i]:
+            held[i] = most
+        # Never lowered to the claim: a guarantee the record fell short of stays, and every
+        # descendant is judged against it (no ratchet down by small steps).
+        least = amount * _DOWN // 10_000
+        if least > held[N + i]:
+            held[N + i] = least
+    return text(held)
 
 
-def as_shares(budget: Budget) -> Shares:
-    return {element: (upper, lower) for element, upper, lower in budget}
+# The last transform's shares, its key and inputs (kept, so that their ids stay theirs): the
+# custody step and its rule ask for the same. One tuple, replaced whole: safe across threads.
+_last: list[tuple[object, object, Sequence[Vector] | None] | None] = [None]
 
 
 def transform_shares(
     process: str, inputs: Sequence[tuple[LotState, int]], outputs: Sequence[Claim]
-) -> list[Shares] | None:
+) -> Sequence[Vector] | None:
     """Each output's share of what the consumed inputs supply; None when an input's lineage
     is not known. O(inputs × elements + outputs × elements)."""
+    key = (process, tuple([(id(lot), used) for lot, used in inputs]), list(outputs))
+    cached = _last[0]
+    if cached is not None and cached[0] == key:
+        return cached[2]
     given = supply(process, inputs)
-    if given is None:
-        return None
-    return allocate(process, given, sum(used for _, used in inputs), outputs)
+    found = None if given is None else allocate(process, given, sum(u for _, u in inputs), outputs)
+    _last[0] = (key, [lot for lot, _ in inputs], found)
+    return found
 
 
 def received(lot: LotState, mass_g: int) -> Budget | None:
-    """The budget of `lot` weighed at `mass_g`: the same supply, held to the new claim."""
-    if lot.lineage is None:
-        return None
-    return rebased(as_shares(lot.lineage), mass_g, lot.composition_ppm)
+    """The budget of `lot` weighed at `mass_g`: the same supply, held to the new claim. A lot
+    weighed no lighter keeps its budget as it is: its upper bounds were held to its claim
+    when it was made, and a heavier claim cannot hold them lower."""
+    if lot.lineage is None or mass_g >= lot.mass_g:
+        return lot.lineage
+    return rebased(parse(lot.lineage), mass_g, lot.composition_ppm)

@@ -38,9 +38,9 @@ class LotState:
     deposit: str | None = None
     time: str = ""  # the `time` of the last event that touched the lot
     shipped_mass_g: int | None = None  # the mass the pending shipment declared
-    # Per rare earth, (element, upper_mg, lower_mg), sorted: the most and the least of it the
-    # ancestry back to the mines supplied (ledger/lots/lineage.py); None: not known.
-    lineage: tuple[tuple[str, int, int], ...] | None = None
+    # Per rare earth, the most and the least of it (mg) the ancestry back to the mines
+    # supplied, as canonical text (ledger/lots/lineage.py); None: not known.
+    lineage: str | None = None
     created_time: str = ""  # the `time` of the event that created the lot
 
 

@@ -123,6 +123,13 @@ FLAG_WORDS: dict[str, FlagWords] = {
         "dates in the record cannot all be true.",
         "Ask for the dated documents of the steps concerned.",
     ),
+    codes.LINEAGE_IMBALANCE: FlagWords(
+        "The lot's history does not add up to it",
+        "The lot claims more of an element than the mines it came from supplied over all its "
+        "steps together, or far less of a controlled or valuable element than they "
+        "guarantee: material was added on paper, or taken out or hidden along the way.",
+        "Hold the goods; assay the lot; ask for the records of the steps since the mine.",
+    ),
     codes.PROCESS_INCONSISTENT: FlagWords(
         "The record says the goods became something they cannot be",
         "A step turned the goods into a product that step cannot make (metal cracked into "

@@ -143,7 +143,7 @@ def _lot_row(lot: LotState) -> tuple[Any, ...]:
         lot.deposit,
         lot.time,
         lot.shipped_mass_g,
-        None if (budget := lot.lineage) is None else [list(item) for item in budget],
+        lot.lineage,
         lot.created_time,
     )
 

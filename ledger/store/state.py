@@ -45,16 +45,9 @@ def lot_from_row(row: LotRow) -> LotState:
         deposit=row.deposit,
         time=row.time,
         shipped_mass_g=row.shipped_mass_g,
-        lineage=lineage_from_json(row.lineage),
+        lineage=row.lineage,
         created_time=row.created_time,
     )
-
-
-def lineage_from_json(value: Any) -> tuple[tuple[str, int, int], ...] | None:
-    """The lineage column as LotState holds it: a tuple of (element, upper_mg, lower_mg)."""
-    if value is None:
-        return None
-    return tuple((str(element), int(upper), int(lower)) for element, upper, lower in value)
 
 
 def participant_from_row(row: ParticipantRow) -> ParticipantState:
@@ -103,16 +96,7 @@ def _lot_from_values(values: tuple[Any, ...]) -> LotState:
     composition, origins = values[4], values[11]
     if type(composition) is not dict:
         composition = dict(composition)
-    lineage = lineage_from_json(values[15])
-    changed = (
-        *values[:4],
-        composition,
-        *values[5:11],
-        tuple(origins),
-        *values[12:15],
-        lineage,
-        *values[16:],
-    )
+    changed = (*values[:4], composition, *values[5:11], tuple(origins), *values[12:])
     return build(LotState, dict(zip(LOT_FIELDS, changed, strict=True)))
 
 

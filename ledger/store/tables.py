@@ -115,11 +115,9 @@ class LotRow(SQLModel, table=True):
     deposit: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     time: str = Field(sa_column=Column(String(32), nullable=False))
     shipped_mass_g: int | None = _big(nullable=True)
-    # [[element, upper_mg, lower_mg], ...] sorted, integers (ledger/lots/lineage.py); NULL:
-    # the lineage is not known.
-    lineage: list[list[Any]] | None = Field(
-        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
-    )
+    # The lineage budget: canonical text of integers (ledger/lots/lineage.py); NULL: the
+    # lineage is not known.
+    lineage: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     created_time: str = Field(sa_column=Column(String(32), nullable=False))
 
 

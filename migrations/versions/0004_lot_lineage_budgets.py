@@ -38,7 +38,7 @@ _entries = sa.table(
 _lots = sa.table(
     "lots",
     sa.column("id", sa.String()),
-    sa.column("lineage", sa.JSON(none_as_null=True)),
+    sa.column("lineage", sa.Text()),
     sa.column("created_time", sa.String()),
 )
 _MAKING = ("lot.extract", "lot.transform", "lot.receive")
@@ -56,7 +56,7 @@ class _Held:
 
 def upgrade() -> None:
     with op.batch_alter_table("lots") as batch:
-        batch.add_column(sa.Column("lineage", sa.JSON(none_as_null=True), nullable=True))
+        batch.add_column(sa.Column("lineage", sa.Text(), nullable=True))
         batch.add_column(sa.Column("created_time", sa.String(length=32), nullable=True))
     _backfill(op.get_bind())
     with op.batch_alter_table("lots") as batch:
@@ -77,11 +77,10 @@ def _backfill(bind: sa.Connection) -> None:
     for (envelope,) in bind.execute(query):
         _replay(parse_entry(json.loads(bytes(envelope))).event, held)
     for lot_id, lot in held.items():
-        budget = None if lot.lineage is None else [list(item) for item in lot.lineage]
         bind.execute(
             _lots.update()
             .where(_lots.c.id == lot_id)
-            .values(lineage=budget, created_time=lot.created_time)
+            .values(lineage=lot.lineage, created_time=lot.created_time)
         )
 
 

@@ -105,12 +105,12 @@ def _damage(url: str, statements: list[str]) -> None:
             params: dict[str, Any] = {
                 "json": '{"Nd": 1}',
                 "list": '["nobody"]',
-                "budget": '[["Dy", 999999999999, 0]]',
+                "budget": "Dy:999999999999:0",
                 "respelled": "[ " + ", ".join(f'"{item}"' for item in spelled) + " ]",
                 "blob": bytes(32),
             }
             for statement in statements:
-                for name in ("json", "list", "respelled", "budget"):
+                for name in ("json", "list", "respelled"):
                     statement = statement.replace(f":{name}", as_json.format(f":{name}"))
                 used = {name: value for name, value in params.items() if f":{name}" in statement}
                 connection.execute(text(statement), used)

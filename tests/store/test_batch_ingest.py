@@ -298,7 +298,7 @@ def write_effects(session: Session, effects: Effects) -> None:
                 deposit=lot.deposit,
                 time=lot.time,
                 shipped_mass_g=lot.shipped_mass_g,
-                lineage=None if lot.lineage is None else [list(item) for item in lot.lineage],
+                lineage=lot.lineage,
                 created_time=lot.created_time,
             )
         )

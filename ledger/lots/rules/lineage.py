@@ -1,10 +1,10 @@
 """LINEAGE_IMBALANCE: a lot claims more of a rare earth than its ancestry back to the mines
 supplied, or far less of a controlled or high-value one than that ancestry guarantees."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from functools import lru_cache
 
 from ledger.lots import lineage
-from ledger.lots.composition import RARE_EARTHS
 from ledger.lots.events import LotReceive, LotTransform
 from ledger.lots.records import LotState, StateReader
 from ledger.lots.rules.flags import LINEAGE_IMBALANCE, Flag, grams, make_flag, percent, ppm
@@ -35,40 +35,41 @@ def check_receive(event: LotReceive, reader: StateReader, tolerances: Tolerances
         lot = reader.lot(ref.lot)
         if lot is None or lot.lineage is None:
             continue
-        shares = lineage.as_shares(lot.lineage)
+        shares = lineage.parse(lot.lineage)
         flags += _judge(lot.id, ref.mass_g, lot.composition_ppm, shares, "receipt", tolerances)
     return flags
+
+
+@lru_cache(maxsize=8)
+def _watched(controlled: frozenset[str]) -> tuple[int, ...]:
+    """The positions in lineage.ELEMENTS of the elements held to their guarantee."""
+    held = controlled | HIGH_VALUE
+    return tuple(i for i, element in enumerate(lineage.ELEMENTS) if element in held)
 
 
 def _judge(
     lot: str,
     mass_g: int,
     composition: Mapping[str, int],
-    shares: lineage.Shares,
+    shares: lineage.Vector,
     step: str,
     tolerances: Tolerances,
 ) -> list[Flag]:
     """The elements whose claim is outside the lineage's bounds, worst first, in one flag."""
-    tolerance, floor_mg = tolerances.lineage_tolerance, tolerances.lineage_floor_ppm * mass_g / 1000
-    watched = tolerances.controlled | HIGH_VALUE
-    off: list[tuple[str, float, int, int]] = []
-    for element in _elements(composition, shares, watched):
-        claim = lineage.claimed_mg(mass_g, composition.get(element, 0))
-        upper, lower = shares.get(element, (0, 0))
-        high = claim > upper * (1 + tolerance) + floor_mg
-        if high or (element in watched and claim < lower * (1 - tolerance) - floor_mg):
-            off.append((element, claim, upper, lower))
-    if not off:
+    above, below = 1 + tolerances.lineage_tolerance, 1 - tolerances.lineage_tolerance
+    floor_mg, scale, n = tolerances.lineage_floor_ppm * mass_g / 1000, mass_g / 1000, lineage.N
+    listed = composition.get
+    claims = [listed(element, 0) * scale for element in lineage.ELEMENTS]
+    out = [i for i in range(n) if claims[i] > shares[i] * above + floor_mg]
+    out += [
+        i
+        for i in _watched(tolerances.controlled)
+        if claims[i] < shares[n + i] * below - floor_mg and i not in out
+    ]
+    if not out:
         return []
+    off = [(lineage.ELEMENTS[i], claims[i], shares[i], shares[n + i]) for i in sorted(out)]
     return [_flag(lot, mass_g, step, off, tolerances)]
-
-
-def _elements(
-    composition: Mapping[str, int], shares: lineage.Shares, watched: frozenset[str]
-) -> Iterable[str]:
-    claimed = {e for e, value in composition.items() if value > 0 and e in RARE_EARTHS}
-    guaranteed = {e for e, (_, lower) in shares.items() if lower > 0 and e in watched}
-    return sorted(claimed | guaranteed)
 
 
 def _flag(

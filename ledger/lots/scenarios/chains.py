@@ -233,6 +233,8 @@ class Chain:
             country = COUNTRY[lots[0].custodian]
             lab = PORT_LAB.get(country, plan.cluster.lab)
             self._assay(lots[0], lab)
+        if len(lots) == 1:
+            lots = [self.tamper.before_export(self.book, lots[0])]
         consignments = [lots]
         if plan.split and len(lots) == 1:
             consignments = [[part] for part in self._split(lots[0])]

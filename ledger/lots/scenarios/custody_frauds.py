@@ -260,3 +260,39 @@ class ShipMass(Tamper):
         stated = round(lot.mass_g * (1 + sign * self.rng.uniform(0.05, 0.20)))
         self.fire(lot.id, f"{lot.id} holds {lot.mass_g} g, shipped as {stated} g")
         return stated
+
+
+class LineageRatchet(Tamper):
+    """The exporter's single-output splits, each writing the rare earths 4-7 % above the lot
+    split (inside MIX_INCONSISTENT's 10 %), until the lot claims over 1.3× what it held."""
+
+    pattern, code = "lineage_ratchet", "LINEAGE_IMBALANCE"
+
+    def require(self, plan: Plan) -> Plan:
+        # An oxide or metal is nearly all rare earth: there is no room to write more of it.
+        if plan.end in ("oxide", "metal"):
+            plan = plans.draw(self.rng, plan.chain, self.rng.choice(("magnet", "concentrate")))
+        return replace(plan, split=False)
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        # The lot was weighed on arrival: its lineage holds it to its claim × 1.1, and the
+        # lineage tolerance adds 10 %. Past 1.3× the last split is caught whatever came before.
+        total = 1.0
+        while not self.fired:
+            factor = self.rng.uniform(1.04, 1.07)
+            total *= factor
+            book.wait((2, 12))
+            made = Lot(
+                book.lot_id(lot.id.split("-")[0]),
+                lot.product,
+                lot.mass_g,
+                cap({e: round(v * factor) if e in REY else v for e, v in lot.composition.items()}),
+                lot.custodian,
+                lot.spec,
+            )
+            if total > 1.3:
+                note = f"{made.id}: the rare earths of {lot.id} written ×{total:.2f} in splits"
+                self.fire(made.id, note)
+            actions.transform(book, lot.custodian, "split", [(lot, lot.mass_g)], [made])
+            lot = made
+        return lot

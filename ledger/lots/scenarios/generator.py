@@ -12,6 +12,7 @@ from ledger.lots.scenarios.chains import Chain
 from ledger.lots.scenarios.custody_frauds import (
     Diversion,
     DoubleUse,
+    LineageRatchet,
     MixInconsistent,
     PhantomProduction,
     ShipMass,
@@ -44,6 +45,7 @@ INJECTORS: tuple[type[Tamper], ...] = (
     TimeTravel,
     MixInconsistent,
     ShipMass,
+    LineageRatchet,
     Relabel,
 )
 
@@ -69,7 +71,8 @@ def generate(seed: int, *, chains: int, fraud_rate: float, start: datetime) -> S
 
     The same arguments give the same scenario, byte for byte. The first event is dated
     `start` (to the second), the last no later than `start + span(chains)`. Frauds cycle
-    through PATTERNS, so every pattern appears once `chains * fraud_rate` reaches 12.
+    through PATTERNS, so every pattern appears once `chains * fraud_rate` reaches
+    len(PATTERNS).
     """
     if chains < 1:
         raise ValueError(f"chains must be at least 1, got {chains}")

@@ -22,6 +22,7 @@ PATTERNS = (
     "time_travel",
     "mix_inconsistent",
     "ship_mass",
+    "lineage_ratchet",
     "relabel",
 )
 

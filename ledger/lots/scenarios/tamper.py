@@ -93,3 +93,7 @@ class Tamper:
 
     def declaration(self, declaration: dict[str, Any], lots: list[Lot]) -> dict[str, Any]:
         return declaration
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        """The lot the exporter declares, given the one it holds (it may post more first)."""
+        return lot
