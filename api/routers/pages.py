@@ -179,6 +179,7 @@ def lot_context(found: Provenance, visitor: Visitor) -> dict[str, Any]:
         "lot": found.lot,
         "origins": found.origins,
         "flags": found.flags,
+        "from_history": found.from_history,
         "picture": labels.custody_picture(found),
         "steps": found.steps,
         "checkpoint_problem": found.checkpoint_problem,

@@ -102,6 +102,25 @@ def origin_shares(
     return sorted(found, key=lambda origin: (-origin.share, origin.origin.lot))
 
 
+def history_indexes(
+    lot_id: str, history: Mapping[str, Sequence[int]], edges: Sequence[Edge]
+) -> frozenset[int]:
+    """The entries of `lot_id`'s history: every event of the lot itself, and each ancestor's
+    events up to the last transform that took it into the lineage (DESIGN §9.2: a split that
+    conjured Dy in one output casts doubt on the other). An ancestor's later events, after
+    the lineage left it, are not this lot's history. `history` maps each lot of the ancestry
+    to the entries that touched it; `edges` are the transform edges into the ancestry."""
+    last: dict[str, int] = {}
+    for edge in edges:
+        last[edge.parent] = max(last.get(edge.parent, -1), edge.index)
+    return frozenset(
+        index
+        for lot, found in history.items()
+        for index in found
+        if lot == lot_id or index <= last.get(lot, -1)
+    )
+
+
 def verdict(integrity_ok: bool, flag_count: int) -> str:
     """integrity_failure beats flagged beats ok."""
     if not integrity_ok:

@@ -11,6 +11,7 @@ from ledger.lots.provenance import (
     MineOrigin,
     OriginShare,
     claimed_assays,
+    history_indexes,
     origin_shares,
     verdict,
 )
@@ -28,6 +29,9 @@ from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.keys import key_id
 from ledger.tlog.note import Checkpoint, open_checkpoint
 from ledger.verify.lot import ProvenEntry, StepResult, TrustRoots, verify_entries
+
+# The severities with which another lot's finding makes this lot's verdict flagged.
+HISTORY_SEVERITIES = ("medium", "high")
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,15 @@ class Provenance:
     edges: tuple[Edge, ...]
     origins: tuple[OriginShare, ...]
     steps: tuple[Step, ...]
+    # The lot's ancestry's own flags, and the medium and high flags of the events of its
+    # history that name another lot (DESIGN §9.2), newest first.
     flags: tuple[StoredFlag, ...]
+    # The ids of the latter: flags of an event in this lot's history, on a lot outside it.
+    history_flags: frozenset[int] = frozenset()
+
+    def from_history(self, flag: StoredFlag) -> bool:
+        """Whether `flag` counts here as a finding of an event in this lot's history."""
+        return flag.id in self.history_flags
 
 
 def provenance(db: Database, lot_id: str) -> Provenance:
@@ -68,6 +80,13 @@ def provenance(db: Database, lot_id: str) -> Provenance:
         indices = sorted({index for found in history.values() for index in found})
         rows = _entries(session, indices)
         flags = findings.flags_on(session, list(lots))
+        # Every event in the history counts, whichever lot its finding names: one query.
+        counted = sorted(history_indexes(lot_id, history, edges))
+        around = [
+            flag
+            for flag in findings.flags_at(session, counted, HISTORY_SEVERITIES)
+            if flag.lot not in lots
+        ]
         # Read last: every entry read above is committed, so this checkpoint covers it.
         meta = logstore.read_meta(session)
         note, checkpoint, problem = _checkpoint(session, meta)
@@ -94,14 +113,15 @@ def provenance(db: Database, lot_id: str) -> Provenance:
     mines = _mines(steps)
     return Provenance(
         lot=lots[lot_id],
-        verdict=verdict(intact, len(flags)),
+        verdict=verdict(intact, len(flags) + len(around)),
         checkpoint=note,
         checkpoint_problem=problem,
         lots=tuple(lots.values()),
         edges=tuple(edges),
         origins=tuple(origin_shares(lots[lot_id], lots, edges, mines)),
         steps=steps,
-        flags=tuple(flags),
+        flags=tuple(sorted([*flags, *around], key=lambda flag: (-flag.index, -flag.id))),
+        history_flags=frozenset(flag.id for flag in around),
     )
 
 

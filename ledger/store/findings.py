@@ -85,6 +85,23 @@ def flags_on(session: Session, lots: Sequence[str]) -> list[StoredFlag]:
     return [_stored(row) for row in rows]
 
 
+def flags_at(
+    session: Session, indexes: Sequence[int], severities: Sequence[str]
+) -> list[StoredFlag]:
+    """Flags of `severities` raised by the entries at `indexes`, whatever lot they name,
+    newest first: one query by entry index."""
+    if not indexes:
+        return []
+    rows = session.execute(
+        select(FlagRow)
+        .where(col(FlagRow.idx).in_(bindparam("ids", expanding=True)))
+        .where(col(FlagRow.severity).in_(bindparam("levels", expanding=True)))
+        .order_by(col(FlagRow.idx).desc(), col(FlagRow.id).desc()),
+        {"ids": list(indexes), "levels": list(severities)},
+    ).scalars()
+    return [_stored(row) for row in rows]
+
+
 def list_flags(
     session: Session,
     *,

@@ -1,0 +1,62 @@
+"""A lot's verdict from its whole history: a finding of an event in it counts, whatever lot
+it names (DESIGN §9.2)."""
+
+from typing import Any
+
+from tests.api.conftest import Ledger
+from tests.support import ORE, Party, event, extract
+
+# La doubled: an output the split's input cannot have made (MIX_INCONSISTENT on it alone).
+CONJURED = {**ORE, "La": 2 * ORE["La"]}
+
+
+def _split(ledger: Ledger, mine: Party, source: str, parts: list[tuple[str, int, Any]]) -> None:
+    ledger.post(
+        mine,
+        event(
+            mine.id,
+            "lot.transform",
+            prev={source: ledger.heads[source]},
+            process="split",
+            inputs=[{"lot": source, "mass_g": sum(mass for _, mass, _ in parts)}],
+            outputs=[
+                {"id": lot, "product": "ore", "mass_g": mass, "composition_ppm": composition}
+                for lot, mass, composition in parts
+            ],
+        ),
+    )
+
+
+def _provenance(ledger: Ledger, lot: str, reader: Party) -> dict[str, Any]:
+    answer = ledger.client.get(f"/v1/lots/{lot}/provenance", headers=ledger.auth(reader))
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def test_a_split_that_conjures_in_one_output_flags_the_other(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    mine = cast["mine"]
+    ledger.post(mine, extract(mine, "ORE-H", 10_000_000))
+    _split(ledger, mine, "ORE-H", [("ORE-HA", 3_000_000, CONJURED), ("ORE-HB", 3_000_000, ORE)])
+    own = _provenance(ledger, "ORE-HA", cast["auditor"])
+    assert own["verdict"] == "flagged"
+    sibling = _provenance(ledger, "ORE-HB", cast["auditor"])
+    assert sibling["verdict"] == "flagged"
+    assert {flag["lot"] for flag in sibling["flags"]} == {"ORE-HA"}
+    page = ledger.client.get("/lots/ORE-HB", headers=ledger.auth(cast["auditor"])).text
+    assert 'class="verdict flagged"' in page
+    assert "An event in this lot's history, on lot ORE-HA:" in page
+
+
+def test_an_ancestor_s_events_after_the_lineage_left_it_do_not_count(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    mine = cast["mine"]
+    ledger.post(mine, extract(mine, "ORE-L", 10_000_000))
+    _split(ledger, mine, "ORE-L", [("ORE-LB", 4_000_000, ORE)])
+    # The rest of ORE-L goes into a split that conjures La in a lot outside ORE-LB's lineage.
+    _split(ledger, mine, "ORE-L", [("ORE-LC", 3_000_000, CONJURED), ("ORE-LD", 3_000_000, ORE)])
+    assert _provenance(ledger, "ORE-LD", cast["auditor"])["verdict"] == "flagged"
+    assert _provenance(ledger, "ORE-LB", cast["auditor"])["verdict"] == "ok"
