@@ -1,6 +1,6 @@
 """Custody transitions of lots: extract, transform, assay, ship, receive."""
 
-from ledger.lots import lineage
+from ledger.lots import licences, lineage
 from ledger.lots.events import LotAssay, LotExtract, LotReceive, LotShip, LotTransform, NewLot
 from ledger.lots.guards import (
     check_prev,
@@ -23,6 +23,7 @@ from ledger.lots.records import (
     Rejection,
     StateReader,
     build,
+    evolve,
 )
 
 _SPLIT_OR_BLEND = frozenset({"split", "blend"})
@@ -30,9 +31,10 @@ _SPLIT_OR_BLEND = frozenset({"split", "blend"})
 
 def _effects(lots: tuple[LotState, ...], edges: tuple[Edge, ...] = ()) -> Effects:
     """Effects(lots=lots, edges=edges), without the dataclass's field-by-field __init__."""
-    return build(
-        Effects, {"lots": lots, "participants": (), "keys": (), "declarations": (), "edges": edges}
-    )
+    return build(Effects, {**_NO_EFFECTS, "lots": lots, "edges": edges})
+
+
+_NO_EFFECTS = {"participants": (), "keys": (), "declarations": (), "licences": (), "quotas": ()}
 
 
 # Processes after which a lot still carries its deposit's REE pattern (separation destroys it).
@@ -55,7 +57,11 @@ def extract(event: LotExtract, event_hash: str, index: int, reader: StateReader)
         time=event.time,
         budget=lineage.extracted(event.lot.mass_g, event.lot.composition_ppm, event.deposit),
     )
-    return _effects((lot,))
+    quotas = licences.covering(reader.quotas(event.actor, int(event.time[:4])), event.deposit)
+    if not quotas:
+        return _effects((lot,))
+    use = licences.reo_g(event.lot.mass_g, event.lot.composition_ppm)
+    return evolve(_effects((lot,)), quotas=licences.charge_quotas(quotas, use))
 
 
 def transform(event: LotTransform, event_hash: str, index: int, reader: StateReader) -> Effects:

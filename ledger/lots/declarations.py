@@ -10,6 +10,7 @@ from ledger.lots.guards import (
     require_status,
     touch,
 )
+from ledger.lots.licences import elemental_g
 from ledger.lots.policy import CustodyPolicy
 from ledger.lots.records import (
     ACTIVE,
@@ -21,6 +22,8 @@ from ledger.lots.records import (
     SEIZED,
     DeclarationState,
     Effects,
+    LicenceState,
+    LotState,
     ParticipantState,
     Rejection,
     StateReader,
@@ -60,7 +63,22 @@ def declare(event: ExportDeclare, event_hash: str, index: int, reader: StateRead
         destination=claim.destination,
     )
     declared = tuple(touch(lot, event_hash, index, status=DECLARED) for lot in lots)
-    return Effects(lots=declared, declarations=(declaration,))
+    licence = _own_licence(reader, claim.licence, event.actor)
+    if licence is None:
+        return Effects(lots=declared, declarations=(declaration,))
+    # The holder's own licence counts this declaration from now on (ledger/lots/licences.py).
+    grams = elemental_g(licence.elements, lots)
+    declaration = evolve(declaration, licence=licence.id, licence_g=grams)
+    drawn = evolve(licence, used_g=licence.used_g + grams)
+    return Effects(lots=declared, declarations=(declaration,), licences=(drawn,))
+
+
+def _own_licence(reader: StateReader, licence_id: str | None, actor: str) -> LicenceState | None:
+    """The licence a declaration names, if it exists and `actor` holds it: the one it draws."""
+    if licence_id is None:
+        return None
+    licence = reader.licence(licence_id)
+    return licence if licence is not None and licence.holder == actor else None
 
 
 def decide(
@@ -76,7 +94,24 @@ def decide(
     require_status(lots, refs, {DECLARED}, "lot_not_declared")
     declaration_status, lot_status = _OUTCOME[event.decision]
     decided = tuple(touch(lot, event_hash, index, status=lot_status) for lot in lots)
-    return Effects(lots=decided, declarations=(evolve(declaration, status=declaration_status),))
+    after = evolve(declaration, status=declaration_status)
+    if declaration_status != SEIZED or not declaration.licence_g:
+        return Effects(lots=decided, declarations=(after,))
+    return _give_back(reader, decided, evolve(after, licence_g=0), declaration)
+
+
+def _give_back(
+    reader: StateReader,
+    decided: tuple[LotState, ...],
+    after: DeclarationState,
+    declaration: DeclarationState,
+) -> Effects:
+    """A seized declaration's grams go back to its licence: the goods never left."""
+    licence = reader.licence(declaration.licence or "")
+    if licence is None:
+        raise LookupError(f"licence {declaration.licence!r} of {declaration.id!r} is not stored")
+    back = evolve(licence, used_g=licence.used_g - declaration.licence_g)
+    return Effects(lots=decided, declarations=(after,), licences=(back,))
 
 
 def require_open_declaration(reader: StateReader, declaration_id: str) -> DeclarationState:

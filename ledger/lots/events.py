@@ -15,16 +15,21 @@ from ledger.lots.fields import (
     Decision,
     DeclarationId,
     Deposit,
+    Elements,
     EventId,
     HsCode,
     Instant,
     KeyId,
+    LicenceId,
     LotId,
     LotIds,
     Mass,
     Name,
     OptionalComposition,
+    OptionalCountries,
+    OptionalDeposit,
     OptionalGeo,
+    OptionalHsCodes,
     OptionalName,
     OptionalSpec,
     ParticipantId,
@@ -32,10 +37,12 @@ from ledger.lots.fields import (
     Process,
     Product,
     PublicKey,
+    QuotaId,
     RegisteredId,
     Roles,
     ShortText,
     SiteId,
+    Year,
     absent_not_null,
     as_tuple,
 )
@@ -45,6 +52,8 @@ from ledger.tlog.errors import EncodingError
 REGISTRY_TYPES = frozenset(
     {"participant.register", "participant.key_add", "participant.key_revoke"}
 )
+# Posted by an `authority` participant (DESIGN §9.1); like registry events they touch no lot.
+AUTHORITY_TYPES = frozenset({"licence.issue", "licence.revoke", "quota.issue"})
 VALUE_PREVIEW = 80
 
 
@@ -110,6 +119,25 @@ class Declaration(_Strict):
     declared_composition_ppm: OptionalComposition = None
     destination: Country
     licence: OptionalName = None
+
+
+class Licence(_Strict):
+    id: LicenceId
+    holder: RegisteredId
+    elements: Elements
+    destination: OptionalCountries = None
+    hs_codes: OptionalHsCodes = None
+    max_mass_g: Mass
+    valid_from: Instant
+    valid_until: Instant
+
+
+class Quota(_Strict):
+    id: QuotaId
+    holder: RegisteredId
+    year: Year
+    reo_mass_g: Mass
+    deposit: OptionalDeposit = None
 
 
 class EventBase(_Strict):
@@ -193,6 +221,22 @@ class CustomsDecide(EventBase):
     note: OptionalName = None
 
 
+class LicenceIssue(EventBase):
+    type: Literal["licence.issue"]
+    licence: Licence
+
+
+class LicenceRevoke(EventBase):
+    type: Literal["licence.revoke"]
+    licence: LicenceId
+    reason: Name
+
+
+class QuotaIssue(EventBase):
+    type: Literal["quota.issue"]
+    quota: Quota
+
+
 Event = Annotated[
     ParticipantRegister
     | ParticipantKeyAdd
@@ -203,7 +247,10 @@ Event = Annotated[
     | LotShip
     | LotReceive
     | ExportDeclare
-    | CustomsDecide,
+    | CustomsDecide
+    | LicenceIssue
+    | LicenceRevoke
+    | QuotaIssue,
     Field(discriminator="type"),
 ]
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)

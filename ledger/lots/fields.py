@@ -25,7 +25,7 @@ _SYMBOLS = (
 )
 ELEMENTS = frozenset(_SYMBOLS.split())
 
-Role = Literal["mine", "processor", "trader", "exporter", "lab", "customs", "auditor"]
+Role = Literal["mine", "processor", "trader", "exporter", "lab", "customs", "auditor", "authority"]
 Product = Literal[
     "ore", "concentrate", "mixed_compound", "oxide", "metal", "alloy", "magnet_powder", "magnet"
 ]
@@ -227,3 +227,32 @@ Roles = Annotated[
 LotIds = Annotated[
     tuple[LotId, ...], BeforeValidator(as_tuple), Field(min_length=1, max_length=MAX_LOTS)
 ]
+
+# Authority records (DESIGN §9.1): a licence id takes the declaration-id alphabet, the number
+# a ministry prints on it; lists of elements, destinations and HS codes name each item once.
+LicenceId = DeclarationId
+QuotaId = DeclarationId
+Year = Annotated[int, Field(ge=2000, le=2200)]
+Elements = Annotated[
+    tuple[Element, ...],
+    BeforeValidator(as_tuple),
+    Field(min_length=1, max_length=32),
+    AfterValidator(_distinct),
+]
+_Countries = Annotated[
+    tuple[Country, ...],
+    BeforeValidator(as_tuple),
+    Field(min_length=1, max_length=256),
+    AfterValidator(_distinct),
+]
+# A licence may name a heading (4 digits) or a subheading: it covers the codes it begins.
+_HsPrefix = Annotated[str, _pattern(r"[0-9]{4,10}", "must be 4 to 10 digits, without dots")]
+_HsCodes = Annotated[
+    tuple[_HsPrefix, ...],
+    BeforeValidator(as_tuple),
+    Field(min_length=1, max_length=64),
+    AfterValidator(_distinct),
+]
+OptionalCountries = Annotated[_Countries | None, BeforeValidator(absent_not_null)]
+OptionalHsCodes = Annotated[_HsCodes | None, BeforeValidator(absent_not_null)]
+OptionalDeposit = Annotated[Deposit | None, BeforeValidator(absent_not_null)]

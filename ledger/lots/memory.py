@@ -5,8 +5,10 @@ from ledger.lots.records import (
     Edge,
     Effects,
     KeyState,
+    LicenceState,
     LotState,
     ParticipantState,
+    QuotaState,
     StateReader,
 )
 
@@ -24,6 +26,8 @@ class MemoryState(StateReader):
         self.participants: dict[str, ParticipantState] = {}
         self.keys: dict[str, KeyState] = {}
         self.declarations: dict[str, DeclarationState] = {}
+        self.licences: dict[str, LicenceState] = {}
+        self.quota_records: dict[str, QuotaState] = {}
         self.event_indexes: dict[str, int] = {}
         self.edges: list[Edge] = []  # only the edges applied here, not those of `base`
 
@@ -51,6 +55,27 @@ class MemoryState(StateReader):
             return self.base.declaration(declaration_id)
         return found
 
+    def licence(self, licence_id: str) -> LicenceState | None:
+        found = self.licences.get(licence_id)
+        if found is None and self.base is not None:
+            return self.base.licence(licence_id)
+        return found
+
+    def quota(self, quota_id: str) -> QuotaState | None:
+        found = self.quota_records.get(quota_id)
+        if found is None and self.base is not None:
+            return self.base.quota(quota_id)
+        return found
+
+    def quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
+        """The base's quotas of `holder` in `year`, each as this layer last changed it, and the
+        ones issued in this layer; by issue index."""
+        found = {q.id: q for q in self.base.quotas(holder, year)} if self.base is not None else {}
+        for quota in self.quota_records.values():
+            if quota.holder == holder and quota.year == year:
+                found[quota.id] = quota
+        return tuple(sorted(found.values(), key=lambda quota: quota.issued_index))
+
     def event_index(self, event_id: str) -> int | None:
         found = self.event_indexes.get(event_id)
         if found is None and self.base is not None:
@@ -76,3 +101,7 @@ class MemoryState(StateReader):
             self.declarations.update((d.id, d) for d in effects.declarations)
         if effects.edges:
             self.edges.extend(effects.edges)
+        if effects.licences:
+            self.licences.update((lic.id, lic) for lic in effects.licences)
+        if effects.quotas:
+            self.quota_records.update((quota.id, quota) for quota in effects.quotas)

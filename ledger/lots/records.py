@@ -77,6 +77,44 @@ class DeclarationState:
     hs_code: str
     declared_mass_g: int
     destination: str
+    licence: str | None = None  # the licence id the declaration names, if any
+    # Grams of the licence's elements this declaration holds against it: counted from the
+    # declaration while it is pending, held or released; 0 once seized (given back).
+    licence_g: int = 0
+
+
+@dataclass(frozen=True)
+class LicenceState:
+    """An export licence (DESIGN §9.1) and its running total."""
+
+    id: str
+    authority: str  # who issued it, the only one who may revoke it
+    holder: str
+    elements: tuple[str, ...]
+    destination: tuple[str, ...] | None  # None: any destination
+    hs_codes: tuple[str, ...] | None  # None: any HS code
+    max_mass_g: int
+    valid_from: str
+    valid_until: str
+    issued_index: int
+    revoked_index: int | None
+    # Grams of `elements` in the lots of the declarations naming it that are pending, held
+    # or released (ledger/lots/licences.py): a seizure gives its grams back.
+    used_g: int
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    """A mining quota (DESIGN §9.1) and the REO-equivalent grams extracted against it."""
+
+    id: str
+    authority: str
+    holder: str
+    year: int
+    reo_mass_g: int
+    deposit: str | None  # None: any deposit
+    issued_index: int
+    used_g: int
 
 
 @dataclass(frozen=True)
@@ -94,6 +132,12 @@ class StateReader(Protocol):
     def participant(self, participant_id: str) -> ParticipantState | None: ...
     def key(self, keyid: str) -> KeyState | None: ...
     def declaration(self, declaration_id: str) -> DeclarationState | None: ...
+    def licence(self, licence_id: str) -> LicenceState | None: ...
+    def quota(self, quota_id: str) -> QuotaState | None: ...
+
+    def quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
+        """The quotas issued to `holder` for `year`, by issue index."""
+        ...
 
     def event_index(self, event_id: str) -> int | None:
         """The index of the entry whose event used `event_id`, if any."""
@@ -109,6 +153,8 @@ class Effects:
     keys: tuple[KeyState, ...] = ()
     declarations: tuple[DeclarationState, ...] = ()
     edges: tuple[Edge, ...] = ()
+    licences: tuple[LicenceState, ...] = ()
+    quotas: tuple[QuotaState, ...] = ()
 
 
 def evolve(record: R, **changes: Any) -> R:

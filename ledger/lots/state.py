@@ -2,11 +2,13 @@
 
 from datetime import UTC, datetime, timedelta
 
-from ledger.lots import custody, declarations, registry
+from ledger.lots import custody, declarations, licences, registry
 from ledger.lots.events import (
     CustomsDecide,
     Event,
     ExportDeclare,
+    LicenceIssue,
+    LicenceRevoke,
     LotAssay,
     LotExtract,
     LotReceive,
@@ -15,6 +17,7 @@ from ledger.lots.events import (
     ParticipantKeyAdd,
     ParticipantKeyRevoke,
     ParticipantRegister,
+    QuotaIssue,
     is_registry,
 )
 from ledger.lots.fields import OPERATOR
@@ -24,8 +27,10 @@ from ledger.lots.records import (
     Edge,
     Effects,
     KeyState,
+    LicenceState,
     LotState,
     ParticipantState,
+    QuotaState,
     Rejection,
     StateReader,
     evolve,
@@ -38,8 +43,10 @@ __all__ = [
     "Edge",
     "Effects",
     "KeyState",
+    "LicenceState",
     "LotState",
     "ParticipantState",
+    "QuotaState",
     "Rejection",
     "StateReader",
     "apply_event",
@@ -164,6 +171,12 @@ def _transition(
             return declarations.declare(event, event_hash, index, reader)
         case CustomsDecide():
             return declarations.decide(event, event_hash, index, reader, policy)
+        case LicenceIssue():
+            return licences.issue_licence(event, index, reader)
+        case LicenceRevoke():
+            return licences.revoke_licence(event, index, reader)
+        case QuotaIssue():
+            return licences.issue_quota(event, index, reader)
 
 
 def _check_operator(event: Event) -> None:

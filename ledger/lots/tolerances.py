@@ -32,6 +32,11 @@ RECOVERY_FLOORS: Mapping[str, float] = MappingProxyType(
 # MOFCOM Announcement No. 18 (April 2025) and No. 57 (October 2025).
 CONTROLLED_ANN18 = frozenset({"Sm", "Gd", "Tb", "Dy", "Lu", "Sc", "Y"})
 CONTROLLED_ANN57 = frozenset({"Ho", "Er", "Tm", "Eu", "Yb"})
+# DESIGN §9.1: the exporting jurisdiction's control list (the declaring exporter's country);
+# an exporter of a country not named here is judged by no list. Ann. 57 extends CN's.
+CONTROL_LISTS: Mapping[str, frozenset[str]] = MappingProxyType({"CN": CONTROLLED_ANN18})
+# DESIGN §9.1: where mines extract under a yearly quota.
+QUOTA_COUNTRIES = frozenset({"CN"})
 
 # DOMAIN §4: the 4- and 6-digit headings that carry rare-earth material.
 RE_BEARING_HS = ("2530", "2612", "2805", "2846", "720299", "382499", "850511")
@@ -164,6 +169,8 @@ SEVERITY: Mapping[str, str] = MappingProxyType(
         "TIME_INCONSISTENT": "low",  # raised to medium past time_major_s
         "PROCESS_INCONSISTENT": "high",  # relabelling: no honest plant makes it
         "LINEAGE_IMBALANCE": "high",  # material from nowhere; medium (or high) for missing
+        "LICENCE_INVALID": "high",  # a licence number that does not cover the goods
+        "QUOTA_EXCEEDED": "high",  # extraction beyond (or without) the state's quota
     }
 )
 
@@ -258,6 +265,10 @@ class Tolerances:
     controlled_ann18: frozenset[str] = CONTROLLED_ANN18  # MOFCOM Ann. 18 (2025)
     controlled_ann57: frozenset[str] = CONTROLLED_ANN57  # MOFCOM Ann. 57, force suspended
     include_ann57: bool = False  # whether Ann. 57's elements are controlled too
+    # exporter's country -> its controlled elements (DESIGN §9.1); Ann. 57 extends CN's.
+    control_lists: Mapping[str, frozenset[str]] = field(default_factory=lambda: CONTROL_LISTS)
+    ann57_countries: frozenset[str] = frozenset({"CN"})  # whose list Ann. 57 extends
+    quota_countries: frozenset[str] = QUOTA_COUNTRIES  # QUOTA_EXCEEDED: mine's or site's
     controlled_threshold_ppm: int = 1_000  # 0.1 % by mass of a lot (DOMAIN §4)
     re_bearing_ppm: int = 10_000  # 1 % rare earths makes material rare-earth-bearing
     re_bearing_hs: tuple[str, ...] = RE_BEARING_HS  # HS prefixes that may carry it
@@ -291,3 +302,13 @@ class Tolerances:
         """The elements under export control with the announcements in force."""
         extra = self.controlled_ann57 if self.include_ann57 else frozenset()
         return self.controlled_ann18 | extra
+
+    def controlled_for(self, country: str | None) -> frozenset[str]:
+        """The elements controlled for an exporter of `country` (DESIGN §9.1); None: the
+        exporter is not known (a check that writes nothing), China's list with Ann. 57 as set."""
+        if country is None:
+            return self.controlled
+        found = self.control_lists.get(country, frozenset())
+        if self.include_ann57 and country in self.ann57_countries:
+            return found | self.controlled_ann57
+        return found

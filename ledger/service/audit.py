@@ -26,11 +26,13 @@ from ledger.store.tables import (
     EntryRow,
     FlagRow,
     KeyRow,
+    LicenceRow,
     LogHead,
     LotEdgeRow,
     LotEventRow,
     LotRow,
     ParticipantRow,
+    QuotaRow,
     TreeNodeRow,
 )
 from ledger.tlog.encoding import b64encode
@@ -343,6 +345,8 @@ def _check_state(session: Session, auditor: LogAuditor) -> int:
         ("participant", stored_records(session, ParticipantRow), dict(replay.participants)),
         ("key", stored_records(session, KeyRow), dict(replay.keys)),
         ("declaration", stored_records(session, DeclarationRow), dict(replay.declarations)),
+        ("licence", stored_records(session, LicenceRow), dict(replay.licences)),
+        ("quota", stored_records(session, QuotaRow), dict(replay.quota_records)),
         (
             "lot edge",
             {

@@ -112,6 +112,19 @@ FLAG_WORDS: dict[str, FlagWords] = {
         "threshold, and the declaration names no licence.",
         "Hold the goods until a valid licence is shown.",
     ),
+    codes.LICENCE_INVALID: FlagWords(
+        "The licence named does not cover these goods",
+        "The export licence on the declaration was never issued, is revoked or out of date, "
+        "belongs to another exporter, is for another destination, HS code or element, or is "
+        "used up.",
+        "Hold the goods; ask the issuing authority to confirm the licence.",
+    ),
+    codes.QUOTA_EXCEEDED: FlagWords(
+        "Mined without a quota, or beyond it",
+        "The mine extracted rare earths in a quota-controlled country with no mining quota "
+        "for the year, or more than its quota allows: the material may be illegally mined.",
+        "Treat the material as of unproven origin; ask the mining authority.",
+    ),
     codes.DECLARED_MASS_MISMATCH: FlagWords(
         "Declared weight differs from the record",
         "The mass on the declaration differs from the recorded mass of its lots.",

@@ -4,16 +4,26 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from ledger.lots.state import DeclarationState, Effects, KeyState, LotState, ParticipantState
+from ledger.lots.state import (
+    DeclarationState,
+    Effects,
+    KeyState,
+    LicenceState,
+    LotState,
+    ParticipantState,
+    QuotaState,
+)
 from ledger.store.bulk import insert_tuples, table, update_tuples
 from ledger.store.state import PrefetchedState
 from ledger.store.tables import (
     DeclarationRow,
     KeyRow,
+    LicenceRow,
     LotEdgeRow,
     LotEventRow,
     LotRow,
     ParticipantRow,
+    QuotaRow,
 )
 
 # The columns of each table's rows, in the order of the tuples below; the key first.
@@ -47,6 +57,32 @@ DECLARATION_COLUMNS = (
     "hs_code",
     "declared_mass_g",
     "destination",
+    "licence",
+    "licence_g",
+)
+LICENCE_COLUMNS = (
+    "id",
+    "authority",
+    "holder",
+    "elements",
+    "destination",
+    "hs_codes",
+    "max_mass_g",
+    "valid_from",
+    "valid_until",
+    "issued_index",
+    "revoked_index",
+    "used_g",
+)
+QUOTA_COLUMNS = (
+    "id",
+    "authority",
+    "holder",
+    "year",
+    "reo_mass_g",
+    "deposit",
+    "issued_index",
+    "used_g",
 )
 LOT_EVENT_COLUMNS = ("lot", "idx")
 EDGE_COLUMNS = ("child", "parent", "mass_g", "idx")
@@ -66,6 +102,8 @@ class BatchWriter:
         self.participants: dict[str, ParticipantState] = {}
         self.keys: dict[str, KeyState] = {}
         self.declarations: dict[str, DeclarationState] = {}
+        self.licences: dict[str, LicenceState] = {}
+        self.quotas: dict[str, QuotaState] = {}
         self.lot_events: list[tuple[str, int]] = []
         self.edges: list[tuple[str, str, int, int]] = []
 
@@ -82,6 +120,10 @@ class BatchWriter:
             self.declarations.update((d.id, d) for d in effects.declarations)
         if effects.edges:
             self.edges.extend((e.child, e.parent, e.mass_g, e.index) for e in effects.edges)
+        if effects.licences:
+            self.licences.update((lic.id, lic) for lic in effects.licences)
+        if effects.quotas:
+            self.quotas.update((quota.id, quota) for quota in effects.quotas)
 
     def write(self, session: Session, stored: PrefetchedState) -> None:
         """Write everything; `stored` tells which records already have a row (updated)."""
@@ -101,6 +143,10 @@ class BatchWriter:
             DECLARATION_COLUMNS,
             [_declaration_row(d) for d in self.declarations.values()],
         )
+        licences = [_licence_row(lic) for lic in self.licences.values()]
+        _upsert(session, stored, LicenceRow, LICENCE_COLUMNS, licences)
+        quotas = [tuple(getattr(q, name) for name in QUOTA_COLUMNS) for q in self.quotas.values()]
+        _upsert(session, stored, QuotaRow, QUOTA_COLUMNS, quotas)
         insert_tuples(session, table(LotEventRow), LOT_EVENT_COLUMNS, self.lot_events)
         insert_tuples(session, table(LotEdgeRow), EDGE_COLUMNS, self.edges)
 
@@ -175,4 +221,16 @@ def _declaration_row(declaration: DeclarationState) -> tuple[Any, ...]:
         declaration.hs_code,
         declaration.declared_mass_g,
         declaration.destination,
+        declaration.licence,
+        declaration.licence_g,
+    )
+
+
+def _licence_row(licence: LicenceState) -> tuple[Any, ...]:
+    """The values of LICENCE_COLUMNS (JSON lists for the tuples)."""
+    listed = {"elements", "destination", "hs_codes"}
+    return tuple(
+        list(value) if name in listed and value is not None else value
+        for name in LICENCE_COLUMNS
+        for value in (getattr(licence, name),)
     )

@@ -12,8 +12,10 @@ from ledger.lots.records import build
 from ledger.lots.state import (
     DeclarationState,
     KeyState,
+    LicenceState,
     LotState,
     ParticipantState,
+    QuotaState,
     StateReader,
 )
 from ledger.store.bulk import select_all_tuples, select_in_tuples, table
@@ -21,8 +23,10 @@ from ledger.store.tables import (
     DeclarationRow,
     EntryRow,
     KeyRow,
+    LicenceRow,
     LotRow,
     ParticipantRow,
+    QuotaRow,
 )
 
 T = TypeVar("T")
@@ -80,6 +84,38 @@ def declaration_from_row(row: DeclarationRow) -> DeclarationState:
         hs_code=row.hs_code,
         declared_mass_g=row.declared_mass_g,
         destination=row.destination,
+        licence=row.licence,
+        licence_g=row.licence_g,
+    )
+
+
+def licence_from_row(row: Any) -> LicenceState:
+    return LicenceState(
+        id=row.id,
+        authority=row.authority,
+        holder=row.holder,
+        elements=tuple(row.elements),
+        destination=None if row.destination is None else tuple(row.destination),
+        hs_codes=None if row.hs_codes is None else tuple(row.hs_codes),
+        max_mass_g=row.max_mass_g,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        issued_index=row.issued_index,
+        revoked_index=row.revoked_index,
+        used_g=row.used_g,
+    )
+
+
+def quota_from_row(row: Any) -> QuotaState:
+    return QuotaState(
+        id=row.id,
+        authority=row.authority,
+        holder=row.holder,
+        year=row.year,
+        reo_mass_g=row.reo_mass_g,
+        deposit=row.deposit,
+        issued_index=row.issued_index,
+        used_g=row.used_g,
     )
 
 
@@ -88,6 +124,8 @@ LOT_FIELDS = tuple(item.name for item in fields(LotState))
 PARTICIPANT_FIELDS = tuple(item.name for item in fields(ParticipantState))
 KEY_FIELDS = tuple(item.name for item in fields(KeyState))
 DECLARATION_FIELDS = tuple(item.name for item in fields(DeclarationState))
+LICENCE_FIELDS = tuple(item.name for item in fields(LicenceState))
+QUOTA_FIELDS = tuple(item.name for item in fields(QuotaState))
 
 
 def _lot_from_values(values: tuple[Any, ...]) -> LotState:
@@ -112,6 +150,14 @@ def _declaration_from_values(values: tuple[Any, ...]) -> DeclarationState:
     return declaration_from_row(_attributes(DECLARATION_FIELDS, values))
 
 
+def _licence_from_values(values: tuple[Any, ...]) -> LicenceState:
+    return licence_from_row(_attributes(LICENCE_FIELDS, values))
+
+
+def _quota_from_values(values: tuple[Any, ...]) -> QuotaState:
+    return quota_from_row(_attributes(QUOTA_FIELDS, values))
+
+
 def _attributes(names: Sequence[str], values: Sequence[Any]) -> Any:
     """A row's values as attributes, as the *_from_row converters read an ORM row."""
     return SimpleNamespace(**dict(zip(names, values, strict=True)))
@@ -124,6 +170,8 @@ _CONVERTERS: dict[type[SQLModel], tuple[tuple[str, ...], Callable[[tuple[Any, ..
     ParticipantRow: (PARTICIPANT_FIELDS, _participant_from_values),
     KeyRow: (KEY_FIELDS, _key_from_values),
     DeclarationRow: (DECLARATION_FIELDS, _declaration_from_values),
+    LicenceRow: (LICENCE_FIELDS, _licence_from_values),
+    QuotaRow: (QUOTA_FIELDS, _quota_from_values),
 }
 
 
@@ -159,6 +207,23 @@ class DbState(StateReader):
         row = self.session.get(DeclarationRow, declaration_id)
         return declaration_from_row(row) if row else None
 
+    def licence(self, licence_id: str) -> LicenceState | None:
+        row = self.session.get(LicenceRow, licence_id)
+        return licence_from_row(row) if row else None
+
+    def quota(self, quota_id: str) -> QuotaState | None:
+        row = self.session.get(QuotaRow, quota_id)
+        return quota_from_row(row) if row else None
+
+    def quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
+        names = QUOTA_FIELDS
+        rows = self.session.execute(
+            select(*(table(QuotaRow).c[name] for name in names))
+            .where(col(QuotaRow.holder) == holder, col(QuotaRow.year) == year)
+            .order_by(col(QuotaRow.issued_index))
+        ).all()
+        return tuple(_quota_from_values(tuple(values)) for values in rows)
+
     def event_index(self, event_id: str) -> int | None:
         found = self.session.execute(
             select(col(EntryRow.idx)).where(col(EntryRow.event_id) == event_id)
@@ -180,6 +245,9 @@ class PrefetchedState(DbState):
         self._participants: dict[str, ParticipantState | None] = {}
         self._keys: dict[str, KeyState | None] = {}
         self._declarations: dict[str, DeclarationState | None] = {}
+        self._licences: dict[str, LicenceState | None] = {}
+        self._quotas: dict[str, QuotaState | None] = {}
+        self._quotas_of: dict[tuple[str, int], tuple[QuotaState, ...]] = {}
         self._events: dict[str, int | None] = {}
 
     def prefetch(
@@ -211,6 +279,8 @@ class PrefetchedState(DbState):
             ParticipantRow: self._participants,
             KeyRow: self._keys,
             DeclarationRow: self._declarations,
+            LicenceRow: self._licences,
+            QuotaRow: self._quotas,
         }
         cache = caches[model]
         wanted = list(ids)
@@ -246,6 +316,23 @@ class PrefetchedState(DbState):
         if declaration_id not in self._declarations:
             self.prefetch(declarations=[declaration_id])
         return self._declarations[declaration_id]
+
+    def licence(self, licence_id: str) -> LicenceState | None:
+        if licence_id not in self._licences:
+            self._fetch(self._licences, LicenceRow, [licence_id])
+        return self._licences[licence_id]
+
+    def quota(self, quota_id: str) -> QuotaState | None:
+        if quota_id not in self._quotas:
+            self._fetch(self._quotas, QuotaRow, [quota_id])
+        return self._quotas[quota_id]
+
+    def quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
+        # Read once per batch: the batch's own changes are layered over it (MemoryState).
+        key = (holder, year)
+        if key not in self._quotas_of:
+            self._quotas_of[key] = super().quotas(holder, year)
+        return self._quotas_of[key]
 
     def event_index(self, event_id: str) -> int | None:
         if event_id not in self._events:

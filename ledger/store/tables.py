@@ -168,6 +168,48 @@ class DeclarationRow(SQLModel, table=True):
     hs_code: str = Field(sa_column=Column(String(10), nullable=False))
     declared_mass_g: int = _big()
     destination: str = Field(sa_column=Column(String(2), nullable=False))
+    # The licence it draws (one its exporter holds) and the grams it holds against it.
+    licence: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    licence_g: int = _big()
+
+
+class LicenceRow(SQLModel, table=True):
+    """An export licence (licence.issue) and its running total (ledger/lots/licences.py)."""
+
+    __tablename__ = "licences"
+
+    id: str = Field(sa_column=Column(String(128), primary_key=True))
+    authority: str = Field(sa_column=Column(String(64), nullable=False))
+    holder: str = Field(sa_column=Column(String(64), nullable=False))
+    elements: list[str] = _json()
+    destination: list[str] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    hs_codes: list[str] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
+    max_mass_g: int = _big()
+    valid_from: str = Field(sa_column=Column(String(32), nullable=False))
+    valid_until: str = Field(sa_column=Column(String(32), nullable=False))
+    issued_index: int = _big()
+    revoked_index: int | None = _big(nullable=True)
+    used_g: int = _big()
+
+
+class QuotaRow(SQLModel, table=True):
+    """A mining quota (quota.issue) and the REO-equivalent grams extracted against it."""
+
+    __tablename__ = "quotas"
+    __table_args__ = (Index("ix_quotas_holder_year", "holder", "year"),)
+
+    id: str = Field(sa_column=Column(String(128), primary_key=True))
+    authority: str = Field(sa_column=Column(String(64), nullable=False))
+    holder: str = Field(sa_column=Column(String(64), nullable=False))
+    year: int = _big()
+    reo_mass_g: int = _big()
+    deposit: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    issued_index: int = _big()
+    used_g: int = _big()
 
 
 class ReadTokenRow(SQLModel, table=True):

@@ -19,6 +19,7 @@ from ledger.service import preverify, scenario_run
 from ledger.service.identity import LogIdentity
 from ledger.service.ingest import _entry_values, ingest
 from ledger.store import log as logstore
+from ledger.store.batch import LICENCE_COLUMNS, QUOTA_COLUMNS
 from ledger.store.engine import Database
 from ledger.store.findings import add_flags
 from ledger.store.state import DbState, PrefetchedState
@@ -28,11 +29,13 @@ from ledger.store.tables import (
     EntryRow,
     FlagRow,
     KeyRow,
+    LicenceRow,
     LogHead,
     LotEdgeRow,
     LotEventRow,
     LotRow,
     ParticipantRow,
+    QuotaRow,
     TreeNodeRow,
 )
 from ledger.tlog import merkle
@@ -54,6 +57,8 @@ TABLES = [
     LotEventRow,
     LotEdgeRow,
     DeclarationRow,
+    LicenceRow,
+    QuotaRow,
     FlagRow,
 ]
 DEFAULT = Tolerances()
@@ -333,8 +338,17 @@ def write_effects(session: Session, effects: Effects) -> None:
                 hs_code=declaration.hs_code,
                 declared_mass_g=declaration.declared_mass_g,
                 destination=declaration.destination,
+                licence=declaration.licence,
+                licence_g=declaration.licence_g,
             )
         )
+    for licence in effects.licences:
+        values = {name: getattr(licence, name) for name in LICENCE_COLUMNS}
+        for name in ("elements", "destination", "hs_codes"):
+            values[name] = None if values[name] is None else list(values[name])
+        session.merge(LicenceRow(**values))
+    for quota in effects.quotas:
+        session.merge(QuotaRow(**{name: getattr(quota, name) for name in QUOTA_COLUMNS}))
     for edge in effects.edges:
         session.add(
             LotEdgeRow(child=edge.child, parent=edge.parent, mass_g=edge.mass_g, idx=edge.index)

@@ -22,6 +22,7 @@ ROLES = {
     "mag-c": {"processor", "exporter"},
     "lab-e": {"lab"},
     "cus-d": {"customs"},
+    "ministry": {"authority"},
 }
 # Mountain Pass-like bastnaesite ore, 6.8 % REY (about 8 % TREO), elemental ppm.
 MP_ORE = {
@@ -149,6 +150,23 @@ def run_light_chain(ledger: Ledger, separation: float = 0.97) -> None:
     ledger.transform("proc-b", "reduction", {"NDPR-OX": ledger.mass("NDPR-OX")}, [metal])
 
 
+def run_authority(ledger: Ledger) -> None:
+    """The ministry's quota for the clay mine (a CN site) and the licence the export names."""
+    quota = {"id": "Q-2026-C", "holder": "mine-c", "year": 2026, "reo_mass_g": 12_000_000}
+    ledger.post("quota.issue", "ministry", quota=quota)
+    licence = {
+        "id": "MOFCOM-2026-0042",
+        "holder": "mag-c",
+        "elements": ["Dy", "Tb"],
+        "destination": ["DE"],
+        "hs_codes": ["850511"],
+        "max_mass_g": 50_000_000,
+        "valid_from": "2026-01-01T00:00:00Z",
+        "valid_until": "2026-12-31T23:59:59Z",
+    }
+    ledger.post("licence.issue", "ministry", licence=licence)
+
+
 def run_clay_chain(ledger: Ledger) -> None:
     """Ionic clay to Dy metal: mine-c leaches, proc-b separates and reduces."""
     site = {"id": "LN", "name": "Longnan", "country": "CN"}
@@ -220,6 +238,7 @@ def run_magnet_chain(ledger: Ledger) -> None:
 @pytest.fixture(scope="module")
 def chain() -> Ledger:
     ledger = Ledger(Tolerances())
+    run_authority(ledger)
     run_light_chain(ledger)
     run_clay_chain(ledger)
     run_magnet_chain(ledger)

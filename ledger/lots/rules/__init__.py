@@ -16,7 +16,7 @@ from ledger.lots.events import (
     LotTransform,
 )
 from ledger.lots.records import StateReader
-from ledger.lots.rules import grammar, lineage, origin, recovery, transform
+from ledger.lots.rules import authority, grammar, lineage, origin, recovery, transform
 from ledger.lots.rules.declaration import check_declaration
 from ledger.lots.rules.flags import FLAG_CODES, SEVERITIES, Flag, require_lot
 from ledger.lots.rules.transit import (
@@ -39,6 +39,7 @@ def check_event(event: Event, reader: StateReader, tolerances: Tolerances) -> li
             return [
                 *grammar.check_extract(event, tolerances),
                 *origin.check_extract(event, tolerances),
+                *authority.check_quota(event, reader, tolerances),
             ]
         case LotTransform():
             return _check_transform(event, reader, tolerances)
@@ -60,15 +61,24 @@ def check_event(event: Event, reader: StateReader, tolerances: Tolerances) -> li
             )
             return [*masses, *check_time(event.type, event.time, lots, tolerances)]
         case ExportDeclare():
-            lots = [require_lot(reader, lot_id) for lot_id in event.declaration.lots]
-            return [
-                *check_declaration(event.declaration, lots, tolerances),
-                *check_time(event.type, event.time, lots, tolerances),
-            ]
+            return _check_declare(event, reader, tolerances)
         case CustomsDecide():
             return _check_decide(event, reader, tolerances)
         case _:
             return []
+
+
+def _check_declare(event: ExportDeclare, reader: StateReader, tolerances: Tolerances) -> list[Flag]:
+    lots = [require_lot(reader, lot_id) for lot_id in event.declaration.lots]
+    exporter = reader.participant(event.actor)
+    # The exporting jurisdiction (the declaring exporter's country) picks the control list.
+    country = exporter.country if exporter is not None else None
+    controlled = tolerances.controlled_for(country)
+    return [
+        *check_declaration(event.declaration, lots, tolerances, country),
+        *authority.check_licence(event, lots, reader, controlled, tolerances),
+        *check_time(event.type, event.time, lots, tolerances),
+    ]
 
 
 def _check_transform(

@@ -28,21 +28,26 @@ from ledger.lots.tolerances import Tolerances
 
 
 def check_declaration(
-    declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
+    declaration: Declaration,
+    lots: Sequence[LotState],
+    tolerances: Tolerances,
+    country: str | None = None,
 ) -> list[Flag]:
     """The flags a declaration raises against the recorded `lots` it names.
 
     Runs for export.declare and for a check that writes nothing, so the caller supplies the
-    lots' states. Raises ValueError when no lot is given.
+    lots' states. `country` is the declaring exporter's: its control list judges the
+    controlled elements (DESIGN §9.1); None: China's. Raises ValueError when no lot is given.
     """
+    controlled = tolerances.controlled_for(country)
     if not lots:
         raise ValueError(f"declaration {declaration.id!r}: no lot states given to check it on")
     return [
         *_check_mass(declaration, lots, tolerances),
         *check_hs_code(declaration, lots, tolerances),
         *check_description(declaration, lots, tolerances),
-        *_check_licence(declaration, lots, tolerances),
-        *_check_hidden(declaration, lots, tolerances),
+        *_check_licence(declaration, lots, tolerances, controlled),
+        *_check_hidden(declaration, lots, tolerances, controlled),
         *_check_composition(declaration, lots, tolerances),
         *check_magnet_family(declaration, lots, tolerances),
     ]
@@ -72,12 +77,14 @@ def _check_mass(
     return [make_flag(DECLARED_MASS_MISMATCH, lots[0].id, message, evidence, tolerances)]
 
 
-def _controlled_in(lot: LotState, tolerances: Tolerances) -> dict[str, int]:
-    """The controlled elements a lot holds at or above the threshold, and their ppm."""
+def _controlled_in(
+    lot: LotState, tolerances: Tolerances, controlled: frozenset[str]
+) -> dict[str, int]:
+    """The `controlled` elements a lot holds at or above the threshold, and their ppm."""
     return {
         element: value
         for element, value in sorted(lot.composition_ppm.items())
-        if element in tolerances.controlled and value >= tolerances.controlled_threshold_ppm
+        if element in controlled and value >= tolerances.controlled_threshold_ppm
     }
 
 
@@ -86,10 +93,15 @@ def _list(found: Mapping[str, int]) -> str:
 
 
 def _check_licence(
-    declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
+    declaration: Declaration,
+    lots: Sequence[LotState],
+    tolerances: Tolerances,
+    controlled: frozenset[str],
 ) -> list[Flag]:
     """CONTROLLED_WITHOUT_LICENCE: a lot holds a controlled element, no licence is declared."""
-    holders = [(lot, found) for lot in lots if (found := _controlled_in(lot, tolerances))]
+    holders = [
+        (lot, found) for lot in lots if (found := _controlled_in(lot, tolerances, controlled))
+    ]
     if declaration.licence is not None or not holders:
         return []
     lot, found = holders[0]
@@ -107,18 +119,25 @@ def _check_licence(
 
 
 def _check_hidden(
-    declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
+    declaration: Declaration,
+    lots: Sequence[LotState],
+    tolerances: Tolerances,
+    controlled: frozenset[str],
 ) -> list[Flag]:
     """CONTROLLED_WITHOUT_LICENCE: a controlled element of the record is absent from (or zero
     in) the declared composition; a licence does not excuse hiding what it licenses."""
     declared = declaration.declared_composition_ppm
     if declared is None:
         return []
-    absent = tolerances.controlled - {e for e, value in declared.items() if value > 0}
+    absent = controlled - {e for e, value in declared.items() if value > 0}
     hidden = [
         (lot, missing)
         for lot in lots
-        if (missing := {e: v for e, v in _controlled_in(lot, tolerances).items() if e in absent})
+        if (
+            missing := {
+                e: v for e, v in _controlled_in(lot, tolerances, controlled).items() if e in absent
+            }
+        )
     ]
     if not hidden:
         return []

@@ -1,0 +1,140 @@
+"""Rules against the authority's record (DESIGN §9.1): LICENCE_INVALID and QUOTA_EXCEEDED.
+
+A licence number on a declaration is read against the licence the authority signed, not
+trusted as text; an extraction in a quota-controlled jurisdiction is read against the mine's
+quotas for the year. Each rule reads the state before the event (the running totals the
+earlier declarations and extractions left) and the event's own lots: O(lots × elements).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from ledger.lots import licences
+from ledger.lots.events import ExportDeclare, LotExtract
+from ledger.lots.records import LicenceState, LotState, StateReader
+from ledger.lots.rules.flags import LICENCE_INVALID, QUOTA_EXCEEDED, Flag, grams, make_flag
+from ledger.lots.tolerances import Tolerances
+
+
+def check_licence(
+    event: ExportDeclare,
+    lots: Sequence[LotState],
+    reader: StateReader,
+    controlled: frozenset[str],
+    tolerances: Tolerances,
+) -> list[Flag]:
+    """LICENCE_INVALID: the licence a declaration names does not cover it. `controlled` is
+    the exporting jurisdiction's list (Tolerances.controlled_for the exporter's country)."""
+    declaration = event.declaration
+    if declaration.licence is None:
+        return []  # no licence at all: CONTROLLED_WITHOUT_LICENCE's, if anything
+    licence = reader.licence(declaration.licence)
+    if licence is None:
+        reasons = [f"licence {declaration.licence} was never issued by an authority"]
+        evidence: dict[str, object] = {
+            "declaration": declaration.id,
+            "licence": declaration.licence,
+        }
+    else:
+        reasons = _reasons(event, lots, licence, controlled, tolerances)
+        evidence = {
+            "declaration": declaration.id,
+            "licence": licence.id,
+            "holder": licence.holder,
+            "elements": list(licence.elements),
+            "max_mass_g": licence.max_mass_g,
+            "used_g": licence.used_g,
+            "this_g": licences.elemental_g(licence.elements, lots),
+        }
+    if not reasons:
+        return []
+    evidence["reasons"] = reasons
+    more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    message = f"declaration {declaration.id}: {reasons[0]}{more}"
+    return [make_flag(LICENCE_INVALID, lots[0].id, message, evidence, tolerances)]
+
+
+def _reasons(
+    event: ExportDeclare,
+    lots: Sequence[LotState],
+    licence: LicenceState,
+    controlled: frozenset[str],
+    tolerances: Tolerances,
+) -> list[str]:
+    """Every way `licence` fails to cover the declaration, in DESIGN §9.1's order."""
+    declaration, name = event.declaration, f"licence {licence.id}"
+    when = datetime.fromisoformat(event.time)
+    reasons = []
+    if licence.revoked_index is not None:
+        reasons.append(f"{name} was revoked at entry {licence.revoked_index}")
+    if when > datetime.fromisoformat(licence.valid_until):
+        reasons.append(f"{name} expired {licence.valid_until}, declared {event.time}")
+    if when < datetime.fromisoformat(licence.valid_from):
+        reasons.append(f"{name} is valid from {licence.valid_from}, declared {event.time}")
+    if licence.holder != event.actor:
+        reasons.append(f"{name} is held by {licence.holder}, not {event.actor}")
+    if licence.destination is not None and declaration.destination not in licence.destination:
+        allowed = ", ".join(licence.destination)
+        reasons.append(f"{name} is for {allowed}, not {declaration.destination}")
+    if licence.hs_codes is not None and not declaration.hs_code.startswith(licence.hs_codes):
+        allowed = ", ".join(licence.hs_codes)
+        reasons.append(f"{name} covers HS {allowed}, not {declaration.hs_code}")
+    carried = _carried(lots, controlled, tolerances) - set(licence.elements)
+    if carried:
+        reasons.append(f"{name} does not name {', '.join(sorted(carried))}, which the lots carry")
+    this = licences.elemental_g(licence.elements, lots)
+    if licence.holder == event.actor and licence.used_g + this > licence.max_mass_g:
+        reasons.append(
+            f"{name} allows {grams(licence.max_mass_g)} of {'+'.join(licence.elements)}; "
+            f"{grams(licence.used_g)} already declared + {grams(this)} here"
+        )
+    return reasons
+
+
+def _carried(
+    lots: Sequence[LotState], controlled: frozenset[str], tolerances: Tolerances
+) -> set[str]:
+    """The controlled elements some lot carries at or above the threshold."""
+    threshold = tolerances.controlled_threshold_ppm
+    return {
+        element
+        for lot in lots
+        for element, value in lot.composition_ppm.items()
+        if element in controlled and value >= threshold
+    }
+
+
+def check_quota(event: LotExtract, reader: StateReader, tolerances: Tolerances) -> list[Flag]:
+    """QUOTA_EXCEEDED: a mine in a quota-controlled jurisdiction extracts without a quota for
+    the year (and deposit) or beyond it. The jurisdiction is the mine's registered country
+    (signed by the operator) or the site's (claimed by the mine): either one under quota
+    judges it, so a quota-bound mine cannot escape by naming a site across the border."""
+    mine = reader.participant(event.actor)
+    countries = {event.site.country} | ({mine.country} if mine is not None else set())
+    judged = sorted(countries & tolerances.quota_countries)
+    if not judged:
+        return []
+    year = int(event.time[:4])
+    quotas = licences.covering(reader.quotas(event.actor, year), event.deposit)
+    use = licences.reo_g(event.lot.mass_g, event.lot.composition_ppm)
+    room = sum(max(quota.reo_mass_g - quota.used_g, 0) for quota in quotas)
+    if quotas and use <= room:
+        return []
+    if quotas:
+        said = (
+            f"REO {grams(use)} extracted, {grams(room)} left of its {year} "
+            f"{event.deposit} quota ({', '.join(quota.id for quota in quotas)})"
+        )
+    else:
+        said = f"no quota for {year} and {event.deposit} in {'/'.join(judged)}"
+    message = f"{event.actor}, lot {event.lot.id}: {said}"
+    evidence = {
+        "mine": event.actor,
+        "year": year,
+        "deposit": event.deposit,
+        "jurisdiction": judged,
+        "reo_g": use,
+        "room_g": room,
+        "quotas": [quota.id for quota in quotas],
+    }
+    return [make_flag(QUOTA_EXCEEDED, event.lot.id, message, evidence, tolerances)]
