@@ -216,43 +216,31 @@ def _whole(given: Vector, mass: int, composition: Mapping[str, int]) -> Vector:
 
 
 def _parted(given: Vector, outputs: Sequence[Claim]) -> list[Vector]:
+    """Each element to the outputs listing it, by claim; what they leave unclaimed to the
+    outputs that do not list it, each its mass's share of all the outputs' mass (up to its
+    unlisted remainder); when no output claims an element, all of it by mass to all."""
     ups, lows = given[:N], given[N:]
     # Each output's claim of each element (g·ppm), None where it does not list it.
     claims = [
         [mass * p if (p := c.get(e)) is not None else None for e in ELEMENTS] for mass, c in outputs
     ]
     totals = [sum(a for a in column if a) for column in zip(*claims, strict=True)]
+    left_up = [max(0, u - -(-t // 1000)) if t else u for u, t in zip(ups, totals, strict=True)]
+    left_low = [0 if t else low for low, t in zip(lows, totals, strict=True)]
+    whole = sum(mass for mass, _ in outputs) or 1
     shares: list[Vector] = []
-    for amounts in claims:
-        shares.append(
-            [-(-u * a // t) if a and t else 0 for u, a, t in zip(ups, amounts, totals, strict=True)]
-            + [
-                low * a // t if a and t else 0
-                for low, a, t in zip(lows, amounts, totals, strict=True)
-            ]
-        )
-    # What no listing output claimed goes by mass to those that do not list it; when no
-    # output claims any (not measured, or written as 0), all of it goes by mass to all.
-    for i, total in enumerate(totals):
-        up, low = (max(0, ups[i] - -(-total // 1000)), 0) if total else (ups[i], lows[i])
-        if up <= 0 and low <= 0:
-            continue
-        others = [k for k, amounts in enumerate(claims) if not total or amounts[i] is None]
-        if others:
-            _spread(i, up, low, others, outputs, shares)
+    for (mass, composition), amounts in zip(outputs, claims, strict=True):
+        rest = remainder_mg(mass, composition)
+        upper, lower = [], []
+        for u, low, a, t, lu, ll in zip(ups, lows, amounts, totals, left_up, left_low, strict=True):
+            if a is not None and t:
+                upper.append(-(-u * a // t))
+                lower.append(low * a // t)
+            else:
+                upper.append(min(lu if a is not None else rest, -(-lu * mass // whole)))
+                lower.append(ll * mass // whole)
+        shares.append(upper + lower)
     return shares
-
-
-def _spread(
-    i: int, up: int, low: int, others: list[int], outputs: Sequence[Claim], shares: list[Vector]
-) -> None:
-    mass_sum = sum(outputs[k][0] for k in others) or 1
-    element = ELEMENTS[i]
-    for k in others:
-        mass, composition = outputs[k]
-        cap = up if element in composition else remainder_mg(mass, composition)
-        shares[k][i] = min(cap, -(-up * mass // mass_sum))  # type: ignore[index]
-        shares[k][N + i] = low * mass // mass_sum  # type: ignore[index]
 
 
 def rebased(shares: Vector, mass_g: int, composition: Mapping[str, int]) -> Budget:
