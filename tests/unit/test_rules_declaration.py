@@ -254,3 +254,90 @@ def test_declared_composition_floor(co_ppm: int, flagged: bool) -> None:
     assert _check([MAGNET], declared_composition_ppm=declared) == (
         ["COMPOSITION_MISMATCH"] if flagged else []
     )
+
+
+# --- issue 14: declarations that walk around the rules ----------------------------------
+
+
+def _dy_alloy(tb_ppm: int) -> LotState:
+    return lot("TB-AL", 200_000, {"Nd": 290_000, "Tb": tb_ppm, "Fe": 690_000, "B": 10_000}, "alloy")
+
+
+@pytest.mark.parametrize(("stated", "flagged"), [(2, True), (900, True), (3_300, False)])
+def test_a_controlled_element_declared_far_below_the_record_whatever_its_size(
+    stated: int, flagged: bool
+) -> None:
+    # Tb 3,700 ppm is under declared_min_ppm; controlled, it is judged all the same:
+    # allowed 10 % + 500 ppm = 870 ppm.
+    held = _dy_alloy(3_700)
+    declared = {**held.composition_ppm, "Tb": stated}
+    found = _check([held], hs_code="280530", declared_composition_ppm=declared)
+    assert ("COMPOSITION_MISMATCH" in found) is flagged
+
+
+def test_a_controlled_element_under_the_threshold_is_not_judged_below_the_minimum() -> None:
+    held = _dy_alloy(800)
+    declared = {**held.composition_ppm, "Tb": 1}
+    assert _check([held], hs_code="280530", declared_composition_ppm=declared) == []
+
+
+def test_a_stated_composition_that_omits_a_controlled_element_names_it() -> None:
+    held = _dy_alloy(4_200)
+    declared = {e: v for e, v in held.composition_ppm.items() if e != "Tb"}
+    claim = declaration(["TB-AL"], 200_000, **LICENCE, hs_code="280530")
+    claim = claim.model_copy(update={"declared_composition_ppm": declared})
+    flag = only(check_declaration(claim, [held], TOL), "COMPOSITION_MISMATCH")
+    assert flag.message == (
+        "declared composition of D-1 omits Tb, which the record puts at 4,200 ppm (mass-weighted "
+        "over 1 lot), controlled at ≥ 1,000 ppm"
+    )
+
+
+def test_an_omitted_element_that_is_not_controlled_is_not_stated_not_zero() -> None:
+    # The lead's meaning of absence: not stated. Fe left out is no claim that there is none.
+    declared = {e: v for e, v in NDFEB.items() if e not in ("Fe", "B", "Co")}
+    assert _check([MAGNET], declared_composition_ppm=declared) == []
+
+
+@pytest.mark.parametrize(("sm_ppm", "flagged"), [(1_400, False), (40_000, True)])
+def test_an_element_the_record_does_not_list_is_at_most_the_unlisted_remainder(
+    sm_ppm: int, flagged: bool
+) -> None:
+    # The lot lists 99.9 %: Sm, not measured, is at most 1,000 ppm (+ 10 % + 500 ppm).
+    declared = {**NDFEB, "Fe": NDFEB["Fe"] - sm_ppm, "Sm": sm_ppm}
+    found = _check([MAGNET], declared_composition_ppm=declared)
+    assert ("COMPOSITION_MISMATCH" in found) is flagged
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "REE-free nickel powder",
+        "nickel powder, free of rare earths",
+        "nickel powder, no rare earth",
+        "non-rare-earth nickel alloy",
+        "nickel alloy without REE",
+        "nickel powder, 0 % rare earths",
+        "nickel powder (rare earth content: none)",
+        "Nickel powder, rare-earth-free",
+    ],
+)
+def test_a_negated_rare_earth_word_does_not_clear_the_description(description: str) -> None:
+    metal = lot("DY-M", 50_000, {"Dy": 995_000}, "metal")
+    claim = declaration(["DY-M"], 50_000, **LICENCE, hs_code="280530", description=description)
+    found = codes(check_declaration(claim, [metal], TOL))
+    assert "HS_CODE_MISMATCH" in found
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["nickel-free NdFeB magnets", "NdFeB magnets with no coating", "rare earth ferroalloy"],
+)
+def test_honest_words_next_to_a_negation_still_clear(description: str) -> None:
+    assert "HS_CODE_MISMATCH" not in _check([MAGNET], description=description)
+
+
+def test_smco_described_as_ndfeb_but_not_smco_is_judged() -> None:
+    held = lot("M", 1_000_000, SMCO, "magnet")
+    claim = declaration(["M"], 1_000_000, licence="L-1", description="NdFeB magnets, no SmCo")
+    assert "COMPOSITION_MISMATCH" in codes(check_declaration(claim, [held], TOL))

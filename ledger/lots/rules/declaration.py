@@ -4,9 +4,9 @@ A declaration-level flag names the first lot concerned, in the declaration's ord
 evidence lists every lot concerned.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from ledger.lots.composition import mix
+from ledger.lots.composition import PPM, most_of
 from ledger.lots.events import Declaration
 from ledger.lots.records import LotState
 from ledger.lots.rules.flags import (
@@ -25,6 +25,8 @@ from ledger.lots.rules.flags import (
 )
 from ledger.lots.rules.labels import check_description, check_hs_code, check_magnet_family
 from ledger.lots.tolerances import Tolerances
+
+Bounds = tuple[float, float]  # an element's least and most ppm in the declared lots
 
 
 def check_declaration(
@@ -159,34 +161,97 @@ def _check_hidden(
 def _check_composition(
     declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
 ) -> list[Flag]:
-    """COMPOSITION_MISMATCH: declared composition vs the lots' mass-weighted record."""
+    """COMPOSITION_MISMATCH: declared composition vs the lots' mass-weighted record.
+
+    An element judged: one at or above `declared_min_ppm` either side, or a controlled one
+    the record puts at or above the threshold, whatever its size; the declared value must
+    lie within the tolerance of the record's least to most (a lot that does not list an
+    element did not measure it). A controlled element the declaration leaves out while the
+    record carries it at or above the threshold is hidden, which is a finding too.
+    """
     declared = declaration.declared_composition_ppm
     if declared is None:
         return []
-    record = mix((float(lot.mass_g), lot.composition_ppm) for lot in lots)
-    rel, floor = tolerances.declared_tolerance, tolerances.declared_floor_ppm
-    off = [
-        (element, declared.get(element, 0), record.get(element, 0.0))
-        for element in sorted(declared.keys() | record.keys())
-    ]
-    off = [
-        (element, said, held)
-        for element, said, held in off
-        if max(said, held) >= tolerances.declared_min_ppm and exceeds(said, held, rel, floor)
-    ]
+    off = _off_elements(declared, _record_bounds(lots, declared.keys()), tolerances)
     if not off:
         return []
-    element, said, held = max(off, key=lambda item: abs(item[1] - item[2]))
-    tail = more(len(off), "element")
-    message = (
-        f"{element} declared {ppm(said)} vs {ppm(held)} recorded (mass-weighted over "
-        f"{count(len(lots), 'lot')}) in {declaration.id}, {tolerance_ppm(rel, floor)}{tail}"
-    )
+    first = max(off, key=_gap)
+    rel, floor = tolerances.declared_tolerance, tolerances.declared_floor_ppm
+    over = f"mass-weighted over {count(len(lots), 'lot')}"
+    message = f"{_describe(first, declaration.id, over, tolerances)}{more(len(off), 'element')}"
     evidence = {
         "declaration": declaration.id,
-        "elements": [{"element": e, "declared_ppm": s, "recorded_ppm": h} for e, s, h in off],
+        "elements": [
+            {"element": e, "declared_ppm": s, "recorded_ppm": low, "recorded_most_ppm": high}
+            for e, s, low, high in off
+        ],
         "tolerance": rel,
         "floor_ppm": floor,
         "min_ppm": tolerances.declared_min_ppm,
+        "controlled_threshold_ppm": tolerances.controlled_threshold_ppm,
     }
     return [make_flag(COMPOSITION_MISMATCH, lots[0].id, message, evidence, tolerances)]
+
+
+# (element, declared ppm or None where the declaration leaves it out, record least, most)
+_Off = tuple[str, int | None, float, float]
+
+
+def _record_bounds(lots: Sequence[LotState], declared: Iterable[str]) -> dict[str, Bounds]:
+    """Each element's mass-weighted ppm over `lots`, least and most: a lot that does not list
+    it did not measure it, so it holds between 0 and its unlisted remainder."""
+    total = float(sum(lot.mass_g for lot in lots))
+    if total <= 0:
+        raise ValueError("declaration: the declared lots hold no mass")
+    elements = set(declared).union(*(lot.composition_ppm.keys() for lot in lots))
+    return {
+        element: (
+            sum(lot.mass_g * lot.composition_ppm.get(element, 0) for lot in lots) / total,
+            sum(most_of(element, lot.mass_g, lot.composition_ppm) for lot in lots) * PPM / total,
+        )
+        for element in sorted(elements)
+    }
+
+
+def _off_elements(
+    declared: Mapping[str, int], record: Mapping[str, Bounds], tolerances: Tolerances
+) -> list[_Off]:
+    rel, floor = tolerances.declared_tolerance, tolerances.declared_floor_ppm
+    off: list[_Off] = []
+    for element, (low, high) in record.items():
+        said = declared.get(element)
+        controlled = element in tolerances.controlled and low >= tolerances.controlled_threshold_ppm
+        if said is None:
+            # Not stated is not 0; but a stated composition that leaves out a controlled
+            # element the record carries hides it.
+            if controlled:
+                off.append((element, None, low, high))
+            continue
+        if not controlled and max(said, low) < tolerances.declared_min_ppm:
+            continue
+        below = said < low and exceeds(said, low, rel, floor)
+        if below or (said > high and exceeds(said, high, rel, floor)):
+            off.append((element, said, low, high))
+    return off
+
+
+def _gap(item: _Off) -> float:
+    _, said, low, high = item
+    if said is None:
+        return low
+    return low - said if said < low else said - high
+
+
+def _describe(item: _Off, declaration_id: str, over: str, tolerances: Tolerances) -> str:
+    element, said, low, high = item
+    if said is None:
+        return (
+            f"declared composition of {declaration_id} omits {element}, which the record puts "
+            f"at {ppm(low)} ({over}), controlled at ≥ {ppm(tolerances.controlled_threshold_ppm)}"
+        )
+    rel, floor = tolerances.declared_tolerance, tolerances.declared_floor_ppm
+    held = ppm(low) if low == high else f"{ppm(low)} to {ppm(high)} (not listed by every lot)"
+    return (
+        f"{element} declared {ppm(said)} vs {held} recorded ({over}) in {declaration_id}, "
+        f"{tolerance_ppm(rel, floor)}"
+    )

@@ -1,8 +1,6 @@
 """What a declaration calls the goods: HS code, description and magnet family vs the record."""
 
-import functools
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from ledger.lots.composition import REY, re_ppm
 from ledger.lots.events import Declaration
@@ -15,6 +13,7 @@ from ledger.lots.rules.flags import (
     more,
     percent,
 )
+from ledger.lots.rules.wording import named_in, terms_in
 from ledger.lots.tolerances import Tolerances
 
 FERROALLOY = "720299"
@@ -84,23 +83,6 @@ def check_hs_code(
     return [make_flag(HS_CODE_MISMATCH, lot.id, why + tail, evidence, tolerances)]
 
 
-def terms_in(text: str, terms: Iterable[str]) -> list[str]:
-    """The terms that occur in `text` as whole words, case-insensitively."""
-    lowered = text.lower()
-    # A term absent as a substring cannot occur as a word: the regex runs only on the others.
-    return [
-        term
-        for term in terms
-        if (needle := term.lower()) in lowered and _word(needle).search(lowered)
-    ]
-
-
-@functools.lru_cache(maxsize=1024)
-def _word(needle: str) -> re.Pattern[str]:
-    """`needle` as a whole word: not preceded or followed by a letter or digit."""
-    return re.compile(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])")
-
-
 def check_description(
     declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
 ) -> list[Flag]:
@@ -111,7 +93,7 @@ def check_description(
     text = declaration.description
     named = terms_in(text, tolerances.non_re_terms)
     bearing = [lot for lot in lots if re_ppm(lot.composition_ppm) >= tolerances.re_bearing_ppm]
-    if not named or not bearing or terms_in(text, tolerances.re_terms):
+    if not named or not bearing or named_in(text, tolerances.re_terms):
         return []
     lot = bearing[0]
     message = (
@@ -147,8 +129,8 @@ def check_magnet_family(
     between the words and the recorded composition.
     """
     text = declaration.description
-    says_ndfeb = bool(terms_in(text, tolerances.ndfeb_terms))
-    says_smco = bool(terms_in(text, tolerances.smco_terms))
+    says_ndfeb = bool(named_in(text, tolerances.ndfeb_terms))
+    says_smco = bool(named_in(text, tolerances.smco_terms))
     if says_ndfeb == says_smco:
         return []
     claimed = NDFEB if says_ndfeb else SMCO
