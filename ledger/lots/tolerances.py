@@ -69,6 +69,13 @@ RE_TERMS = (
     "sm-co", "sm2co17", "smco5", "dyfe", "mischmetal", "bastnaesite", "bastnasite",
     "monazite", "xenotime",
 )  # fmt: skip
+# Words that name goods only generically: a description made of them (and no rare-earth
+# word) for lots carrying a controlled element hides it (HS_CODE_MISMATCH, docs/rules.md).
+GENERIC_TERMS = (
+    "magnet", "magnets", "alloy", "alloys", "powder", "powders", "metal", "metals", "oxide",
+    "oxides", "compound", "compounds", "concentrate", "concentrates", "ore", "ores",
+    "material", "materials", "goods", "parts", "scrap",
+)  # fmt: skip
 NDFEB_TERMS = ("ndfeb", "nd-fe-b", "nd2fe14b", "neodymium")
 SMCO_TERMS = ("smco", "sm-co", "sm2co17", "smco5", "samarium cobalt", "samarium-cobalt")
 
@@ -277,6 +284,7 @@ class Tolerances:
     ferroalloy_max_re_ppm: int = 400_000  # 7202.99 ferro-alloy: NdFeB holds ≤ ~35 % RE
     non_re_terms: tuple[str, ...] = NON_RE_TERMS  # description words for non-RE goods
     re_terms: tuple[str, ...] = RE_TERMS  # description words for RE goods
+    generic_terms: tuple[str, ...] = GENERIC_TERMS  # description words for any goods
 
     severity: Mapping[str, str] = field(default_factory=lambda: SEVERITY)  # code -> severity
 

@@ -341,3 +341,57 @@ def test_smco_described_as_ndfeb_but_not_smco_is_judged() -> None:
     held = lot("M", 1_000_000, SMCO, "magnet")
     claim = declaration(["M"], 1_000_000, licence="L-1", description="NdFeB magnets, no SmCo")
     assert "COMPOSITION_MISMATCH" in codes(check_declaration(claim, [held], TOL))
+
+
+SMCO_MAGNET = lot("SC", 400_000, SMCO, "magnet")
+
+
+@pytest.mark.parametrize(
+    ("description", "flagged"),
+    [
+        ("permanent magnets", True),
+        ("magnets for motors", True),
+        ("permanent magnets, rare-earth-free", True),
+        ("SmCo permanent magnets", False),
+        ("rare earth permanent magnets", False),
+        ("samarium cobalt magnets", False),
+        ("permanent magnets, Sm 25 %", False),
+    ],
+)
+def test_a_generic_description_for_a_controlled_element_is_judged(
+    description: str, flagged: bool
+) -> None:
+    claim = declaration(["SC"], 400_000, licence="L-1", description=description)
+    found = codes(check_declaration(claim, [SMCO_MAGNET], TOL))
+    assert ("HS_CODE_MISMATCH" in found) is flagged
+
+
+def test_a_generic_description_of_goods_without_a_controlled_element_passes() -> None:
+    plain = lot("N52", 400_000, {"Nd": 240_000, "Pr": 75_000, "Fe": 675_000, "B": 10_000}, "magnet")
+    claim = declaration(["N52"], 400_000, description="permanent magnets")
+    assert codes(check_declaration(claim, [plain], TOL)) == []
+
+
+def test_honest_dy_magnet_words_stay_clean() -> None:
+    for words in ("sintered NdFeB permanent magnets, Dy 0.9 %", "Sintered NdFeB magnets N45SH"):
+        assert _check([MAGNET], description=words) == []
+
+
+@pytest.mark.parametrize(
+    ("composition", "flagged"),
+    [
+        ({"Dy": 780_000, "Fe": 215_000}, True),  # DyFe alloy declared as NdFeB
+        ({"Dy": 950_000}, True),  # Nd+Pr not measured: at most the 5 % left
+        ({"Dy": 780_000}, False),  # Nd+Pr not measured: the 22 % left could hold them
+        ({"Nd": 780_000, "Fe": 215_000}, False),  # an NdFe master alloy: NdFeB's rare earth
+    ],
+)
+def test_a_description_naming_a_family_the_alloy_is_not(
+    composition: dict[str, int], flagged: bool
+) -> None:
+    alloy = lot("AL", 10_000, composition, "alloy")
+    claim = declaration(
+        ["AL"], 10_000, licence="L-1", hs_code="280530", description="NdFeB alloy flakes"
+    )
+    found = codes(check_declaration(claim, [alloy], TOL))
+    assert ("COMPOSITION_MISMATCH" in found) is flagged

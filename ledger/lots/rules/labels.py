@@ -1,8 +1,8 @@
 """What a declaration calls the goods: HS code, description and magnet family vs the record."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from ledger.lots.composition import REY, re_ppm
+from ledger.lots.composition import REY, re_ppm, unlisted_ppm
 from ledger.lots.events import Declaration
 from ledger.lots.records import LotState
 from ledger.lots.rules.flags import (
@@ -12,6 +12,7 @@ from ledger.lots.rules.flags import (
     make_flag,
     more,
     percent,
+    ppm,
 )
 from ledger.lots.rules.wording import named_in, terms_in
 from ledger.lots.tolerances import Tolerances
@@ -86,15 +87,22 @@ def check_hs_code(
 def check_description(
     declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
 ) -> list[Flag]:
-    """HS_CODE_MISMATCH: a description naming only non-rare-earth goods for RE-bearing lots.
+    """HS_CODE_MISMATCH: a description naming only non-rare-earth goods for RE-bearing lots,
+    or a generic one ("permanent magnets", "alloy") for lots that carry a controlled element.
 
     Mislabelling the goods in words is the same fraud as in digits, so it shares the code.
     """
     text = declaration.description
     named = terms_in(text, tolerances.non_re_terms)
     bearing = [lot for lot in lots if re_ppm(lot.composition_ppm) >= tolerances.re_bearing_ppm]
-    if not named or not bearing or named_in(text, tolerances.re_terms):
+    if not bearing or named_in(text, tolerances.re_terms):
         return []
+    if not named:
+        # Generic words under a code that does not fit: the code's flag says it already.
+        generic = named_in(text, tolerances.generic_terms) and not any(
+            hs_problem(declaration.hs_code, lot, tolerances) for lot in bearing
+        )
+        return _generic(declaration, bearing, tolerances) if generic else []
     lot = bearing[0]
     message = (
         f"description {text!r} names {', '.join(named)}, no rare earth, but {lot.id} holds "
@@ -109,6 +117,44 @@ def check_description(
     return [make_flag(HS_CODE_MISMATCH, lot.id, message, evidence, tolerances)]
 
 
+def _generic(
+    declaration: Declaration, bearing: Sequence[LotState], tolerances: Tolerances
+) -> list[Flag]:
+    """A generic description ("permanent magnets", "alloy") that names no rare earth (nor the
+    controlled element itself) for lots that carry a controlled element at or above the
+    threshold hides what needs a licence."""
+    text = declaration.description
+    hidden = [
+        (lot, held)
+        for lot in bearing
+        if (held := _controlled(lot, tolerances)) and not named_in(text, held)
+    ]
+    if not hidden:
+        return []
+    lot, held = hidden[0]
+    found = ", ".join(f"{e} {ppm(lot.composition_ppm[e])}" for e in held)
+    message = (
+        f"description {text!r} names no rare earth, but {lot.id} holds {_share(lot)} rare "
+        f"earths with {found}, controlled at ≥ {ppm(tolerances.controlled_threshold_ppm)}"
+        f"{more(len(hidden), 'lot')}"
+    )
+    evidence = {
+        "declaration": declaration.id,
+        "description": text,
+        "lots": [{"lot": bad.id, "controlled": elements} for bad, elements in hidden],
+    }
+    return [make_flag(HS_CODE_MISMATCH, lot.id, message, evidence, tolerances)]
+
+
+def _controlled(lot: LotState, tolerances: Tolerances) -> list[str]:
+    """The controlled elements `lot` lists at or above the threshold (at least: an element
+    not listed was not measured, so it is not known to be there)."""
+    threshold = tolerances.controlled_threshold_ppm
+    return sorted(
+        e for e, v in lot.composition_ppm.items() if e in tolerances.controlled and v >= threshold
+    )
+
+
 def magnet_family(composition: dict[str, int], tolerances: Tolerances) -> str | None:
     """NdFeB or SmCo by the record (the main RE ≥ magnet_family_min_ppm), else None."""
     ndpr = composition.get("Nd", 0) + composition.get("Pr", 0)
@@ -118,6 +164,33 @@ def magnet_family(composition: dict[str, int], tolerances: Tolerances) -> str | 
     if ndpr >= tolerances.magnet_family_min_ppm and ndpr > sm and fe > co:
         return NDFEB
     return None
+
+
+# The products a magnet family names; the family's rare earth, and the elements it counts.
+FAMILY_PRODUCTS = frozenset({"alloy", "magnet_powder", "magnet"})
+_FAMILY_RARE_EARTH = {NDFEB: ("Nd", "Pr"), SMCO: ("Sm",)}
+
+
+def _family_against(lot: LotState, claimed: str, tolerances: Tolerances) -> str | None:
+    """The lot's family by its record; for an alloy, powder or magnet of neither family that
+    cannot hold enough of the claimed family's rare earth (an element it does not list read at
+    its most, the unlisted remainder), why it is not the claimed family; else None."""
+    family = magnet_family(lot.composition_ppm, tolerances)
+    if family is not None or lot.product not in FAMILY_PRODUCTS:
+        return family
+    elements = _FAMILY_RARE_EARTH[claimed]
+    most = _most_ppm(lot.composition_ppm, elements)
+    if most >= tolerances.magnet_family_min_ppm:
+        return None
+    return f"{'+'.join(elements)} at most {percent(most / 1e6)}"
+
+
+def _most_ppm(composition: Mapping[str, int], elements: Sequence[str]) -> float:
+    """The most ppm `elements` together can make of a lot: the listed ones, and the unlisted
+    remainder if any of them is not listed (not measured)."""
+    listed = sum(composition.get(e, 0) for e in elements)
+    unlisted = any(e not in composition for e in elements)
+    return listed + (unlisted_ppm(composition) if unlisted else 0.0)
 
 
 def check_magnet_family(
@@ -137,14 +210,15 @@ def check_magnet_family(
     wrong = [
         (lot, family)
         for lot in lots
-        if (family := magnet_family(lot.composition_ppm, tolerances)) not in (None, claimed)
+        if (family := _family_against(lot, claimed, tolerances)) not in (None, claimed)
     ]
     if not wrong:
         return []
     lot, family = wrong[0]
     held = lot.composition_ppm
+    said = f"{family} by its record" if family in (NDFEB, SMCO) else f"not {claimed}: {family}"
     message = (
-        f"description {text!r} names {claimed} but {lot.id} is {family} by its record "
+        f"description {text!r} names {claimed} but {lot.id} is {said} "
         f"(Nd+Pr {percent((held.get('Nd', 0) + held.get('Pr', 0)) / 1e6)}, "
         f"Sm {percent(held.get('Sm', 0) / 1e6)}, Fe {percent(held.get('Fe', 0) / 1e6)}, "
         f"Co {percent(held.get('Co', 0) / 1e6)}; a family needs ≥ "
