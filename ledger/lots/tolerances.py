@@ -231,6 +231,9 @@ class Tolerances:
     declared_tolerance: float = 0.10  # relative to the recorded ppm
     declared_floor_ppm: int = 500  # plus this many ppm
     declared_min_ppm: int = 5_000  # compare only elements at or above this in either
+    # A controlled element some lot holds at or above controlled_threshold_ppm is compared
+    # whatever its size, with this floor in place of declared_floor_ppm.
+    declared_controlled_floor_ppm: int = 50
     magnet_family_min_ppm: int = 100_000  # Nd+Pr or Sm this high makes a lot NdFeB or SmCo
     ndfeb_terms: tuple[str, ...] = NDFEB_TERMS  # description words naming NdFeB
     smco_terms: tuple[str, ...] = SMCO_TERMS  # description words naming SmCo

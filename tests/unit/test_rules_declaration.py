@@ -289,8 +289,21 @@ def test_a_stated_composition_that_omits_a_controlled_element_names_it() -> None
     flag = only(check_declaration(claim, [held], TOL), "COMPOSITION_MISMATCH")
     assert flag.message == (
         "declared composition of D-1 omits Tb, which the record puts at 4,200 ppm (mass-weighted "
-        "over 1 lot), controlled at ≥ 1,000 ppm"
+        "over 1 lot), controlled at ≥ 1,000 ppm in a lot"
     )
+
+
+@pytest.mark.parametrize(("stated", "flagged"), [(3, True), (70, False)])
+def test_other_lots_do_not_dilute_a_controlled_element_out_of_the_check(
+    stated: int, flagged: bool
+) -> None:
+    # 10 kg at Tb 4,000 ppm among 390 kg without Tb: 100 ppm over the declaration, under the
+    # threshold, still judged (a lot holds it above): allowed 10 % + 50 ppm.
+    rich = lot("TB-AL", 10_000, {"Nd": 290_000, "Tb": 4_000, "Fe": 696_000, "B": 10_000}, "alloy")
+    lean = lot("ND-AL", 390_000, {"Nd": 290_000, "Tb": 0, "Fe": 700_000, "B": 10_000}, "alloy")
+    declared = {"Nd": 290_000, "Tb": stated, "Fe": 699_900, "B": 10_000}
+    found = _check([rich, lean], hs_code="280530", declared_composition_ppm=declared)
+    assert ("COMPOSITION_MISMATCH" in found) is flagged
 
 
 def test_an_omitted_element_that_is_not_controlled_is_not_stated_not_zero() -> None:
@@ -320,6 +333,9 @@ def test_an_element_the_record_does_not_list_is_at_most_the_unlisted_remainder(
         "nickel powder, 0 % rare earths",
         "nickel powder (rare earth content: none)",
         "Nickel powder, rare-earth-free",
+        "nickel powder not containing rare earths",
+        "nickel powder without any REE",
+        "nickel powder, rare earths not present",
     ],
 )
 def test_a_negated_rare_earth_word_does_not_clear_the_description(description: str) -> None:

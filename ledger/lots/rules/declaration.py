@@ -4,7 +4,7 @@ A declaration-level flag names the first lot concerned, in the declaration's ord
 evidence lists every lot concerned.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from ledger.lots.composition import PPM, most_of
 from ledger.lots.events import Declaration
@@ -47,10 +47,10 @@ def check_declaration(
     return [
         *_check_mass(declaration, lots, tolerances),
         *check_hs_code(declaration, lots, tolerances),
-        *check_description(declaration, lots, tolerances),
+        *check_description(declaration, lots, tolerances, controlled),
         *_check_licence(declaration, lots, tolerances, controlled),
         *_check_hidden(declaration, lots, tolerances, controlled),
-        *_check_composition(declaration, lots, tolerances),
+        *_check_composition(declaration, lots, tolerances, controlled),
         *check_magnet_family(declaration, lots, tolerances),
     ]
 
@@ -159,37 +159,44 @@ def _check_hidden(
 
 
 def _check_composition(
-    declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
+    declaration: Declaration,
+    lots: Sequence[LotState],
+    tolerances: Tolerances,
+    controlled: frozenset[str],
 ) -> list[Flag]:
     """COMPOSITION_MISMATCH: declared composition vs the lots' mass-weighted record.
 
     An element judged: one at or above `declared_min_ppm` either side, or a controlled one
-    the record puts at or above the threshold, whatever its size; the declared value must
-    lie within the tolerance of the record's least to most (a lot that does not list an
-    element did not measure it). A controlled element the declaration leaves out while the
-    record carries it at or above the threshold is hidden, which is a finding too.
+    that some lot lists at or above the threshold, whatever its size (with the smaller
+    floor `declared_controlled_floor_ppm`); the declared value must lie within the
+    tolerance of the record's least to most (a lot that does not list an element did not
+    measure it). Such a controlled element left out of a stated composition is hidden,
+    which is a finding too; any other element left out is not stated, not 0.
     """
     declared = declaration.declared_composition_ppm
     if declared is None:
         return []
-    off = _off_elements(declared, _record_bounds(lots, declared.keys()), tolerances)
+    # Per lot, as the licence rule: other lots cannot dilute a lot's Dy out of the check.
+    held = frozenset(e for lot in lots for e in _controlled_in(lot, tolerances, controlled))
+    off = _off_elements(declared, _record_bounds(lots, declared.keys()), held, tolerances)
     if not off:
         return []
     first = max(off, key=_gap)
-    rel, floor = tolerances.declared_tolerance, tolerances.declared_floor_ppm
     over = f"mass-weighted over {count(len(lots), 'lot')}"
-    message = f"{_describe(first, declaration.id, over, tolerances)}{more(len(off), 'element')}"
+    message = f"{_describe(first, declaration.id, over, held, tolerances)}"
     evidence = {
         "declaration": declaration.id,
         "elements": [
             {"element": e, "declared_ppm": s, "recorded_ppm": low, "recorded_most_ppm": high}
             for e, s, low, high in off
         ],
-        "tolerance": rel,
-        "floor_ppm": floor,
+        "tolerance": tolerances.declared_tolerance,
+        "floor_ppm": tolerances.declared_floor_ppm,
+        "controlled_floor_ppm": tolerances.declared_controlled_floor_ppm,
         "min_ppm": tolerances.declared_min_ppm,
         "controlled_threshold_ppm": tolerances.controlled_threshold_ppm,
     }
+    message += more(len(off), "element")
     return [make_flag(COMPOSITION_MISMATCH, lots[0].id, message, evidence, tolerances)]
 
 
@@ -214,13 +221,15 @@ def _record_bounds(lots: Sequence[LotState], declared: Iterable[str]) -> dict[st
 
 
 def _off_elements(
-    declared: Mapping[str, int], record: Mapping[str, Bounds], tolerances: Tolerances
+    declared: Mapping[str, int],
+    record: Mapping[str, Bounds],
+    held: Collection[str],
+    tolerances: Tolerances,
 ) -> list[_Off]:
-    rel, floor = tolerances.declared_tolerance, tolerances.declared_floor_ppm
+    rel = tolerances.declared_tolerance
     off: list[_Off] = []
     for element, (low, high) in record.items():
-        said = declared.get(element)
-        controlled = element in tolerances.controlled and low >= tolerances.controlled_threshold_ppm
+        said, controlled = declared.get(element), element in held
         if said is None:
             # Not stated is not 0; but a stated composition that leaves out a controlled
             # element the record carries hides it.
@@ -229,10 +238,19 @@ def _off_elements(
             continue
         if not controlled and max(said, low) < tolerances.declared_min_ppm:
             continue
+        floor = _floor(controlled, tolerances)
         below = said < low and exceeds(said, low, rel, floor)
         if below or (said > high and exceeds(said, high, rel, floor)):
             off.append((element, said, low, high))
     return off
+
+
+def _floor(controlled: bool, tolerances: Tolerances) -> int:
+    """The allowance's absolute part: small for a controlled element, whose few thousand ppm
+    must not be declared away inside the floor of the major elements."""
+    if controlled:
+        return tolerances.declared_controlled_floor_ppm
+    return tolerances.declared_floor_ppm
 
 
 def _gap(item: _Off) -> float:
@@ -242,16 +260,19 @@ def _gap(item: _Off) -> float:
     return low - said if said < low else said - high
 
 
-def _describe(item: _Off, declaration_id: str, over: str, tolerances: Tolerances) -> str:
+def _describe(
+    item: _Off, declaration_id: str, over: str, held: Collection[str], tolerances: Tolerances
+) -> str:
     element, said, low, high = item
     if said is None:
         return (
             f"declared composition of {declaration_id} omits {element}, which the record puts "
-            f"at {ppm(low)} ({over}), controlled at ≥ {ppm(tolerances.controlled_threshold_ppm)}"
+            f"at {ppm(low)} ({over}), controlled at ≥ {ppm(tolerances.controlled_threshold_ppm)} "
+            "in a lot"
         )
-    rel, floor = tolerances.declared_tolerance, tolerances.declared_floor_ppm
-    held = ppm(low) if low == high else f"{ppm(low)} to {ppm(high)} (not listed by every lot)"
+    floor = _floor(element in held, tolerances)
+    record = ppm(low) if low == high else f"{ppm(low)} to {ppm(high)} (not listed by every lot)"
     return (
-        f"{element} declared {ppm(said)} vs {held} recorded ({over}) in {declaration_id}, "
-        f"{tolerance_ppm(rel, floor)}"
+        f"{element} declared {ppm(said)} vs {record} recorded ({over}) in {declaration_id}, "
+        f"{tolerance_ppm(tolerances.declared_tolerance, floor)}"
     )

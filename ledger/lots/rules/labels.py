@@ -85,7 +85,10 @@ def check_hs_code(
 
 
 def check_description(
-    declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
+    declaration: Declaration,
+    lots: Sequence[LotState],
+    tolerances: Tolerances,
+    controlled: frozenset[str] | None = None,
 ) -> list[Flag]:
     """HS_CODE_MISMATCH: a description naming only non-rare-earth goods for RE-bearing lots,
     or a generic one ("permanent magnets", "alloy") for lots that carry a controlled element.
@@ -102,7 +105,8 @@ def check_description(
         generic = named_in(text, tolerances.generic_terms) and not any(
             hs_problem(declaration.hs_code, lot, tolerances) for lot in bearing
         )
-        return _generic(declaration, bearing, tolerances) if generic else []
+        listed = tolerances.controlled if controlled is None else controlled
+        return _generic(declaration, bearing, tolerances, listed) if generic else []
     lot = bearing[0]
     message = (
         f"description {text!r} names {', '.join(named)}, no rare earth, but {lot.id} holds "
@@ -118,7 +122,10 @@ def check_description(
 
 
 def _generic(
-    declaration: Declaration, bearing: Sequence[LotState], tolerances: Tolerances
+    declaration: Declaration,
+    bearing: Sequence[LotState],
+    tolerances: Tolerances,
+    controlled: frozenset[str],
 ) -> list[Flag]:
     """A generic description ("permanent magnets", "alloy") that names no rare earth (nor the
     controlled element itself) for lots that carry a controlled element at or above the
@@ -127,7 +134,7 @@ def _generic(
     hidden = [
         (lot, held)
         for lot in bearing
-        if (held := _controlled(lot, tolerances)) and not named_in(text, held)
+        if (held := _controlled(lot, tolerances, controlled)) and not named_in(text, held)
     ]
     if not hidden:
         return []
@@ -146,13 +153,11 @@ def _generic(
     return [make_flag(HS_CODE_MISMATCH, lot.id, message, evidence, tolerances)]
 
 
-def _controlled(lot: LotState, tolerances: Tolerances) -> list[str]:
+def _controlled(lot: LotState, tolerances: Tolerances, controlled: frozenset[str]) -> list[str]:
     """The controlled elements `lot` lists at or above the threshold (at least: an element
     not listed was not measured, so it is not known to be there)."""
     threshold = tolerances.controlled_threshold_ppm
-    return sorted(
-        e for e, v in lot.composition_ppm.items() if e in tolerances.controlled and v >= threshold
-    )
+    return sorted(e for e, v in lot.composition_ppm.items() if e in controlled and v >= threshold)
 
 
 def magnet_family(composition: dict[str, int], tolerances: Tolerances) -> str | None:

@@ -16,11 +16,17 @@ from collections.abc import Iterable, Sequence
 _TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|[a-z0-9]+|[%-]")
 _HYPHEN = "-"  # joins words; the negation looks through it ("REE-free", "non-rare-earth")
 # A word right before a term that negates it.
-NEGATE_BEFORE = frozenset({"no", "non", "not", "without", "zero", "nil", "excluding"})
+NEGATE_BEFORE = frozenset({"no", "non", "not", "without", "zero", "nil", "excluding", "trace"})
 # Two words right before a term that negate it.
-NEGATE_PAIRS = frozenset({("free", "of"), ("free", "from"), ("devoid", "of"), ("absent", "of")})
+NEGATE_PAIRS = frozenset(
+    {("free", "of"), ("free", "from"), ("devoid", "of"), ("absent", "of"), ("traces", "of")}
+)
+# A word between a negation and its term ("not containing rare earths", "without any REE").
+_LINKS = frozenset({"containing", "contains", "contain", "any", "added", "including"})
 # A word right after a term that negates it ("REE-free", "rare earths: none").
-NEGATE_AFTER = frozenset({"free", "none", "nil", "zero"})
+NEGATE_AFTER = frozenset({"free", "none", "nil", "zero", "absent"})
+# Two words after a term that negate it ("rare earths not present").
+_NOT_THERE = frozenset({"present", "contained", "detected", "included"})
 # Words between a term and its negation ("rare earth content: none").
 _BETWEEN = frozenset({"content", "contents", "level", "levels", "is", "are"})
 _UNITS = frozenset({"%", "ppm", "percent", "pct"})
@@ -58,7 +64,9 @@ def _negated_before(words: Sequence[str], start: int) -> bool:
     if len(before) < 2:
         return False
     first, last = before
-    return (first, last) in NEGATE_PAIRS or (last in _UNITS and _zero(first))
+    if (first, last) in NEGATE_PAIRS or (first in NEGATE_BEFORE and last in _LINKS):
+        return True
+    return last in _UNITS and _zero(first)
 
 
 def _negated_after(words: Sequence[str], end: int) -> bool:
@@ -68,6 +76,8 @@ def _negated_after(words: Sequence[str], end: int) -> bool:
     if len(after) < 2:
         return False
     first, last = after
+    if first == "not" and last in _NOT_THERE:
+        return True
     return first in _BETWEEN and (last in NEGATE_AFTER or _zero(last))
 
 
