@@ -27,6 +27,11 @@ def _split(ledger: Ledger, mine: Party, source: str, parts: list[tuple[str, int,
     )
 
 
+def _mine(ledger: Ledger) -> Party:
+    """A mine outside the quota-controlled countries: its extracts raise nothing."""
+    return ledger.enrol(Party("weld-mine"), ["mine"], "AU")
+
+
 def _provenance(ledger: Ledger, lot: str, reader: Party) -> dict[str, Any]:
     answer = ledger.client.get(f"/v1/lots/{lot}/provenance", headers=ledger.auth(reader))
     assert answer.status_code == 200, answer.text
@@ -37,8 +42,8 @@ def _provenance(ledger: Ledger, lot: str, reader: Party) -> dict[str, Any]:
 def test_a_split_that_conjures_in_one_output_flags_the_other(
     ledger: Ledger, cast: dict[str, Party]
 ) -> None:
-    mine = cast["mine"]
-    ledger.post(mine, extract(mine, "ORE-H", 10_000_000))
+    mine = _mine(ledger)
+    ledger.post(mine, extract(mine, "ORE-H", 10_000_000, country="AU"))
     _split(ledger, mine, "ORE-H", [("ORE-HA", 3_000_000, CONJURED), ("ORE-HB", 3_000_000, ORE)])
     own = _provenance(ledger, "ORE-HA", cast["auditor"])
     assert own["verdict"] == "flagged"
@@ -53,8 +58,8 @@ def test_a_split_that_conjures_in_one_output_flags_the_other(
 def test_an_ancestor_s_events_after_the_lineage_left_it_do_not_count(
     ledger: Ledger, cast: dict[str, Party]
 ) -> None:
-    mine = cast["mine"]
-    ledger.post(mine, extract(mine, "ORE-L", 10_000_000))
+    mine = _mine(ledger)
+    ledger.post(mine, extract(mine, "ORE-L", 10_000_000, country="AU"))
     _split(ledger, mine, "ORE-L", [("ORE-LB", 4_000_000, ORE)])
     # The rest of ORE-L goes into a split that conjures La in a lot outside ORE-LB's lineage.
     _split(ledger, mine, "ORE-L", [("ORE-LC", 3_000_000, CONJURED), ("ORE-LD", 3_000_000, ORE)])
