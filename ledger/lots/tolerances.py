@@ -74,7 +74,8 @@ RE_TERMS = (
 GENERIC_TERMS = (
     "magnet", "magnets", "alloy", "alloys", "powder", "powders", "metal", "metals", "oxide",
     "oxides", "compound", "compounds", "concentrate", "concentrates", "ore", "ores",
-    "material", "materials", "goods", "parts", "scrap",
+    "material", "materials", "goods", "parts", "scrap", "components", "products", "items",
+    "samples", "assemblies", "blocks", "rings", "discs", "segments", "flakes", "ingots",
 )  # fmt: skip
 NDFEB_TERMS = ("ndfeb", "nd-fe-b", "nd2fe14b", "neodymium")
 SMCO_TERMS = ("smco", "sm-co", "sm2co17", "smco5", "samarium cobalt", "samarium-cobalt")

@@ -372,6 +372,7 @@ SMCO_MAGNET = lot("SC", 400_000, SMCO, "magnet")
     [
         ("permanent magnets", True),
         ("magnets for motors", True),
+        ("motor components, rings and segments", True),
         ("permanent magnets, rare-earth-free", True),
         ("SmCo permanent magnets", False),
         ("rare earth permanent magnets", False),
