@@ -150,3 +150,36 @@ def decide(
         declaration=declaration_id,
         decision=decision,
     )
+
+
+def licence_issue(
+    authority: Party,
+    licence_id: str,
+    holder: str,
+    elements: list[str],
+    max_mass_g: int,
+    **limits: Any,
+) -> dict[str, Any]:
+    """An export licence for 2026 (DESIGN §9.1), to any destination and under any HS code
+    unless `limits` names `destination` or `hs_codes`."""
+    return event(
+        authority.id,
+        "licence.issue",
+        licence={
+            "id": licence_id,
+            "holder": holder,
+            "elements": elements,
+            "max_mass_g": max_mass_g,
+            "valid_from": "2026-01-01T00:00:00Z",
+            "valid_until": "2026-12-31T23:59:59Z",
+            **limits,
+        },
+    )
+
+
+def quota_issue(
+    authority: Party, quota_id: str, mine: str, reo_mass_g: int, **deposit: str
+) -> dict[str, Any]:
+    """A mining quota for 2026, for any deposit unless `deposit` names one (DESIGN §9.1)."""
+    quota = {"id": quota_id, "holder": mine, "year": 2026, "reo_mass_g": reo_mass_g, **deposit}
+    return event(authority.id, "quota.issue", quota=quota)

@@ -5,7 +5,7 @@ from collections.abc import Collection, Iterable
 from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
-from ledger.lots.events import InvalidEvent, LotShip, parse_event
+from ledger.lots.events import Event, ExportDeclare, InvalidEvent, LotShip, parse_event
 from ledger.lots.fields import OPERATOR
 from ledger.lots.state import ParticipantState
 from ledger.service.queries import Forbidden, NotFound, may_read_detail
@@ -13,7 +13,7 @@ from ledger.store import findings
 from ledger.store import log as logstore
 from ledger.store.engine import Database
 from ledger.store.state import DbState
-from ledger.store.tables import EntryRow, KeyRow, ParticipantRow
+from ledger.store.tables import EntryRow, KeyRow, LicenceRow, ParticipantRow
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64decode, b64encode, parse_json
 from ledger.tlog.envelope import Envelope
@@ -28,9 +28,10 @@ def lot_bundle(
 ) -> Bundle:
     """Every entry behind `lot_id`, with inclusion proofs to the latest checkpoint.
 
-    The entries are those of every lot of its ancestry, and the registry entries that
-    registered their actors (and the receivers of their shipments) and added or revoked
-    their keys. Raises NotFound for an unknown lot, Forbidden for a reader who may not read it.
+    The entries are those of every lot of its ancestry, the licence entries (issue and
+    revoke) its declarations name, and the registry entries that registered their actors
+    (and the receivers of their shipments) and added or revoked their keys. Raises NotFound
+    for an unknown lot, Forbidden for a reader who may not read it.
     """
     with db.snapshot_session() as session:
         lot = DbState(session).lot(lot_id)
@@ -43,6 +44,7 @@ def lot_bundle(
             )
         history = findings.event_indexes(session, findings.ancestry(session, lot_id))
         rows = _entries(session, {index for found in history.values() for index in found})
+        rows.update(_entries(session, _licence_indices(session, rows.values())))
         meta = logstore.read_meta(session)
         operator_keyid = key_id(OPERATOR, b64decode(meta["operator_key"]))
         rows.update(_entries(session, _registry_indices(session, rows.values(), operator_keyid)))
@@ -75,6 +77,34 @@ def _entries(session: Session, indices: Collection[int]) -> dict[int, EntryRow]:
     return {row.idx: row for row in rows}
 
 
+def _licence_indices(session: Session, rows: Iterable[EntryRow]) -> set[int]:
+    """The licence.issue and licence.revoke entries of the licences the declarations among
+    `rows` name (DESIGN §9.1): the replay checks the licence against them."""
+    named: set[str] = set()
+    for row in rows:
+        if row.type != "export.declare":
+            continue
+        event = _event(row)
+        if isinstance(event, ExportDeclare) and event.declaration.licence is not None:
+            named.add(event.declaration.licence)
+    if not named:
+        return set()
+    found = session.execute(
+        select(col(LicenceRow.issued_index), col(LicenceRow.revoked_index)).where(
+            col(LicenceRow.id).in_(bindparam("ids", expanding=True))
+        ),
+        {"ids": sorted(named)},
+    ).all()
+    return {int(index) for pair in found for index in pair if index is not None}
+
+
+def _event(row: EntryRow) -> Event | None:
+    try:
+        return parse_event(Envelope.from_json(parse_json(row.envelope)).payload)
+    except (EncodingError, InvalidEvent):
+        return None  # a damaged entry: the verifier will say so
+
+
 def _registry_indices(session: Session, rows: Iterable[EntryRow], operator_keyid: str) -> set[int]:
     """The registry entries that made the signing keys valid (or revoked them) and registered
     every participant the custody replay asks about: the actors and their shipments' receivers."""
@@ -104,10 +134,7 @@ def _receivers(rows: Iterable[EntryRow]) -> set[str]:
     for row in rows:
         if row.type != "lot.ship":
             continue
-        try:
-            event = parse_event(Envelope.from_json(parse_json(row.envelope)).payload)
-        except (EncodingError, InvalidEvent):
-            continue  # a damaged entry: the verifier will say so
+        event = _event(row)
         if isinstance(event, LotShip):
             found.add(event.to)
     return found

@@ -174,7 +174,9 @@ class Replay:
         # (17): the consistency rules on the state before the event: findings, not failures.
         # `only`: the flags on the ancestry's lots, when the others are stand-ins.
         try:
-            found = check_event(event, self.state, self.rules)
+            # A bundle holds part of the log: a quota's or a licence's running total is the
+            # whole log's, so the findings on it are the audit's to recompute, not the bundle's.
+            found = check_event(event, self.state, self.rules, whole_log=False)
         except LookupError as exc:
             check.notes.append(f"flags not recomputed: {exc}")
             return

@@ -12,7 +12,7 @@ from api.app import create_app
 from api.settings import Settings
 from ledger.home import Home, init_home
 from ledger.service.tokens import issue_token
-from tests.support import Party, register
+from tests.support import Party, licence_issue, quota_issue, register
 
 ORIGIN = "test.ree-ledger.local/log"
 
@@ -83,11 +83,18 @@ def ledger(client: TestClient, home: Home) -> Ledger:
 
 @pytest.fixture
 def cast(ledger: Ledger) -> dict[str, Party]:
-    """A mine, a processor, an exporter, customs and an auditor, registered."""
-    return {
+    """A mine, a processor, an exporter, customs and an auditor, registered; China's authority
+    has issued the mine a 2026 quota and the exporter licence LIC-1 (DESIGN §9.1), which
+    tests.support.declare names."""
+    cast = {
         "mine": ledger.enrol(Party("baotou-mine"), ["mine"]),
         "plant": ledger.enrol(Party("gansu-plant"), ["processor"]),
         "exporter": ledger.enrol(Party("ningbo-export"), ["processor", "exporter"]),
         "customs": ledger.enrol(Party("tianjin-customs"), ["customs"]),
         "auditor": ledger.enrol(Party("audit-office"), ["auditor"], "CH"),
     }
+    authority = ledger.enrol(Party("cn-mofcom"), ["authority"])
+    ledger.post(authority, quota_issue(authority, "Q-2026", "baotou-mine", 10**12))
+    controlled = ["Dy", "Gd", "Lu", "Sc", "Sm", "Tb", "Y"]
+    ledger.post(authority, licence_issue(authority, "LIC-1", "ningbo-export", controlled, 10**12))
+    return cast

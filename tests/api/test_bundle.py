@@ -83,8 +83,10 @@ def test_bundle_of_a_real_chain_verifies_offline(
     assert bundle["origin"] == ORIGIN
     assert (bundle["log_key"], b64decode(bundle["operator_key"])) == trusted(ledger)
     types = [check.event.type for check in report.entries if check.event]
-    assert types.count("participant.register") == 4  # all but the auditor act here
-    lot_types = [t for t in types if not t.startswith("participant.")]
+    # All but the auditor act here; the authority issued the licence the declaration names.
+    assert types.count("participant.register") == 5
+    assert types.count("licence.issue") == 1  # LIC-1, with its inclusion proof, replayed
+    lot_types = [t for t in types if not t.startswith(("participant.", "licence."))]
     custody = ["lot.transform", "lot.ship", "lot.receive"]
     assert lot_types == ["lot.extract", *custody, *custody, "export.declare", "customs.decide"]
     provenance = ledger.client.get("/v1/lots/OX-1/provenance", headers=ledger.auth(cast["auditor"]))

@@ -49,6 +49,8 @@ from tests.support import (
     declare,
     event,
     extract,
+    licence_issue,
+    quota_issue,
     receive,
     register,
     ship,
@@ -69,6 +71,7 @@ class Cast:
     exporter: Party
     customs: Party
     lab: Party
+    authority: Party  # role authority: licences and quotas
 
 
 @dataclass
@@ -170,6 +173,7 @@ def populate(database_url: str, home: Path, snapshot: Callable[[str], str]) -> P
         exporter=Party("exporter-c"),
         customs=Party("customs-d"),
         lab=Party("lab-e"),
+        authority=Party("ministry-f"),
     )
     chain = Chain(database_url, identity)
     op = operator
@@ -219,6 +223,26 @@ def populate(database_url: str, home: Path, snapshot: Callable[[str], str]) -> P
     chain.batch(
         (mine, transform(mine, h, [("ORE-1", 400_000)], [("OX-1", "oxide", 20_000)], "separation"))
     )
+    # An authority (DESIGN §9.1): two licences, one revoked, and a quota the next extraction
+    # draws; the declarations above name "LIC-1" before it was issued (flagged, unknown).
+    authority = cast.authority
+    limits = {"destination": ["JP"], "hs_codes": ["2846"]}
+    chain.batch((op, register(op, authority, ["authority"])))
+    chain.batch(
+        (authority, licence_issue(authority, "LIC-8", exporter.id, ["Nd"], 1_000)),
+        (authority, licence_issue(authority, "LIC-9", exporter.id, ["Tb"], 5, **limits)),
+        (authority, quota_issue(authority, "Q-1", mine.id, 500_000)),
+        (authority, quota_issue(authority, "Q-2", mine.id, 9, deposit="monazite")),
+    )
+    revoke = event(authority.id, "licence.revoke", licence="LIC-9", reason="misused")
+    chain.batch((authority, revoke), (mine, extract(mine, "ORE-4", 100_000)))
+    # A declaration that draws LIC-8: declarations.licence and licence_g set, used_g drawn.
+    chain.batch((mine, ship(mine, h, exporter.id, [("ORE-4", 100_000)])))
+    received = receive(exporter, h, mine.id, [("ORE-4", 100_000)])
+    h["ORE-4"] = event_hash(received)
+    filed = declare(exporter, h, "DEC-3", ["ORE-4"], 100_000)
+    filed["declaration"]["licence"] = "LIC-8"
+    chain.batch((exporter, received), (exporter, filed))
     issue_token(chain.db, cast.customs.id, datetime.now(UTC))
     chain.db.dispose()
     return Populated(

@@ -92,6 +92,8 @@ NAMES: dict[str, Names] = {
     "participants": _named("id", "participant"),
     "participant_keys": _named("keyid", "key"),
     "declarations": _named("id", "declaration"),
+    "licences": _named("id", "licence"),
+    "quotas": _named("id", "quota"),
     "lot_edges": lambda row, new: [f"stored lot edge '{row['parent']}->"],
     "lot_events": lambda row, new: [
         f"lot history row ({row['lot']!r}, entry {row['idx']})",

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ledger.lots.events import Event, parse_event
+from ledger.lots.fields import ROLES
 from ledger.lots.memory import MemoryState
 from ledger.lots.rules import Flag, check_event
 from ledger.lots.scenarios import PATTERNS, Scenario, ScenarioStep, generate, span
@@ -205,7 +206,7 @@ def test_participants_cover_every_role_with_valid_ids(scenario: Scenario) -> Non
     assert all(PARTICIPANT_ID.fullmatch(p) and p != "operator" for p in ids)
     assert all(re.fullmatch(r"[A-Z]{2}", p.country) for p in scenario.participants)
     roles = {role for p in scenario.participants for role in p.roles}
-    assert roles == {"mine", "processor", "trader", "exporter", "lab", "customs", "auditor"}
+    assert roles == set(ROLES)
     mines = [p for p in scenario.participants if "mine" in p.roles]
     assert {p.country for p in mines} >= {"CN", "US", "AU", "IN", "BR", "MM"}
 
@@ -421,13 +422,17 @@ def test_honest_products_have_domain_compositions(honest: list[Entry]) -> None:
     assert seen >= {"concentrate", "mixed_compound", "oxide", "metal", "alloy", "magnet"}
 
 
+CN_EXPORTERS = {"ningbo-export", "tianjin-export"}
+
+
 def test_honest_declarations_fit_the_goods(honest: list[Entry]) -> None:
     for entry in of_type(honest, "export.declare"):
         declared = entry.body["declaration"]
         lots = [entry.before[lot] for lot in declared["lots"]]
         assert all(declared["hs_code"] in HS_FITS[lot.product] for lot in lots)
         controlled = any(lot.composition_ppm.get(e, 0) >= 1_000 for lot in lots for e in CONTROLLED)
-        assert ("licence" in declared) == controlled
+        # China's list judges China's exporters only (DESIGN §9.1).
+        assert ("licence" in declared) == (controlled and entry.step.actor in CN_EXPORTERS)
         stated = declared.get("declared_composition_ppm", {})
         total = sum(lot.mass_g for lot in lots)
         for element, value in stated.items():

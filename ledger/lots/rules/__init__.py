@@ -31,15 +31,20 @@ from ledger.lots.tolerances import Tolerances
 __all__ = ["FLAG_CODES", "SEVERITIES", "Flag", "check_declaration", "check_event"]
 
 
-def check_event(event: Event, reader: StateReader, tolerances: Tolerances) -> list[Flag]:
+def check_event(
+    event: Event, reader: StateReader, tolerances: Tolerances, *, whole_log: bool = True
+) -> list[Flag]:
     """The flags `event` raises; `reader` holds the state before the event, which the state
-    machine has accepted (its lots exist, custody is right). Registry events raise none."""
+    machine has accepted (its lots exist, custody is right). Registry events raise none.
+
+    `whole_log` False: `reader` holds part of the log (a bundle), so the findings that read
+    running totals over the whole log (a quota's, a licence's) are not computed."""
     match event:
         case LotExtract():
             return [
                 *grammar.check_extract(event, tolerances),
                 *origin.check_extract(event, tolerances),
-                *authority.check_quota(event, reader, tolerances),
+                *(authority.check_quota(event, reader, tolerances) if whole_log else ()),
             ]
         case LotTransform():
             return _check_transform(event, reader, tolerances)
@@ -61,14 +66,16 @@ def check_event(event: Event, reader: StateReader, tolerances: Tolerances) -> li
             )
             return [*masses, *check_time(event.type, event.time, lots, tolerances)]
         case ExportDeclare():
-            return _check_declare(event, reader, tolerances)
+            return _check_declare(event, reader, tolerances, whole_log)
         case CustomsDecide():
             return _check_decide(event, reader, tolerances)
         case _:
             return []
 
 
-def _check_declare(event: ExportDeclare, reader: StateReader, tolerances: Tolerances) -> list[Flag]:
+def _check_declare(
+    event: ExportDeclare, reader: StateReader, tolerances: Tolerances, whole_log: bool
+) -> list[Flag]:
     lots = [require_lot(reader, lot_id) for lot_id in event.declaration.lots]
     exporter = reader.participant(event.actor)
     # The exporting jurisdiction (the declaring exporter's country) picks the control list.
@@ -76,7 +83,7 @@ def _check_declare(event: ExportDeclare, reader: StateReader, tolerances: Tolera
     controlled = tolerances.controlled_for(country)
     return [
         *check_declaration(event.declaration, lots, tolerances, country),
-        *authority.check_licence(event, lots, reader, controlled, tolerances),
+        *authority.check_licence(event, lots, reader, controlled, tolerances, whole_log),
         *check_time(event.type, event.time, lots, tolerances),
     ]
 

@@ -22,9 +22,11 @@ def check_licence(
     reader: StateReader,
     controlled: frozenset[str],
     tolerances: Tolerances,
+    totals: bool = True,
 ) -> list[Flag]:
     """LICENCE_INVALID: the licence a declaration names does not cover it. `controlled` is
-    the exporting jurisdiction's list (Tolerances.controlled_for the exporter's country)."""
+    the exporting jurisdiction's list (Tolerances.controlled_for the exporter's country);
+    `totals` False skips the running total (a bundle holds only its own declarations)."""
     declaration = event.declaration
     if declaration.licence is None:
         return []  # no licence at all: CONTROLLED_WITHOUT_LICENCE's, if anything
@@ -36,7 +38,7 @@ def check_licence(
             "licence": declaration.licence,
         }
     else:
-        reasons = _reasons(event, lots, licence, controlled, tolerances)
+        reasons = _reasons(event, lots, licence, controlled, tolerances, totals)
         evidence = {
             "declaration": declaration.id,
             "licence": licence.id,
@@ -60,6 +62,7 @@ def _reasons(
     licence: LicenceState,
     controlled: frozenset[str],
     tolerances: Tolerances,
+    totals: bool,
 ) -> list[str]:
     """Every way `licence` fails to cover the declaration, in DESIGN §9.1's order."""
     declaration, name = event.declaration, f"licence {licence.id}"
@@ -83,7 +86,7 @@ def _reasons(
     if carried:
         reasons.append(f"{name} does not name {', '.join(sorted(carried))}, which the lots carry")
     this = licences.elemental_g(licence.elements, lots)
-    if licence.holder == event.actor and licence.used_g + this > licence.max_mass_g:
+    if totals and licence.holder == event.actor and licence.used_g + this > licence.max_mass_g:
         reasons.append(
             f"{name} allows {grams(licence.max_mass_g)} of {'+'.join(licence.elements)}; "
             f"{grams(licence.used_g)} already declared + {grams(this)} here"

@@ -1,11 +1,11 @@
 """The events of DESIGN §5 written into a chain's book, and what each does to its lots."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from ledger.lots.scenarios.book import Book, Lot
-from ledger.lots.scenarios.cast import COUNTRY, NAME, Mine
+from ledger.lots.scenarios.book import Book, Lot, rfc3339
+from ledger.lots.scenarios.cast import COUNTRY, EXPORT_AUTHORITY, NAME, QUOTA_AUTHORITY, Mine
 from ledger.lots.scenarios.chemistry import Composition
 from ledger.lots.scenarios.model import ACCEPT
 
@@ -21,6 +21,37 @@ def extract(book: Book, mine: Mine, lot: Lot, deposit: str) -> str:
     }
     fields = {"lot": lot.wire, "site": site, "deposit": deposit}
     return book.post(mine.id, "lot.extract", [], fields, made=[lot])
+
+
+def quota(book: Book, mine: Mine, number: int, reo_mass_g: int) -> str:
+    """The authority's quota for `mine` in the year of the book's clock (DESIGN §9.1)."""
+    issued = {
+        "id": f"CN-RQ-{book.clock.year}-{book.chain:05d}-{number}",
+        "holder": mine.id,
+        "year": book.clock.year,
+        "reo_mass_g": reo_mass_g,
+        "deposit": mine.deposit,
+    }
+    return book.post(QUOTA_AUTHORITY, "quota.issue", [], {"quota": issued}, seal=False)
+
+
+def licence(
+    book: Book, declaration: dict[str, Any], lots: Sequence[Lot], elements: list[str]
+) -> str:
+    """The export licence the declaration names, issued to its exporter for exactly its goods:
+    the elemental grams of `elements` they carry, its destination and HS code, one year."""
+    held = sum(lot.mass_g * lot.composition.get(e, 0) for lot in lots for e in elements)
+    issued = {
+        "id": declaration["licence"],
+        "holder": lots[0].custodian,
+        "elements": elements,
+        "destination": [declaration["destination"]],
+        "hs_codes": [declaration["hs_code"]],
+        "max_mass_g": max(held // 1_000_000, 1),
+        "valid_from": rfc3339(book.clock - timedelta(days=1)),
+        "valid_until": rfc3339(book.clock + timedelta(days=365)),
+    }
+    return book.post(EXPORT_AUTHORITY, "licence.issue", [], {"licence": issued}, seal=False)
 
 
 def transform(

@@ -79,11 +79,13 @@ class Book:
         expect: str = ACCEPT,
         made: Sequence[Lot] = (),
         when: datetime | None = None,
+        seal: bool = True,
     ) -> str:
         """Write an event touching `touched` (and creating `made`); return its id.
 
         An accepted event becomes the head of every lot it touched or made; a rejected one
-        changes nothing, as at the ledger.
+        changes nothing, as at the ledger. An authority's event (`seal` False) never carries
+        a pending fraud: the chain's own next event does.
         """
         self._events += 1
         event_id = f"ev-{self.chain:05d}-{self._events:03d}"
@@ -107,5 +109,6 @@ class Book:
                 self.heads[lot.id] = event_hash
                 self.lots[lot.id] = lot
                 lot.time = time
-        self.sealer.seal(event_id)
+        if seal:
+            self.sealer.seal(event_id)
         return event_id

@@ -19,6 +19,10 @@ TRADER = ("trader",)
 EXPORTER = ("exporter", "trader")
 LAB = ("lab",)
 CUSTOMS = ("customs",)
+AUTHORITY = ("authority",)
+# China's export-control and mining authorities (DESIGN §9.1): licences and quotas.
+EXPORT_AUTHORITY = "cn-mofcom-export-control"
+QUOTA_AUTHORITY = "cn-miit-rare-earth-quota"
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,13 @@ PARTICIPANTS: tuple[ScenarioParticipant, ...] = (
     _P("customs-jp-kobe", "Japan Customs, Kobe", "JP", CUSTOMS),
     _P("customs-gb-felixstowe", "UK Border Force, Felixstowe", "GB", CUSTOMS),
     _P("supply-chain-auditor", "Independent Supply Chain Auditor", "CH", ("auditor",)),
+    _P(EXPORT_AUTHORITY, "Ministry of Commerce of the PRC, Export Control Bureau", "CN", AUTHORITY),
+    _P(
+        QUOTA_AUTHORITY,
+        "Ministry of Industry and Information Technology of the PRC",
+        "CN",
+        AUTHORITY,
+    ),
 )
 COUNTRY: Mapping[str, str] = MappingProxyType({p.id: p.country for p in PARTICIPANTS})
 NAME: Mapping[str, str] = MappingProxyType({p.id: p.name for p in PARTICIPANTS})

@@ -5,12 +5,14 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from types import MappingProxyType
 
+from ledger.lots import licences
 from ledger.lots.scenarios import actions, chemistry, paperwork, processes
 from ledger.lots.scenarios import reference as ref
 from ledger.lots.scenarios.book import Book, Lot
 from ledger.lots.scenarios.cast import COUNTRY, CUSTOMS_OF, PORT_LAB
 from ledger.lots.scenarios.plan import Plan
 from ledger.lots.scenarios.tamper import Tamper
+from ledger.lots.tolerances import QUOTA_COUNTRIES
 
 # Hours between events (ranges); "overseas" is a sea passage, "domestic" rail or road.
 GAPS: Mapping[str, tuple[int, int]] = MappingProxyType(
@@ -51,6 +53,7 @@ class Chain:
         self.start = book.clock
         self.profile = plan.mine.profile  # the ore's real REE pattern, once extracted
         self.declarations = 0
+        self.quotas = 0
 
     def build(self) -> None:
         plan = self.plan
@@ -98,6 +101,12 @@ class Chain:
         mass = rng.randint(*mine.ore_t) * 1_000_000 + rng.randint(0, 999_999)
         spec = f"run-of-mine, {treo * 100:.2f} % TREO"
         lot = Lot(lot_id, "ore", mass, composition, mine.id, spec)
+        if COUNTRY[mine.id] in QUOTA_COUNTRIES:
+            # The quota authority issues each extraction its quota, exactly its REO, first.
+            self.quotas += 1
+            granted = self.tamper.quota(lot_id, licences.reo_g(mass, composition))
+            if granted is not None:
+                actions.quota(self.book, mine, self.quotas, granted)
         actions.extract(self.book, mine, lot, mine.deposit)
         return lot
 
@@ -258,6 +267,8 @@ class Chain:
         book.wait(GAPS["declare"])
         self.declarations += 1
         filed = paperwork.declaration(self.plan, lots, self.declarations, book.clock.year)
+        if "licence" in filed:
+            actions.licence(book, filed, lots, paperwork.controlled(lots))
         filed = self.tamper.declaration(filed, lots)
         actions.declare(book, exporter, filed, lots)
         book.wait(GAPS["decide"])

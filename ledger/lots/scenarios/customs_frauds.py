@@ -5,6 +5,7 @@ from typing import Any
 
 from ledger.lots.scenarios import plan as plans
 from ledger.lots.scenarios import reference as ref
+from ledger.lots.scenarios.authority_frauds import CN_DY_MAGNETS
 from ledger.lots.scenarios.book import Lot
 from ledger.lots.scenarios.cast import MINES
 from ledger.lots.scenarios.chemistry import mean, three_figures
@@ -58,7 +59,9 @@ class HiddenControlled(Tamper):
     pattern, code = "hidden_controlled", "CONTROLLED_WITHOUT_LICENCE"
 
     def require(self, plan: Plan) -> Plan:
-        redrawn = plans.draw(self.rng, plan.chain, "magnet", magnets=("ndfeb_dy",))
+        # A Chinese exporter, judged by China's list (DESIGN §9.1).
+        mines = CN_DY_MAGNETS
+        redrawn = plans.draw(self.rng, plan.chain, "magnet", mines=mines, magnets=("ndfeb_dy",))
         return replace(redrawn, declared_composition=self.variant % 2 == 1)
 
     def declaration(self, declaration: dict[str, Any], lots: list[Lot]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from ledger.lots.scenarios.authority_frauds import LicenceMisuse, QuotaEvasion
 from ledger.lots.scenarios.book import Book
 from ledger.lots.scenarios.cast import PARTICIPANTS
 from ledger.lots.scenarios.chains import Chain
@@ -47,6 +48,8 @@ INJECTORS: tuple[type[Tamper], ...] = (
     ShipMass,
     LineageRatchet,
     Relabel,
+    LicenceMisuse,
+    QuotaEvasion,
 )
 
 # A chain starts every STAGGER (plus up to JITTER), and none runs longer than CHAIN_SPAN: the

@@ -8,7 +8,7 @@ REJECT = "reject"
 # The code an injection carries when the state machine must refuse the event outright.
 REJECTED = "REJECTED"
 
-# DOMAIN §5's ten fraud patterns, then the two that cover the flag codes §5 does not name.
+# DOMAIN §5's ten fraud patterns, then those that cover the flag codes §5 does not name.
 PATTERNS = (
     "mislabel",
     "hidden_controlled",
@@ -24,6 +24,8 @@ PATTERNS = (
     "ship_mass",
     "lineage_ratchet",
     "relabel",
+    "licence_misuse",
+    "quota_evasion",
 )
 
 

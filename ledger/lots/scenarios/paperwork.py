@@ -50,12 +50,12 @@ def description(lot: Lot, plan: Plan) -> str:
     return f"Sintered {family} rare earth permanent magnets, {lot.spec}"
 
 
-def controlled(lots: Sequence[Lot]) -> bool:
-    """Whether any lot holds an element China controls above the threshold (DOMAIN §4)."""
-    return any(
-        lot.composition.get(element, 0) >= ref.CONTROLLED_PPM
-        for lot in lots
+def controlled(lots: Sequence[Lot]) -> list[str]:
+    """The elements China controls (DOMAIN §4) that some lot holds above the threshold."""
+    return sorted(
+        element
         for element in ref.CONTROLLED
+        if any(lot.composition.get(element, 0) >= ref.CONTROLLED_PPM for lot in lots)
     )
 
 
@@ -73,8 +73,9 @@ def declaration(plan: Plan, lots: Sequence[Lot], number: int, year: int) -> dict
     if plan.declared_composition:
         mixed = mean([(lot.mass_g, lot.composition) for lot in lots])
         declared["declared_composition_ppm"] = three_figures(mixed)
-    if controlled(lots):
-        country = COUNTRY[first.custodian]
+    # China's list judges China's exporters only (DESIGN §9.1): they name a licence.
+    country = COUNTRY[first.custodian]
+    if country == "CN" and controlled(lots):
         declared["licence"] = f"{country}-EL-{year}-{plan.chain:05d}-{number}"
     return declared
 

@@ -54,6 +54,11 @@ class Tamper:
         """The REE pattern the ore lot `lot` about to be extracted really carries."""
         return profile
 
+    def quota(self, lot: str, reo_g: int) -> int | None:
+        """The quota (REO grams) the authority issues for the extraction of `lot`, whose REO
+        is `reo_g`; None: no quota."""
+        return reo_g
+
     def mixed(self, process: str, lot: str, composition: Composition) -> Composition:
         """The composition written for a split or blend output."""
         return composition
