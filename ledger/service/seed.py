@@ -15,11 +15,11 @@ from ledger.service.ingest import ingest
 from ledger.service.tokens import issue_token
 from ledger.store import log as logstore
 from ledger.store.engine import Database
-from ledger.store.tables import LotRow
+from ledger.store.tables import DeclarationRow, LicenceRow, LotRow, QuotaRow
 
 DEMO_SEED = 2026
-DEMO_CHAINS = 30
-# 30 chains × 0.4 = 12 frauds: one of each pattern the generator knows.
+DEMO_CHAINS = 40
+# 40 chains × 0.4 = 16 frauds: one of each pattern the generator knows.
 DEMO_FRAUD_RATE = 0.4
 # The flagged lot the demo points a customs officer to first: a mislabelled export.
 SHOWCASE_CODES = ("HS_CODE_MISMATCH", "CONTROLLED_WITHOUT_LICENCE", "COMPOSITION_MISMATCH")
@@ -35,6 +35,9 @@ class SeedReport:
     token: str
     log_key: str
     operator_key: str
+    licensed_lot: str | None = None  # a clean magnet exported under a licence (DESIGN §9.1)
+    licences: int = 0
+    quotas: int = 0
 
     def summary(self, base_url: str) -> str:
         sheet = f"{base_url}/labels?lot={self.clean_lot}&lot={self.flagged_lot}"
@@ -44,6 +47,12 @@ class SeedReport:
                 f"  clean lot:     {base_url}/lots/{self.clean_lot}",
                 f"  flagged lot:   {base_url}/lots/{self.flagged_lot}   ({self.flagged_code})",
                 f"  label sheet:   {sheet}",
+                f"  authority:     {self.licences} export licences, {self.quotas} mining quotas"
+                + (
+                    f"; licensed export: {base_url}/lots/{self.licensed_lot}"
+                    if self.licensed_lot
+                    else ""
+                ),
                 f"  log:           {base_url}/v1/log   checkpoint: {base_url}/v1/checkpoint",
                 f"  read token (customs): {self.token}",
                 f"    sign in at {base_url}/signin, or: curl -H 'Authorization: Bearer "
@@ -75,6 +84,9 @@ def seed_demo(home_path: Path, database_url: str, origin: str) -> SeedReport:
         with db.read_session() as session:
             size = logstore.current_size(session)
             clean = _clean_export(session, scenario)
+            licensed = _licensed_export(session, scenario)
+            licences = len(session.execute(select(col(LicenceRow.id))).all())
+            quotas = len(session.execute(select(col(QuotaRow.id))).all())
     finally:
         db.dispose()
     flagged = next(
@@ -90,6 +102,9 @@ def seed_demo(home_path: Path, database_url: str, origin: str) -> SeedReport:
         token=token,
         log_key=identity.log_vkey,
         operator_key=identity.operator_key_b64,
+        licensed_lot=licensed,
+        licences=licences,
+        quotas=quotas,
     )
 
 
@@ -113,3 +128,18 @@ def _clean_export(session: Session, scenario: Scenario) -> str:
         .order_by(col(LotRow.id))
     ).scalars()
     return next((lot for lot in exported if lot in scenario.clean_lots), min(scenario.clean_lots))
+
+
+def _licensed_export(session: Session, scenario: Scenario) -> str | None:
+    """A released declaration's lot from a chain with no fraud that drew a licence: a
+    Chinese exporter's Dy (or other controlled) goods, checked against the authority's record."""
+    rows = session.execute(
+        select(col(DeclarationRow.lots))
+        .where(col(DeclarationRow.licence).is_not(None), col(DeclarationRow.status) == "released")
+        .order_by(col(DeclarationRow.id))
+    ).scalars()
+    licensed = [lot for lots in rows for lot in lots if lot in scenario.clean_lots]
+    magnets = session.execute(
+        select(col(LotRow.id)).where(col(LotRow.id).in_(licensed), col(LotRow.product) == "magnet")
+    ).scalars()
+    return min(magnets, default=min(licensed, default=None))

@@ -59,9 +59,10 @@ class Cast:
     processor: Signer
     magnets: Signer
     customs: Signer
+    authority: Signer  # China's licences and quotas (DESIGN §9.1)
 
     def all(self) -> list[Signer]:
-        return [self.mine, self.processor, self.magnets, self.customs]
+        return [self.mine, self.processor, self.magnets, self.customs, self.authority]
 
 
 @dataclass
@@ -187,8 +188,22 @@ def _transform(
 
 
 def _post_mine_to_export_chain(chain: Chain, cast: Cast) -> str:
-    """Ore to released magnets in twelve events; returns the magnet lot id."""
+    """The mine's quota, the exporter's licence, then ore to released magnets: fourteen
+    events; returns the magnet lot id."""
     t = chain.tag
+    year = chain.clock.year
+    quota = {"id": f"CN-RQ-{t}", "holder": cast.mine.participant, "year": year}
+    chain.post(cast.authority, "quota.issue", quota={**quota, "reo_mass_g": 100 * MILLION})
+    licence = {
+        "id": f"MOFCOM-EXP-2026-{t}",
+        "holder": cast.magnets.participant,
+        "elements": ["Sm", "Gd", "Tb", "Dy", "Lu", "Sc", "Y"],
+        "destination": ["DE"],
+        "max_mass_g": MILLION,
+        "valid_from": f"{year}-01-01T00:00:00Z",
+        "valid_until": f"{year + 1}-12-31T23:59:59Z",
+    }
+    chain.post(cast.authority, "licence.issue", licence=licence)
     ore = {"id": f"ORE-{t}", "product": "ore", "mass_g": 1_000 * MILLION, "composition_ppm": ORE}
     site = {"id": "pit-north", "name": "North Pit", "country": "CN"}
     chain.post(cast.mine, "lot.extract", lot=ore, site=site, deposit="bastnaesite")
@@ -243,7 +258,7 @@ def _flip(data: bytes, bit: int = 0) -> bytes:
 def _verify_registrations(
     client: IndependentClient, cast: Cast, checkpoint: Checkpoint, token: str
 ) -> None:
-    """Entries 0..3 are the CLI's registrations: operator-signed, in the tree, our keys."""
+    """Entries 0..4 are the CLI's registrations: operator-signed, in the tree, our keys."""
     for index, signer in enumerate(cast.all()):
         envelope = client.verify_entry(index, checkpoint, token)
         payload = json.loads(verify_envelope(envelope, "operator", client.operator_key))
@@ -305,11 +320,13 @@ def _register_cast(env: dict[str, str], keys_dir: Path) -> Cast:
         Signer("eastriver-sep"),
         Signer("lotus-magnets"),
         Signer("customs-tianjin"),
+        Signer("cn-mofcom"),
     )
     _register(env, keys_dir, cast.mine, "North Ridge Rare Earth Mine", "mine")
     _register(env, keys_dir, cast.processor, "East River Separation & Metals", "processor")
     _register(env, keys_dir, cast.magnets, "Lotus Magnet Works", "processor", "exporter")
     _register(env, keys_dir, cast.customs, "Tianjin Customs", "customs")
+    _register(env, keys_dir, cast.authority, "Ministry of Commerce", "authority")
     return cast
 
 
@@ -330,8 +347,8 @@ def test_independent_client_registers_posts_chain_and_verifies_every_answer(
             chain = Chain(client, uuid.uuid4().hex[:8], datetime.now(UTC) - timedelta(hours=1))
             magnet = _post_mine_to_export_chain(chain, cast)  # every 201 answer verified
             receipts = chain.receipts
-            assert [r.index for r in receipts] == list(range(registered, registered + 12))
-            assert [r.flags for r in receipts] == [[]] * 12, "a clean chain raised flags"
+            assert [r.index for r in receipts] == list(range(registered, registered + 14))
+            assert [r.flags for r in receipts] == [[]] * 14, "a clean chain raised flags"
             first, last = receipts[0].checkpoint, receipts[-1].checkpoint
             assert first.size < last.size
             client.verify_consistency(first, last)

@@ -33,7 +33,7 @@ from PIL import Image
 from ledger.home import Home
 from tests.api.conftest import Ledger
 from tests.api.test_pages import CON_FE_PPM, CON_LA_PPM, SHORT_RECEIPT, post_chain
-from tests.support import Party
+from tests.support import Party, quota_issue
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -89,6 +89,8 @@ def _post_chains(url: str, home: Path) -> tuple[str, str, str]:
         mine = ledger.enrol(Party("baotou-mine"), ["mine"])
         plant = ledger.enrol(Party("gansu-plant"), ["processor"])
         ledger.enrol(Party("tianjin-customs"), ["customs"])
+        authority = ledger.enrol(Party("cn-mofcom"), ["authority"])
+        ledger.post(authority, quota_issue(authority, "Q-2026", mine.id, 10**12))
         clean = post_chain(ledger, mine, plant, "OK", 1_000_000)
         flagged = post_chain(ledger, mine, plant, "SHORT", 800_000)
     issued = subprocess.run(
