@@ -97,4 +97,4 @@ def cast(ledger: Ledger) -> dict[str, Party]:
     ledger.post(authority, quota_issue(authority, "Q-2026", "baotou-mine", 10**12))
     controlled = ["Dy", "Gd", "Lu", "Sc", "Sm", "Tb", "Y"]
     ledger.post(authority, licence_issue(authority, "LIC-1", "ningbo-export", controlled, 10**12))
-    return cast
+    return {**cast, "authority": authority}
