@@ -28,6 +28,8 @@ class MemoryState(StateReader):
         self.declarations: dict[str, DeclarationState] = {}
         self.licences: dict[str, LicenceState] = {}
         self.quota_records: dict[str, QuotaState] = {}
+        # (holder, year) -> the ids of this layer's quotas of that holder and year
+        self._quota_ids: dict[tuple[str, int], set[str]] = {}
         self.event_indexes: dict[str, int] = {}
         self.edges: list[Edge] = []  # only the edges applied here, not those of `base`
 
@@ -71,9 +73,8 @@ class MemoryState(StateReader):
         """The base's quotas of `holder` in `year`, each as this layer last changed it, and the
         ones issued in this layer; by issue index."""
         found = {q.id: q for q in self.base.quotas(holder, year)} if self.base is not None else {}
-        for quota in self.quota_records.values():
-            if quota.holder == holder and quota.year == year:
-                found[quota.id] = quota
+        records = self.quota_records
+        found.update((qid, records[qid]) for qid in self._quota_ids.get((holder, year), ()))
         return tuple(sorted(found.values(), key=lambda quota: quota.issued_index))
 
     def event_index(self, event_id: str) -> int | None:
@@ -104,4 +105,6 @@ class MemoryState(StateReader):
         if effects.licences:
             self.licences.update((lic.id, lic) for lic in effects.licences)
         if effects.quotas:
-            self.quota_records.update((quota.id, quota) for quota in effects.quotas)
+            for quota in effects.quotas:
+                self.quota_records[quota.id] = quota
+                self._quota_ids.setdefault((quota.holder, quota.year), set()).add(quota.id)
