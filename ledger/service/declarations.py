@@ -1,11 +1,13 @@
 """The declaration check: the flags a customs declaration would raise, with nothing written."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from ledger.lots.events import Declaration
 from ledger.lots.rules import Flag, check_declaration
+from ledger.lots.rules.authority import Filing, check_licence
 from ledger.lots.state import Rejection
 from ledger.lots.tolerances import Tolerances
 from ledger.service.queries import NotFound
@@ -36,7 +38,9 @@ def parse_declaration(body: object) -> Declaration:
 
 
 def check(db: Database, declaration: Declaration, tolerances: Tolerances) -> list[Flag]:
-    """Run the declaration rules against the recorded lots."""
+    """Run the declaration rules against the recorded lots as the first lot's holder would
+    file it now: its country's control list, its licence against the authority's record
+    (DESIGN §9.1)."""
     with db.read_session() as session:
         state = DbState(session)
         lots = []
@@ -45,4 +49,10 @@ def check(db: Database, declaration: Declaration, tolerances: Tolerances) -> lis
             if lot is None:
                 raise NotFound(f"lot {lot_id!r} is not in the ledger")
             lots.append(lot)
-    return check_declaration(declaration, lots, tolerances)
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        filing = Filing(declaration, lots[0].custodian, now)
+        holder = state.participant(filing.actor)
+        country = holder.country if holder is not None else None
+        controlled = tolerances.controlled_for(country)
+        licence = check_licence(filing, lots, state, controlled, tolerances)
+    return [*check_declaration(declaration, lots, tolerances, country), *licence]

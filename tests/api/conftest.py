@@ -93,8 +93,14 @@ def cast(ledger: Ledger) -> dict[str, Party]:
         "customs": ledger.enrol(Party("tianjin-customs"), ["customs"]),
         "auditor": ledger.enrol(Party("audit-office"), ["auditor"], "CH"),
     }
-    authority = ledger.enrol(Party("cn-mofcom"), ["authority"])
+    return {**cast, "authority": grant(ledger, Party("cn-mofcom"))}
+
+
+def grant(ledger: Ledger, authority: Party) -> Party:
+    """Register China's authority; it issues baotou-mine a 2026 quota and ningbo-export
+    licence LIC-1 for every element of China's list: three entries."""
+    ledger.enrol(authority, ["authority"])
     ledger.post(authority, quota_issue(authority, "Q-2026", "baotou-mine", 10**12))
     controlled = ["Dy", "Gd", "Lu", "Sc", "Sm", "Tb", "Y"]
     ledger.post(authority, licence_issue(authority, "LIC-1", "ningbo-export", controlled, 10**12))
-    return {**cast, "authority": authority}
+    return authority

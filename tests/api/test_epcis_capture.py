@@ -19,7 +19,7 @@ from api.settings import Settings
 from ledger.home import Home, init_home
 from ledger.service.epcis_schema import SCHEMA_FILE
 from ledger.verify.entry import parse_entry
-from tests.api.conftest import ORIGIN, Ledger
+from tests.api.conftest import ORIGIN, Ledger, grant
 from tests.api.test_epcis_chain import (
     build_chain,
     capture_request,
@@ -73,6 +73,7 @@ def second_ledger(tmp_path: Path, backend: str, request: pytest.FixtureRequest) 
 def _enrol(ledger: Ledger, cast: dict[str, Party]) -> None:
     for role, _, roles, country in CAST:
         ledger.post(ledger.operator, register(ledger.operator, cast[role], roles, country))
+    grant(ledger, cast["authority"])  # the same quota and licence, as entries 5-7
 
 
 def _capture(ledger: Ledger, party: Party, document: dict[str, Any], status: int = 201) -> Any:
@@ -119,9 +120,10 @@ def test_capture_answers_ledger_results_and_the_export_event_id(
     second = ship(mine, {"ORE-1": parse_entry(envelopes[0]).event_hash}, plant.id, [("ORE-1", 1)])
     envelopes.append(mine.envelope(second))
     body = _capture(ledger, mine, document_of(envelopes))
-    assert [r["index"] for r in body["results"]] == [5, 6]
+    # After the cast's five registrations and its authority's three entries (conftest.grant).
+    assert [r["index"] for r in body["results"]] == [8, 9]
     assert [r["position"] for r in body["results"]] == [0, 1]
-    assert body["results"][1]["checkpoint"].split("\n")[1] == "7"
+    assert body["results"][1]["checkpoint"].split("\n")[1] == "10"
     assert [f["code"] for f in body["results"][1]["flags"]] == ["SHIP_MASS_MISMATCH"]
     exported = _events_of_lot(ledger, cast["auditor"], "ORE-1")
     assert [e["eventID"] for e in exported] == [r["eventID"] for r in body["results"]]

@@ -85,7 +85,7 @@ def test_query_filters_and_pages_oldest_first(ledger: Ledger, cast: dict[str, Pa
     get = ledger.client.get
     body = get("/v1/epcis/events", params={"type": "ObjectEvent"}, headers=auth).json()
     assert body["type"] == "EPCISQueryDocument" and gs1_validator().problems(body) == []
-    assert [e["ree:index"] for e in _events(body)] == [5, 6, 7, 9, 10, 11]
+    assert [e["ree:index"] for e in _events(body)] == [8, 9, 10, 12, 13, 14]
     steps = get("/v1/epcis/events", params={"bizStep": "shipping"}, headers=auth).json()
     assert [e["ree:type"] for e in _events(steps)] == ["lot.ship", "lot.ship"]
     uri = get(
@@ -97,10 +97,10 @@ def test_query_filters_and_pages_oldest_first(ledger: Ledger, cast: dict[str, Pa
     none = get("/v1/epcis/events", params={"from": "2026-03-02T00:00:00Z"}, headers=auth).json()
     assert _events(none) == []
     first = get("/v1/epcis/events", params={"limit": 4}, headers=auth)
-    assert [e["ree:index"] for e in _events(first.json())] == [5, 6, 7, 8]
-    assert "after=8" in first.headers["link"] and 'rel="next"' in first.headers["link"]
-    rest = get("/v1/epcis/events", params={"limit": 100, "after": 8}, headers=auth)
-    assert [e["ree:index"] for e in _events(rest.json())] == list(range(9, 14))
+    assert [e["ree:index"] for e in _events(first.json())] == [8, 9, 10, 11]
+    assert "after=11" in first.headers["link"] and 'rel="next"' in first.headers["link"]
+    rest = get("/v1/epcis/events", params={"limit": 100, "after": 11}, headers=auth)
+    assert [e["ree:index"] for e in _events(rest.json())] == list(range(12, 17))
     assert "link" not in rest.headers
 
 
@@ -115,7 +115,7 @@ def test_export_needs_a_token_and_the_right_reader(ledger: Ledger, cast: dict[st
     everything = get("/v1/epcis/events", headers=ledger.auth(cast["exporter"]))
     assert everything.status_code == 403 and everything.json()["code"] == "lot_required"
     own = get("/v1/epcis/events", params={"lot": "CON-1"}, headers=ledger.auth(cast["exporter"]))
-    assert [e["ree:index"] for e in _events(own.json())] == list(range(8, 14))
+    assert [e["ree:index"] for e in _events(own.json())] == list(range(11, 17))
 
 
 def test_unknown_lot_is_404_problem(ledger: Ledger, cast: dict[str, Party]) -> None:

@@ -7,7 +7,7 @@ from tests.support import Party, extract, ship
 def test_log_names_origin_size_and_both_keys(ledger: Ledger, cast: dict[str, Party]) -> None:
     body = ledger.client.get("/v1/log").json()
     assert body["origin"] == "test.ree-ledger.local/log"
-    assert body["size"] == 5
+    assert body["size"] == 8  # five registrations, the authority's three entries
     assert body["log_key"].startswith("test.ree-ledger.local/log+")
     assert body["operator_key"]
 
@@ -83,7 +83,7 @@ def test_entries_need_a_token_and_show_only_ones_own(
 
 
 def test_proofs_outside_the_tree_are_refused(ledger: Ledger, cast: dict[str, Party]) -> None:
-    for params in ({"index": 5, "size": 5}, {"index": 0, "size": 6}):
+    for params in ({"index": 8, "size": 8}, {"index": 0, "size": 9}):
         response = ledger.client.get("/v1/proofs/inclusion", params=params)
         assert response.status_code == 422 and response.json()["code"] == "bad_range"
     response = ledger.client.get("/v1/proofs/consistency", params={"first": 4, "second": 3})

@@ -7,17 +7,27 @@ earlier declarations and extractions left) and the event's own lots: O(lots × e
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.lots import licences
-from ledger.lots.events import ExportDeclare, LotExtract
+from ledger.lots.events import Declaration, ExportDeclare, LotExtract
 from ledger.lots.records import LicenceState, LotState, StateReader
 from ledger.lots.rules.flags import LICENCE_INVALID, QUOTA_EXCEEDED, Flag, grams, make_flag
 from ledger.lots.tolerances import Tolerances
 
 
+@dataclass(frozen=True)
+class Filing:
+    """A declaration about to be filed by `actor` at `time` (the check that writes nothing)."""
+
+    declaration: Declaration
+    actor: str
+    time: str
+
+
 def check_licence(
-    event: ExportDeclare,
+    event: ExportDeclare | Filing,
     lots: Sequence[LotState],
     reader: StateReader,
     controlled: frozenset[str],
@@ -57,7 +67,7 @@ def check_licence(
 
 
 def _reasons(
-    event: ExportDeclare,
+    event: ExportDeclare | Filing,
     lots: Sequence[LotState],
     licence: LicenceState,
     controlled: frozenset[str],
