@@ -18,6 +18,7 @@ ORE = {"La": 22_000, "Ce": 35_000, "Nd": 13_000, "Fe": 100_000}
 CAST = (
     ("mofcom", "CN", {"authority"}),
     ("other-ministry", "CN", {"authority"}),
+    ("us-commerce", "US", {"authority"}),
     ("bayan-mine", "CN", {"mine"}),
     ("pass-mine", "US", {"mine"}),
     ("ningbo-exp", "CN", {"exporter"}),
@@ -262,3 +263,11 @@ def test_mines_outside_the_quota_jurisdiction_are_not_judged() -> None:
 
 def test_a_cn_mine_naming_a_site_abroad_is_still_judged() -> None:
     assert codes(Ledger().extract("ORE-1", country="MM")) == {"QUOTA_EXCEEDED"}
+
+
+def test_a_licence_from_another_countrys_authority_does_not_cover_the_export() -> None:
+    ledger = Ledger()
+    ledger.licence(actor="us-commerce")
+    ledger.magnet("MAG-1")
+    found = invalid(ledger.declare("MAG-1", "DEC-1"))
+    assert len(found) == 1 and "issued by us-commerce of US" in found[0]

@@ -48,7 +48,10 @@ def check_licence(
             "licence": declaration.licence,
         }
     else:
-        reasons = _reasons(event, lots, licence, controlled, tolerances, totals)
+        reasons = [
+            *_foreign(event.actor, licence, reader),
+            *_reasons(event, lots, licence, controlled, tolerances, totals),
+        ]
         evidence = {
             "declaration": declaration.id,
             "licence": licence.id,
@@ -102,6 +105,18 @@ def _reasons(
             f"{grams(licence.used_g)} already declared + {grams(this)} here"
         )
     return reasons
+
+
+def _foreign(actor: str, licence: LicenceState, reader: StateReader) -> list[str]:
+    """An authority licenses the exports of its own country only: a licence from another
+    country's authority does not cover the exporter's goods."""
+    issuer, exporter = reader.participant(licence.authority), reader.participant(actor)
+    if issuer is None or exporter is None or issuer.country == exporter.country:
+        return []
+    return [
+        f"licence {licence.id} was issued by {licence.authority} of {issuer.country}, "
+        f"not an authority of {exporter.country}, the exporter's country"
+    ]
 
 
 def _carried(
