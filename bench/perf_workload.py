@@ -183,8 +183,16 @@ def _reidentify(event: dict[str, Any], prefix: str, heads: dict[str, str]) -> di
                 "id": prefix + declaration["id"],
                 "lots": [lot(old) for old in declaration["lots"]],
             }
+            if "licence" in declaration:
+                new["declaration"]["licence"] = prefix + declaration["licence"]
         case "customs.decide":
             new["declaration"] = prefix + event["declaration"]
+        case "licence.issue":
+            new["licence"] = {**event["licence"], "id": prefix + event["licence"]["id"]}
+        case "licence.revoke":
+            new["licence"] = prefix + event["licence"]
+        case "quota.issue":
+            new["quota"] = {**event["quota"], "id": prefix + event["quota"]["id"]}
         case other:
             raise ValueError(f"no id rewrite for event type {other!r}")
     event_hash = sha256(canonical(new)).hex()

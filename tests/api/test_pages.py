@@ -15,7 +15,8 @@ from tests.support import ORE, Party, event, extract, receive, ship
 # Numbers of the chain below that only a signed-in reader may see.
 CON_LA_PPM = "144,500"  # La of the concentrate: 170 kg of La in the ore, 85 % of it in 1 t
 CON_FE_PPM = "30,000"
-SHORT_RECEIPT = "800 kg"
+SHORT_RECEIPT = "900 kg"
+SHORT_RECEIPT_G = 900_000  # a tenth short: RECEIPT_MISMATCH, within what the lineage allows
 
 
 def _concentrate(ledger: Ledger, mine: Party, ore: str, out: str) -> None:
@@ -77,7 +78,7 @@ def test_clean_lot_shows_the_green_verdict_in_words(ledger: Ledger, cast: dict[s
 def test_flagged_lot_is_amber_with_the_finding_in_plain_words(
     ledger: Ledger, cast: dict[str, Party]
 ) -> None:
-    lot = post_chain(ledger, cast["mine"], cast["plant"], "SHORT", 800_000)
+    lot = post_chain(ledger, cast["mine"], cast["plant"], "SHORT", SHORT_RECEIPT_G)
     page = ledger.client.get(f"/lots/{lot}").text
     assert 'class="verdict flagged"' in page
     assert "Record intact — 1 finding" in page
@@ -113,7 +114,7 @@ def test_tampered_entry_turns_the_page_red(
 def test_public_visitor_sees_no_masses_compositions_or_counterparties(
     ledger: Ledger, cast: dict[str, Party]
 ) -> None:
-    lot = post_chain(ledger, cast["mine"], cast["plant"], "PUB", 800_000)
+    lot = post_chain(ledger, cast["mine"], cast["plant"], "PUB", SHORT_RECEIPT_G)
     page = ledger.client.get(f"/lots/{lot}").text
     assert "concentrate" in page
     assert "<strong>100 %</strong> from CN" in page
@@ -127,7 +128,7 @@ def test_public_visitor_sees_no_masses_compositions_or_counterparties(
 def test_signed_in_customs_sees_the_detail_and_the_check_form(
     ledger: Ledger, cast: dict[str, Party]
 ) -> None:
-    lot = post_chain(ledger, cast["mine"], cast["plant"], "CUS", 800_000)
+    lot = post_chain(ledger, cast["mine"], cast["plant"], "CUS", SHORT_RECEIPT_G)
     sign_in(ledger.client, ledger.token(cast["customs"]), f"/lots/{lot}")
     page = ledger.client.get(f"/lots/{lot}").text
     for shown in (CON_LA_PPM, CON_FE_PPM, SHORT_RECEIPT, "gansu-plant", "Pit One", "ORE-CUS"):

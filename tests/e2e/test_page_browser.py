@@ -32,7 +32,13 @@ from PIL import Image
 
 from ledger.home import Home
 from tests.api.conftest import Ledger
-from tests.api.test_pages import CON_FE_PPM, CON_LA_PPM, SHORT_RECEIPT, post_chain
+from tests.api.test_pages import (
+    CON_FE_PPM,
+    CON_LA_PPM,
+    SHORT_RECEIPT,
+    SHORT_RECEIPT_G,
+    post_chain,
+)
 from tests.support import Party, quota_issue
 
 REPO = Path(__file__).resolve().parents[2]
@@ -92,7 +98,7 @@ def _post_chains(url: str, home: Path) -> tuple[str, str, str]:
         authority = ledger.enrol(Party("cn-mofcom"), ["authority"])
         ledger.post(authority, quota_issue(authority, "Q-2026", mine.id, 10**12))
         clean = post_chain(ledger, mine, plant, "OK", 1_000_000)
-        flagged = post_chain(ledger, mine, plant, "SHORT", 800_000)
+        flagged = post_chain(ledger, mine, plant, "SHORT", SHORT_RECEIPT_G)
     issued = subprocess.run(
         _cli("token", "issue", "tianjin-customs", "--home", str(home)),
         capture_output=True, text=True, timeout=60, check=True,
