@@ -188,3 +188,24 @@ def test_assay_floor_for_a_minor_element(cu_ppm: int, flagged: bool) -> None:
     magnet = lot("M", 1_000, {**NDFEB, "Cu": 1_000, "Fe": 664_000}, "magnet")
     measured = {**magnet.composition_ppm, "Cu": cu_ppm}
     assert bool(check_event(assay("M", measured), reader(magnet), TOL)) is flagged
+
+
+PARTIAL_ORE = {"La": 30_000, "Ce": 45_000, "Nd": 12_000, "Fe": 150_000}  # 763,000 ppm unlisted
+
+
+@pytest.mark.parametrize(
+    ("measured", "flagged"),
+    [
+        ({"Ca": 120_000}, False),  # not in the record: within what it leaves unlisted
+        ({"Si": 850_000}, True),  # beyond what the record leaves unlisted (763,000 + 10 % + 200)
+        ({"Tb": 204}, False),  # a natural trace of an element the mine did not measure
+        ({"Dy": 1_500}, True),  # a controlled element above the threshold, left out
+        ({"Dy": 900}, False),  # below the licence threshold and the comparison minimum
+    ],
+)
+def test_an_element_the_record_does_not_list_was_not_measured(
+    measured: dict[str, int], flagged: bool
+) -> None:
+    ore = lot("ORE", 1_000_000, PARTIAL_ORE, "ore")
+    flags = check_event(assay("ORE", measured), reader(ore), TOL)
+    assert codes(flags) == (["COMPOSITION_MISMATCH"] if flagged else [])

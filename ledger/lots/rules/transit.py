@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from ledger.lots.composition import unlisted_ppm
 from ledger.lots.events import LotAssay, LotReceive, LotShip
 from ledger.lots.records import LotState, StateReader
 from ledger.lots.rules.flags import (
@@ -29,37 +30,49 @@ def check_assay(event: LotAssay, reader: StateReader, tolerances: Tolerances) ->
     above `assay_min_ppm` in either.
 
     Only the elements the assay reports are compared: a lab measures a suite of elements,
-    and one it leaves out was not measured. An element it reports that the record lacks
-    counts as recorded at 0 ppm.
+    and one it leaves out was not measured. An element the record does not list was not
+    measured either (composition.most_of): the assay is judged against at most the record's
+    unlisted remainder, except a controlled element found at or above the licence threshold,
+    which a record may not leave out.
     """
     lot = require_lot(reader, event.lot)
     recorded, measured = lot.composition_ppm, event.composition_ppm
-    off = [
-        (element, value, recorded.get(element, 0)) for element, value in sorted(measured.items())
-    ]
-    off = [
-        (element, got, want)
-        for element, got, want in off
-        if max(got, want) >= tolerances.assay_min_ppm
-        and exceeds(got, want, tolerances.assay_tolerance, tolerances.assay_floor_ppm)
-    ]
+    rest = round(unlisted_ppm(recorded))
+    off: list[tuple[str, int, int | None]] = []
+    for element, got in sorted(measured.items()):
+        want = recorded.get(element)
+        if want is None:
+            hidden = element in tolerances.controlled and got >= tolerances.controlled_threshold_ppm
+            if hidden or (got >= tolerances.assay_min_ppm and _above(got, rest, tolerances)):
+                off.append((element, got, None))
+        elif max(got, want) >= tolerances.assay_min_ppm and exceeds(
+            got, want, tolerances.assay_tolerance, tolerances.assay_floor_ppm
+        ):
+            off.append((element, got, want))
     if not off:
         return []
-    element, got, want = max(off, key=lambda item: abs(item[1] - item[2]))
+    element, got, want = max(off, key=lambda item: abs(item[1] - (item[2] or 0)))
     tail = more(len(off), "element")
+    said = ppm(want) if want is not None else f"not measured (unlisted {ppm(rest)})"
     message = (
-        f"{element} assayed {ppm(got)} by {event.lab} vs {ppm(want)} recorded for {lot.id}, "
+        f"{element} assayed {ppm(got)} by {event.lab} vs {said} recorded for {lot.id}, "
         f"{tolerance_ppm(tolerances.assay_tolerance, tolerances.assay_floor_ppm)}{tail}"
     )
     evidence = {
         "lab": event.lab,
         "method": event.method,
         "elements": [{"element": e, "assay_ppm": g, "recorded_ppm": w} for e, g, w in off],
+        "unlisted_ppm": rest,
         "tolerance": tolerances.assay_tolerance,
         "floor_ppm": tolerances.assay_floor_ppm,
         "min_ppm": tolerances.assay_min_ppm,
     }
     return [make_flag(COMPOSITION_MISMATCH, lot.id, message, evidence, tolerances)]
+
+
+def _above(got: int, most: int, tolerances: Tolerances) -> bool:
+    """`got` ppm is more than `most` beyond the assay tolerance."""
+    return got > most and exceeds(got, most, tolerances.assay_tolerance, tolerances.assay_floor_ppm)
 
 
 def check_ship(event: LotShip, reader: StateReader, tolerances: Tolerances) -> list[Flag]:
