@@ -30,7 +30,10 @@ class FlagPublic(BaseModel):
 
     code: str
     severity: str
-    lot: str
+    lot: str | None = Field(
+        description="the lot the finding names; in the open answer null when that lot is "
+        "outside the lot's ancestry (a finding of its history on a split's other output)"
+    )
     index: int
 
 

@@ -1,6 +1,7 @@
 """Service results turned into wire schemas, one function per shape."""
 
 import binascii
+from collections.abc import Container
 
 from pydantic import TypeAdapter
 
@@ -106,8 +107,12 @@ def _hex(text: str) -> bytes:
     return text.encode("ascii")
 
 
-def flag_public(flag: StoredFlag) -> FlagPublic:
-    return FlagPublic(code=flag.code, severity=flag.severity, lot=flag.lot, index=flag.index)
+def flag_public(flag: StoredFlag, lineage: Container[str]) -> FlagPublic:
+    """The open form of a finding: no numbers, and the lot it names only when that lot is in
+    `lineage` (the lot and its ancestry); a finding of an event in the history that names a
+    lot outside it (a split's other output) says only that it is there."""
+    lot = flag.lot if flag.lot in lineage else None
+    return FlagPublic(code=flag.code, severity=flag.severity, lot=lot, index=flag.index)
 
 
 def flag_out(flag: StoredFlag) -> FlagOut:
@@ -133,13 +138,14 @@ def finding(flag: Flag) -> Finding:
 
 
 def lot_public(lot: LotState, flags: list[StoredFlag]) -> LotPublic:
+    upstream = {flag.lot for flag in flags}  # the lot's own flags and its ancestors'
     return LotPublic(
         id=lot.id,
         product=lot.product,
         status=lot.status,
         head=lot.head,
         origins=list(lot.origins),
-        flags=[flag_public(flag) for flag in flags],
+        flags=[flag_public(flag, upstream) for flag in flags],
     )
 
 
@@ -202,7 +208,7 @@ def provenance_public(found: Provenance) -> ProvenancePublic:
         product=found.lot.product,
         verdict=found.verdict,
         origins=_origins_public(found.origins),
-        flags=[flag_public(flag) for flag in found.flags],
+        flags=[flag_public(flag, {lot.id for lot in found.lots}) for flag in found.flags],
         checkpoint=found.checkpoint,
     )
 

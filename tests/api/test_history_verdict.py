@@ -1,6 +1,7 @@
 """A lot's verdict from its whole history: a finding of an event in it counts, whatever lot
 it names (DESIGN §9.2)."""
 
+import json
 from typing import Any
 
 from tests.api.conftest import Ledger
@@ -50,6 +51,11 @@ def test_a_split_that_conjures_in_one_output_flags_the_other(
     sibling = _provenance(ledger, "ORE-HB", cast["auditor"])
     assert sibling["verdict"] == "flagged"
     assert {flag["lot"] for flag in sibling["flags"]} == {"ORE-HA"}
+    # The open answer says the history carries a finding, not which other lot it names.
+    public = ledger.client.get("/v1/lots/ORE-HB/provenance").json()
+    assert public["verdict"] == "flagged"
+    assert {flag["lot"] for flag in public["flags"]} == {None}
+    assert "ORE-HA" not in json.dumps(public)
     page = ledger.client.get("/lots/ORE-HB", headers=ledger.auth(cast["auditor"])).text
     assert 'class="verdict flagged"' in page
     assert "An event in this lot's history, on lot ORE-HA:" in page
