@@ -102,6 +102,10 @@ def origin_shares(
     return sorted(found, key=lambda origin: (-origin.share, origin.origin.lot))
 
 
+# The severities with which another lot's finding makes this lot's verdict flagged.
+HISTORY_SEVERITIES = ("medium", "high")
+
+
 def history_indexes(
     lot_id: str, history: Mapping[str, Sequence[int]], edges: Sequence[Edge]
 ) -> frozenset[int]:

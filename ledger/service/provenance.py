@@ -8,6 +8,7 @@ from sqlmodel import Session, col
 
 from ledger.lots.events import LotExtract
 from ledger.lots.provenance import (
+    HISTORY_SEVERITIES,
     MineOrigin,
     OriginShare,
     claimed_assays,
@@ -29,9 +30,6 @@ from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.keys import key_id
 from ledger.tlog.note import Checkpoint, open_checkpoint
 from ledger.verify.lot import ProvenEntry, StepResult, TrustRoots, verify_entries
-
-# The severities with which another lot's finding makes this lot's verdict flagged.
-HISTORY_SEVERITIES = ("medium", "high")
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,14 @@ from dataclasses import dataclass
 
 from ledger.lots.events import Event, LotExtract, LotTransform
 from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
-from ledger.lots.provenance import MineOrigin, OriginShare, origin_shares
-from ledger.lots.records import LotState, Rejection
+from ledger.lots.provenance import (
+    HISTORY_SEVERITIES,
+    MineOrigin,
+    OriginShare,
+    history_indexes,
+    origin_shares,
+)
+from ledger.lots.records import Edge, LotState, Rejection
 from ledger.lots.tolerances import Tolerances
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64decode, b64encode
@@ -109,7 +115,7 @@ def verify_bundle(
         tuple(checks),
         gaps,
         scope,
-        tuple(replay.flags),
+        _counted(bundle.lot, scope, checks, replay.state.edges, replay.flags),
         replay.state.lots.get(bundle.lot),
         head[1] if head else None,
     )
@@ -118,6 +124,30 @@ def verify_bundle(
         lots, edges = replay.state.lots, replay.state.edges
         report.shares = tuple(origin_shares(report.state, lots, edges, mines))
     return report
+
+
+def _counted(
+    lot: str,
+    scope: frozenset[str],
+    checks: list[EntryCheck],
+    edges: list[Edge],
+    flags: list[FoundFlag],
+) -> tuple[FoundFlag, ...]:
+    """The findings that count for `lot`, as its page counts them (DESIGN §9.2): each one on
+    a lot of its ancestry, and a medium or high one on another lot raised by an event of its
+    history (a split's other output); not an ancestor's events after the lineage left it."""
+    history: dict[str, list[int]] = {}
+    for check in checks:
+        for touched in check.lots:
+            if touched in scope:
+                history.setdefault(touched, []).append(check.index)
+    counted = history_indexes(lot, history, [edge for edge in edges if edge.child in scope])
+    return tuple(
+        found
+        for found in flags
+        if found.flag.lot in scope
+        or (found.index in counted and found.flag.severity in HISTORY_SEVERITIES)
+    )
 
 
 def _check_keys(bundle: Bundle, log_vkey: str, operator_key: bytes) -> list[str]:

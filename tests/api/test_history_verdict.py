@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from tests.api.conftest import Ledger
+from tests.api.test_bundle import check
 from tests.support import ORE, Party, event, extract
 
 # La doubled: an output the split's input cannot have made (MIX_INCONSISTENT on it alone).
@@ -71,3 +72,30 @@ def test_an_ancestor_s_events_after_the_lineage_left_it_do_not_count(
     _split(ledger, mine, "ORE-L", [("ORE-LC", 3_000_000, CONJURED), ("ORE-LD", 3_000_000, ORE)])
     assert _provenance(ledger, "ORE-LD", cast["auditor"])["verdict"] == "flagged"
     assert _provenance(ledger, "ORE-LB", cast["auditor"])["verdict"] == "ok"
+
+
+def _bundle_codes(ledger: Ledger, lot: str, reader: Party) -> list[str]:
+    """The findings an offline verifier counts for `lot`, from its bundle alone."""
+    answer = ledger.client.get(f"/v1/lots/{lot}/bundle", headers=ledger.auth(reader))
+    assert answer.status_code == 200, answer.text
+    report = check(ledger, answer.json())
+    assert report.ok, report.failures
+    return sorted(found.flag.code for found in report.flags)
+
+
+def test_the_bundle_counts_the_findings_the_page_counts(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    mine = _mine(ledger)
+    ledger.post(mine, extract(mine, "ORE-M", 10_000_000, country="AU"))
+    _split(ledger, mine, "ORE-M", [("ORE-MB", 4_000_000, ORE)])
+    _split(ledger, mine, "ORE-M", [("ORE-MC", 3_000_000, CONJURED), ("ORE-MD", 3_000_000, ORE)])
+    auditor = cast["auditor"]
+    # The sibling of the conjuring split: the split's findings on ORE-MC count, as on the page.
+    page = _provenance(ledger, "ORE-MD", auditor)
+    assert _bundle_codes(ledger, "ORE-MD", auditor) == sorted(f["code"] for f in page["flags"])
+    assert page["flags"]
+    # An earlier split of the same ancestor: its bundle holds the later split, which does not
+    # count (the lineage had left ORE-M), on the page or offline.
+    assert _provenance(ledger, "ORE-MB", auditor)["flags"] == []
+    assert _bundle_codes(ledger, "ORE-MB", auditor) == []
