@@ -80,11 +80,19 @@ def sign_note(body: str, name: str, key: Ed25519PrivateKey) -> str:
     return f"{body}\n{SIGNATURE_PREFIX}{name} {b64encode(stamp)}\n"
 
 
-def open_note(note: str, verifiers: Sequence[Verifier]) -> str:
-    """Verify a signed note against known verifiers and return its text.
+@dataclass(frozen=True)
+class NoteSignature:
+    """One signature line of a note: the key name and the decoded key hash || signature."""
 
-    As Go's note.Open: signatures by unknown keys are ignored; a malformed note, any bad
-    signature by a known key, or no valid signature by a known key raises VerificationError.
+    name: str
+    stamp: bytes
+
+
+def split_note(note: str) -> tuple[str, list[NoteSignature]]:
+    """Split a signed note into its text (ending in its newline) and its signature lines.
+
+    Checks the form only (size, characters, blank line, 1 to MAX_SIGNATURES well-formed lines),
+    no signature; anything malformed raises VerificationError.
     """
     if len(note) > MAX_NOTE_SIZE:
         raise VerificationError(f"note is larger than {MAX_NOTE_SIZE} characters")
@@ -96,20 +104,30 @@ def open_note(note: str, verifiers: Sequence[Verifier]) -> str:
     signature_lines = signatures[:-1].split("\n")  # _check_text made sure it ends in "\n"
     if not signatures or len(signature_lines) > MAX_SIGNATURES:
         raise VerificationError(f"note must carry 1 to {MAX_SIGNATURES} signature lines")
+    return text, [NoteSignature(*_parse_signature_line(line)) for line in signature_lines]
+
+
+def open_note(note: str, verifiers: Sequence[Verifier]) -> str:
+    """Verify a signed note against known verifiers and return its text.
+
+    As Go's note.Open: signatures by unknown keys are ignored; a malformed note, any bad
+    signature by a known key, or no valid signature by a known key raises VerificationError.
+    """
+    text, signatures = split_note(note)
     message = text.encode("utf-8")
-    verified: set[str] = set()
-    for line in signature_lines:
-        name, stamp = _parse_signature_line(line)
+    verified: set[NoteSignature] = set()
+    for signature in signatures:
+        name, stamp = signature.name, signature.stamp
         verifier = _find_verifier(verifiers, name, stamp[:KEY_HASH_SIZE])
         # Unlike Go, which keeps the first signature per key, every distinct line by a
         # known key is checked, so a bad one is caught wherever it stands.
-        if verifier is None or line in verified:
+        if verifier is None or signature in verified:
             continue
         try:
             verify(verifier.public_key, stamp[KEY_HASH_SIZE:], message)
         except VerificationError as exc:
             raise VerificationError(f"invalid signature by {name} on note") from exc
-        verified.add(line)
+        verified.add(signature)
     if not verified:
         known = ", ".join(v.name for v in verifiers) or "none"
         raise VerificationError(f"note has no valid signature by a known key (known: {known})")
