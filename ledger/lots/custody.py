@@ -1,5 +1,7 @@
 """Custody transitions of lots: extract, transform, assay, ship, receive."""
 
+from datetime import datetime
+
 from ledger.lots import licences, lineage
 from ledger.lots.events import LotAssay, LotExtract, LotReceive, LotShip, LotTransform, NewLot
 from ledger.lots.guards import (
@@ -175,7 +177,10 @@ def assay(event: LotAssay, event_hash: str, index: int, reader: StateReader) -> 
     if not actor.roles & {"lab", "customs"}:
         require_custodian(lots, refs, event.actor)
     require_status(lots, refs, _ASSAYABLE, "lot_not_active")
-    return _effects((touch(lots[0], event_hash, index, time=event.time),))
+    # A certificate dated at its sampling may be posted after the lot moved on: the lot's
+    # last event stays the latest, or a late certificate would set the lot's clock back.
+    time = max(lots[0].time, event.time, key=_instant) if lots[0].time else event.time
+    return _effects((touch(lots[0], event_hash, index, time=time),))
 
 
 def ship(event: LotShip, event_hash: str, index: int, reader: StateReader) -> Effects:
@@ -251,3 +256,7 @@ def receive(event: LotReceive, event_hash: str, index: int, reader: StateReader)
         for lot, ref in zip(lots, event.lots, strict=True)
     )
     return _effects(tuple(received))
+
+
+def _instant(time: str) -> datetime:
+    return datetime.fromisoformat(time)

@@ -136,7 +136,10 @@ def apply_event(
     _check_operator(event)
     effects = _transition(event, event_hash, index, reader, policy)
     # Every lot the event touched or made now carries the event's time (rules compare to it).
-    # The custody transitions date their lots themselves; the others are dated here.
+    # The custody transitions date their lots themselves; the others are dated here. An assay
+    # dates its lot itself: a certificate dated at its sampling does not set the clock back.
+    if isinstance(event, LotAssay):
+        return effects
     time = event.time
     for lot in effects.lots:
         if lot.time != time:

@@ -109,7 +109,8 @@ FLAG_WORDS: dict[str, FlagWords] = {
     codes.CONTROLLED_WITHOUT_LICENCE: FlagWords(
         "An export-controlled element and no licence",
         "The lot holds an element under export control (such as Dy, Tb or Sm) above the "
-        "threshold, and the declaration names no licence.",
+        "threshold, and the declaration names no licence, or the lot was shipped to another "
+        "country with no export declaration at all.",
         "Hold the goods until a valid licence is shown.",
     ),
     codes.LICENCE_INVALID: FlagWords(

@@ -57,7 +57,10 @@ def check_event(
         case LotShip() | LotReceive():
             lots = [require_lot(reader, ref.lot) for ref in event.lots]
             masses = (
-                check_ship(event, reader, tolerances)
+                [
+                    *check_ship(event, reader, tolerances),
+                    *authority.check_border(event, lots, reader, tolerances),
+                ]
                 if isinstance(event, LotShip)
                 else [
                     *check_receive(event, reader, tolerances),

@@ -11,9 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.lots import licences
-from ledger.lots.events import Declaration, ExportDeclare, LotExtract
+from ledger.lots.events import Declaration, ExportDeclare, LotExtract, LotShip
 from ledger.lots.records import LicenceState, LotState, StateReader
-from ledger.lots.rules.flags import LICENCE_INVALID, QUOTA_EXCEEDED, Flag, grams, make_flag
+from ledger.lots.rules.flags import (
+    CONTROLLED_WITHOUT_LICENCE,
+    LICENCE_INVALID,
+    QUOTA_EXCEEDED,
+    Flag,
+    grams,
+    make_flag,
+    parse_time,
+    ppm,
+)
 from ledger.lots.tolerances import Tolerances
 
 
@@ -80,11 +89,15 @@ def _reasons(
     """Every way `licence` fails to cover the declaration, in DESIGN §9.1's order."""
     declaration, name = event.declaration, f"licence {licence.id}"
     when = datetime.fromisoformat(event.time)
+    # A declaration is made after its lots' last events, whatever date it bears: a date set
+    # back into the licence's validity does not renew it.
+    latest = max((lot.time for lot in lots if lot.time), default=event.time, key=parse_time)
     reasons = []
     if licence.revoked_index is not None:
         reasons.append(f"{name} was revoked at entry {licence.revoked_index}")
-    if when > datetime.fromisoformat(licence.valid_until):
-        reasons.append(f"{name} expired {licence.valid_until}, declared {event.time}")
+    if max(when, parse_time(latest)) > datetime.fromisoformat(licence.valid_until):
+        after = "" if parse_time(latest) <= when else f" after its lots' last event at {latest}"
+        reasons.append(f"{name} expired {licence.valid_until}, declared {event.time}{after}")
     if when < datetime.fromisoformat(licence.valid_from):
         reasons.append(f"{name} is valid from {licence.valid_from}, declared {event.time}")
     if licence.holder != event.actor:
@@ -105,6 +118,49 @@ def _reasons(
             f"{grams(licence.used_g)} already declared + {grams(this)} here"
         )
     return reasons
+
+
+def check_border(
+    event: LotShip, lots: Sequence[LotState], reader: StateReader, tolerances: Tolerances
+) -> list[Flag]:
+    """CONTROLLED_WITHOUT_LICENCE: lots holding an element the sender's country controls, at or
+    above the threshold, shipped to a participant of another country. Leaving the country is
+    an export, and on the ledger an export is a declaration customs releases (its lots then
+    move no more): a shipment across the border is an export no declaration, so no licence,
+    covers. Countries without a control list are not judged."""
+    sender, receiver = reader.participant(event.actor), reader.participant(event.to)
+    if sender is None or receiver is None or sender.country == receiver.country:
+        return []
+    controlled = tolerances.controlled_for(sender.country)
+    threshold = tolerances.controlled_threshold_ppm
+    holders = [
+        (lot, found)
+        for lot in lots
+        if (
+            found := {
+                e: v
+                for e, v in sorted(lot.composition_ppm.items())
+                if e in controlled and v >= threshold
+            }
+        )
+    ]
+    if not holders:
+        return []
+    lot, found = holders[0]
+    held = ", ".join(f"{e} {ppm(v)}" for e, v in found.items())
+    tail = f" (and {len(holders) - 1} more lots)" if len(holders) > 1 else ""
+    message = (
+        f"{lot.id} holds {held}, controlled in {sender.country} at ≥ {ppm(threshold)}, and is "
+        f"shipped from {sender.country} ({event.actor}) to {receiver.country} ({event.to}) "
+        f"with no export declaration, so no licence{tail}"
+    )
+    evidence = {
+        "from_country": sender.country,
+        "to_country": receiver.country,
+        "lots": [{"lot": held.id, "controlled_ppm": elements} for held, elements in holders],
+        "threshold_ppm": threshold,
+    }
+    return [make_flag(CONTROLLED_WITHOUT_LICENCE, lot.id, message, evidence, tolerances)]
 
 
 def _foreign(actor: str, licence: LicenceState, reader: StateReader) -> list[str]:

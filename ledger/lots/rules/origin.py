@@ -29,6 +29,9 @@ PATTERN_PRODUCTS = frozenset({"ore", "concentrate", "mixed_compound"})
 PATTERN_PROCESSES = frozenset({"beneficiation", "cracking"})
 # (ratio, numerator) for the ratios of Tolerances.deposit_ratios over Nd.
 _OVER_ND = (("Dy/Nd", "Dy"), ("Tb/Nd", "Tb"))
+# A deposit's Dy/Nd and Tb/Nd stay within about twice its profile's (DOMAIN §3: light clay
+# 0.03-0.12 around 0.073; the light-clay bounds of deposit_ratios are 2.07 and 1.86 times it).
+BLEND_RATIO_SLACK = 2.0
 
 
 def check_extract(event: LotExtract, tolerances: Tolerances) -> list[Flag]:
@@ -124,6 +127,8 @@ def _deposit_flag(
         if found[1] <= tolerances.origin_distance and off is None:
             return None
         judged.append((found[1], name, off))
+    if _fits_blend(composition, pattern, names, tolerances):
+        return None
     gap, profile, off = min(judged, key=lambda item: item[0])
     if gap <= tolerances.origin_distance and off is not None:
         return _ratio_flag(lot, composition, deposit, profile, off, tolerances)
@@ -136,6 +141,29 @@ def _deposit_flag(
     )
     evidence = _evidence(composition, deposit, (profile, gap), tolerances)
     return make_flag(ORIGIN_MISMATCH, lot, message, evidence, tolerances)
+
+
+def _fits_blend(
+    composition: ElementMap, pattern: ElementMap, names: Sequence[str], tolerances: Tolerances
+) -> bool:
+    """A deposit of two profiles (ionic clay: heavy and light) also yields blends of them
+    (a Ganzhou plant separates Longnan and Xunwu feed together). The blend's share of the
+    second profile is read from the lot's Y share; the lot fits when its pattern lies within
+    origin_distance of that blend's and its Dy/Nd and Tb/Nd are at most BLEND_RATIO_SLACK
+    times the blend's. A Dy spike moves no Y: it is judged against the profile it is in."""
+    if len(names) != 2 or not pattern:
+        return False
+    first, second = (DEPOSIT_PROFILES[name] for name in names)
+    found = ratios(composition)
+    y_share = found.get("Y", 0.0)  # of the REY listed
+    t = min(max((y_share - first["Y"]) / (second["Y"] - first["Y"]), 0.0), 1.0)
+    blend = {k: (1 - t) * first[k] + t * second[k] for k in first}
+    if distance(pattern, blend) > tolerances.origin_distance:
+        return False
+    return all(
+        found.get(name, 0.0) <= BLEND_RATIO_SLACK * blend[element] / blend["Nd"]
+        for name, element in _OVER_ND
+    )
 
 
 def ratios(composition: ElementMap) -> dict[str, float]:
@@ -245,6 +273,8 @@ def _separation_flags(
     offs = [ratio_off(total, tolerances.deposit_ratios.get(name, {})) for name in names]
     off = offs[0]
     if off is None or any(item is None for item in offs):
+        return []
+    if _fits_blend(total, fingerprint(total), names, tolerances):
         return []
     element = {"Dy/Nd": "Dy", "Tb/Nd": "Tb"}.get(off[0], "Y")
     lot = max(event.outputs, key=lambda out: out.mass_g * out.composition_ppm.get(element, 0))
