@@ -100,6 +100,7 @@ class Chain:
         composition = chemistry.ore(rng, self.profile, mine.deposit, treo)
         mass = rng.randint(*mine.ore_t) * 1_000_000 + rng.randint(0, 999_999)
         spec = f"run-of-mine, {treo * 100:.2f} % TREO"
+        mass, composition = self.tamper.made("extract", lot_id, mass, composition)
         lot = Lot(lot_id, "ore", mass, composition, mine.id, spec)
         if COUNTRY[mine.id] in QUOTA_COUNTRIES:
             # The quota authority issues each extraction its quota, exactly its REO, first.
@@ -115,7 +116,9 @@ class Chain:
         deposit = self.plan.mine.deposit
         mass, composition = processes.beneficiate(self.rng, _lot(ore), deposit, recovery)
         spec = f"{deposit} flotation concentrate" if deposit != "ionic_clay" else "leach product"
-        made = Lot(self.book.lot_id("conc"), "concentrate", mass, composition, actor, spec)
+        lot_id = self.book.lot_id("conc")
+        mass, composition = self.tamper.made("beneficiation", lot_id, mass, composition)
+        made = Lot(lot_id, "concentrate", mass, composition, actor, spec)
         self._transform(actor, "beneficiation", [(ore, ore.mass_g)], [made])
         return made
 
@@ -188,7 +191,9 @@ class Chain:
             grade = "N45SH" if dy is not None else "N52"
             inputs = [(metals[0], metals[0].mass_g)] + ([(metals[1], used)] if used else [])
         spec = f"{grade} strip-cast alloy"
-        alloy = Lot(self.book.lot_id("alloy"), "alloy", mass, composition, maker, spec)
+        lot_id = self.book.lot_id("alloy")
+        mass, composition = self.tamper.made("alloying", lot_id, mass, composition)
+        alloy = Lot(lot_id, "alloy", mass, composition, maker, spec)
         self._transform(maker, "alloying", inputs, [alloy])
         powder = self._scaled(alloy, "milling", "magnet_powder", f"{grade} jet-milled powder")
         if plan.end == "powder":

@@ -99,7 +99,7 @@ def generate(seed: int, *, chains: int, fraud_rate: float, start: datetime) -> S
     return Scenario(
         seed=seed,
         participants=PARTICIPANTS,
-        steps=tuple(_log_order(books)),
+        steps=tuple(log_order(books)),
         injections=tuple(injections),
         clean_lots=frozenset(clean),
         all_lots=frozenset(lot for book in books for lot in book.lots),
@@ -141,7 +141,7 @@ def _deal(seed: int, chains: int) -> list[str]:
     return ends[:chains]
 
 
-def _log_order(books: list[Book]) -> Iterator[ScenarioStep]:
+def log_order(books: list[Book]) -> Iterator[ScenarioStep]:
     """Every chain's steps interleaved by time, each chain's own order kept.
 
     A backdated event sorts at the latest time its chain had reached, so that it still

@@ -54,6 +54,13 @@ class Tamper:
         """The REE pattern the ore lot `lot` about to be extracted really carries."""
         return profile
 
+    def made(
+        self, process: str, lot: str, mass_g: int, composition: Composition
+    ) -> tuple[int, Composition]:
+        """The mass and composition written for `lot`, made by `process` ("extract" for an
+        extracted ore, "beneficiation", "alloying"), given what the honest chain computed."""
+        return mass_g, composition
+
     def quota(self, lot: str, reo_g: int) -> int | None:
         """The quota (REO grams) the authority issues for the extraction of `lot`, whose REO
         is `reo_g`; None: no quota."""

@@ -1,0 +1,173 @@
+"""Evasions that make material on paper step by step, each step inside its own tolerance
+(issue 14): small lots and fixed allowances, ratchets, metal "cracked" into metal, diversion
+shaved off receipts. LINEAGE_IMBALANCE holds the lineage to the mines' supply."""
+
+import math
+from dataclasses import replace
+
+from ledger.lots.scenarios import actions
+from ledger.lots.scenarios import plan as plans
+from ledger.lots.scenarios import reference as ref
+from ledger.lots.scenarios.authority_frauds import CN_DY_MAGNETS
+from ledger.lots.scenarios.book import Book, Lot
+from ledger.lots.scenarios.cast import MINES
+from ledger.lots.scenarios.plan import Plan
+from ledger.lots.scenarios.play import Play, blend, move, scaled, single_split, split
+
+DY_METAL_MINES = tuple(mine for mine in MINES if "dy" in plans.METALS[mine.profile])
+TRADER = "shanghai-re-trading"
+
+
+def dy_metal(play: Play, plan: Plan) -> Plan:
+    """A chain that ends in Dy metal at its (Chinese) metal exporter."""
+    drawn = plans.draw(play.rng, plan.chain, "metal", mines=DY_METAL_MINES)
+    return replace(drawn, metal="dy", split=False)
+
+
+def dy_magnet(play: Play, plan: Plan) -> Plan:
+    """A chain that ends in Dy-bearing NdFeB magnets at a Chinese exporter."""
+    drawn = plans.draw(play.rng, plan.chain, "magnet", mines=CN_DY_MAGNETS, magnets=("ndfeb_dy",))
+    return replace(drawn, split=False)
+
+
+class SmallLots(Play):
+    """Dy metal split into 90-150 g lots, each shipped stating 100 g more than it holds and
+    weighed 1 % + 100 g over that (the fixed allowances of ship and receipt), blended back."""
+
+    name, expected = "small_lots", ("LINEAGE_IMBALANCE",)
+
+    def require(self, plan: Plan) -> Plan:
+        return dy_metal(self, plan)
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        exporter, refinery = lot.custodian, self.plan.cluster.metals
+        sizes = [self.rng.randint(90, 150) for _ in range(self.rng.randint(3, 8))]
+        stated = [size + math.floor(0.005 * size) + 100 for size in sizes]
+        weighed = [mass + math.floor(0.01 * mass) + 100 for mass in stated]
+        self.arm(
+            lot.id,
+            f"{len(sizes)} lots of {min(sizes)}-{max(sizes)} g shipped as "
+            f"{min(stated)}-{max(stated)} g, weighed {min(weighed)}-{max(weighed)} g",
+        )
+        *small, rest = split(book, lot, [*sizes, lot.mass_g - sum(sizes)])
+        move(book, small, refinery, stated=stated, weighed=weighed)
+        pooled = blend(book, small)
+        move(book, [pooled], exporter)
+        return blend(book, [pooled, rest])
+
+
+class RatchetUp(Play):
+    """Repeated single-output splits of Dy magnets, each writing 0.8-1.5 % more Dy (inside
+    MIX_INCONSISTENT's 10 %), until the lot claims 1.25-1.45 times its Dy."""
+
+    name, expected = "ratchet_up", ("LINEAGE_IMBALANCE",)
+
+    def require(self, plan: Plan) -> Plan:
+        return dy_magnet(self, plan)
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        target, total, steps = self.rng.uniform(1.25, 1.45), 1.0, 0
+        self.arm(lot.id, f"Dy of {lot.id} ratcheted up by single-output splits")
+        while total < target:
+            factor = self.rng.uniform(1.008, 1.015)
+            total, steps = total * factor, steps + 1
+            lot = single_split(book, lot, scaled(lot.composition, "Dy", factor))
+        self.notes.append(f"{steps} splits, Dy ×{total:.2f}")
+        return lot
+
+
+class RatchetDown(Play):
+    """Single-output splits of Dy magnets each writing 8.5-9.9 % less Dy, until the lot
+    shows under the 1,000 ppm threshold and leaves without a licence."""
+
+    name, expected = "ratchet_down", ("LINEAGE_IMBALANCE",)
+
+    def require(self, plan: Plan) -> Plan:
+        return dy_magnet(self, plan)
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        start, steps = lot.composition["Dy"], 0
+        self.arm(lot.id, f"Dy of {lot.id} ({start} ppm) ratcheted down by single-output splits")
+        while lot.composition.get("Dy", 0) >= ref.CONTROLLED_PPM:
+            factor = 1 - self.rng.uniform(0.085, 0.099)
+            lot = single_split(book, lot, scaled(lot.composition, "Dy", factor))
+            steps += 1
+        self.notes.append(f"{steps} splits to {lot.composition['Dy']} ppm, declared unlicensed")
+        return lot
+
+
+class CrackedMetal(Play):
+    """Dy metal shipped to the refinery and "cracked" into metal ten times, each output
+    9.0-9.9 % heavier (inside OUTPUT_EXCEEDS_INPUT's 10 %), then shipped back for export."""
+
+    name, expected = "cracked_metal", ("PROCESS_INCONSISTENT", "LINEAGE_IMBALANCE")
+
+    def require(self, plan: Plan) -> Plan:
+        return dy_metal(self, plan)
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        exporter, refinery = lot.custodian, self.plan.cluster.metals
+        move(book, [lot], refinery)
+        self.arm(lot.id, f"{lot.id} cracked metal to metal ten times")
+        start = lot.mass_g
+        for _ in range(10):
+            book.wait((6, 30))
+            heavier = round(lot.mass_g * self.rng.uniform(1.09, 1.099))
+            made = Lot(
+                book.lot_id("metal"), "metal", heavier, dict(lot.composition), refinery, lot.spec
+            )
+            actions.transform(book, refinery, "cracking", [(lot, lot.mass_g)], [made])
+            lot = made
+        self.notes.append(f"{start} g became {lot.mass_g} g")
+        move(book, [lot], exporter)
+        return lot
+
+
+class GramToHundred(Play):
+    """1-3 g split off Dy metal and "cracked" at the refinery into 80-150 g of Tb and Dy
+    metal (the old 50 g per-element allowance), shipped back and exported."""
+
+    name = "gram_to_hundred"
+    expected = ("OUTPUT_EXCEEDS_INPUT", "PROCESS_INCONSISTENT", "LINEAGE_IMBALANCE")
+
+    def require(self, plan: Plan) -> Plan:
+        return dy_metal(self, plan)
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        exporter, refinery = lot.custodian, self.plan.cluster.metals
+        grams = self.rng.randint(1, 3)
+        small, _ = split(book, lot, [grams, lot.mass_g - grams])
+        move(book, [small], refinery)
+        made_g = self.rng.randint(80, 150)
+        terbium = round(self.rng.uniform(0.3, 0.6) * 995_000)
+        composition = {"Dy": 995_000 - terbium, "O": 400, "Tb": terbium}
+        made = Lot(
+            book.lot_id("metal"), "metal", made_g, composition, refinery, "Tb-Dy metal 99.5 %"
+        )
+        self.arm(made.id, f"{grams} g of Dy metal cracked into {made_g} g of Tb-Dy metal")
+        book.wait((6, 30))
+        actions.transform(book, refinery, "cracking", [(small, grams)], [made])
+        move(book, [made], exporter)
+        return made
+
+
+class ShavedReceipts(Play):
+    """The exporter and a trader pass Dy magnets back and forth, each receipt weighed
+    0.6-0.95 % light (inside RECEIPT_MISMATCH's 1 %), until 22-32 % went off the record."""
+
+    name, expected = "shaved_receipts", ("LINEAGE_IMBALANCE",)
+
+    def require(self, plan: Plan) -> Plan:
+        return dy_magnet(self, plan)
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        exporter, start = lot.custodian, lot.mass_g
+        target, legs = self.rng.uniform(0.22, 0.32), 0
+        self.arm(lot.id, f"{lot.id} shaved at receipts between {exporter} and {TRADER}")
+        while lot.mass_g > start * (1 - target) or lot.custodian != exporter:
+            to = TRADER if lot.custodian == exporter else exporter
+            weighed = math.floor(lot.mass_g * (1 - self.rng.uniform(0.006, 0.0095)))
+            move(book, [lot], to, stated=[lot.mass_g], weighed=[weighed])
+            legs += 1
+        self.notes.append(f"{legs} receipts, {start} g became {lot.mass_g} g")
+        return lot
