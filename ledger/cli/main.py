@@ -2,7 +2,7 @@
 
 import typer
 
-from ledger.cli import audit, bundle, epcis, home, keys, participants, tokens
+from ledger.cli import audit, bundle, epcis, home, keys, participants, tokens, witness
 
 app = typer.Typer(
     name="ree-ledger",
@@ -18,6 +18,7 @@ bundle.register(app)
 app.add_typer(participants.participant_app, name="participant")
 app.add_typer(tokens.token_app, name="token")
 app.add_typer(epcis.epcis_app, name="epcis")
+app.add_typer(witness.witness_app, name="witness")
 
 
 def main() -> None:
