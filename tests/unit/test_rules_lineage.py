@@ -145,8 +145,8 @@ def test_two_grams_cracked_into_a_hundred_and_fifty_of_tb_and_dy_is_caught() -> 
 
 
 def test_material_lost_in_machining_cannot_be_found_again_by_splits() -> None:
-    # Machining keeps 70 %: the 30 % scrap is gone, so the lot is held to its own claim plus
-    # two assays' noise (×1.21 in all), not to the 1.43× of the supply its ancestry had.
+    # Machining keeps 70 %: the 30 % scrap is gone, so the lot is held to its own claim (×1.1
+    # with the lineage tolerance), not to the 1.43× of the supply its ancestry had.
     ledger = Ledger(TOL)
     mined(ledger, "B", 100_000, DY_MAGNET)
     assert not step(ledger, "machining", "B", new("B-0", "magnet", 70_000, DY_MAGNET))
@@ -156,7 +156,7 @@ def test_material_lost_in_machining_cannot_be_found_again_by_splits() -> None:
         caught.append(
             bool(step(ledger, "split", f"B-{n - 1}", new(f"B-{n}", "magnet", 70_000, magnet)))
         )
-    assert caught == [False, False, False, True, True]
+    assert caught == [False, True, True, True, True]
 
 
 # Honest records.
