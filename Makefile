@@ -94,9 +94,11 @@ distclean: clean
 	rm -rf $(VENV) .vectors
 
 # The fraud-detection benchmark: a seeded scenario of ~4,700 lots through the HTTP API,
-# recall per flag code and false positives on clean lots; writes docs/detection.md.
+# recall per flag code and false positives on clean lots; then, on the same ledger, the
+# adversary (10 instances of every evasion strategy and honest edge case), caught per
+# strategy and by which codes, false flags per honest case; writes docs/detection.md.
 bench-detect: $(STAMP)
-	$(PY) -m bench.detect --chains 400 --fraud-rate 0.3 --seed 11 --write
+	$(PY) -m bench.detect --chains 400 --fraud-rate 0.3 --seed 11 --adversary 10 --write
 
 # The long reliability runs (tests/reliability at stress scale): `ree-ledger serve` SIGKILLed
 # ≥ 20 times per backend, 4 servers × 16 clients with many rival events, thousands of fuzz cases.

@@ -1,11 +1,15 @@
 """The fraud-detection benchmark: a seeded scenario through the HTTP API, scored per flag code.
 
-    .venv/bin/python -m bench.detect [--chains 220] [--fraud-rate 0.12] [--seed 7] [--write]
+    .venv/bin/python -m bench.detect [--chains 220] [--fraud-rate 0.12] [--seed 7]
+                                     [--adversary 8] [--write]
 
 Starts `ree-ledger serve` on a fresh SQLite home, registers the scenario's participants,
 posts every step in order (batches of honest steps; each step meant to be refused alone),
 and prints, per flag code, recall on injected cases and false positives on clean lots.
-`--write` also writes the table to docs/detection.md.
+Then, on the same ledger, the adversary (ledger/lots/scenarios/adversary.py): `--adversary`
+instances of every evasion strategy and honest edge case, scored per strategy (caught, by
+which codes, the target lots' verdicts) and per honest case (false flags).
+`--write` also writes the tables to docs/detection.md.
 """
 
 from __future__ import annotations
@@ -27,9 +31,17 @@ from typing import Any
 
 import httpx
 
+from bench import adversary as adversary_score
 from ledger.home import Home
 from ledger.lots.rules import FLAG_CODES
 from ledger.lots.scenarios import Scenario, ScenarioStep, generate, span
+from ledger.lots.scenarios.adversary import (
+    HONEST_CASES,
+    STRATEGIES,
+    Adversary,
+    adversary_span,
+    play,
+)
 from ledger.service import scenario_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,14 +58,18 @@ class Outcome:
     seconds: float = 0.0
 
 
-def run_scenario(client: httpx.Client, home: Home, scenario: Scenario) -> Outcome:
-    """Register the participants (operator-signed), then post every step in order."""
+def run_scenario(
+    client: httpx.Client, home: Home, scenario: Scenario, *, register: bool = True
+) -> Outcome:
+    """Register the participants (operator-signed; `register` False: they are already, with
+    the keys of the same seed), then post every step in order."""
     outcome = Outcome()
     started = time.perf_counter()
-    registry_envelopes = scenario_run.registrations(
-        scenario, home.operator_key(), datetime.now(UTC)
-    )
-    _post_batch(client, registry_envelopes, (), outcome)
+    if register:
+        registry_envelopes = scenario_run.registrations(
+            scenario, home.operator_key(), datetime.now(UTC)
+        )
+        _post_batch(client, registry_envelopes, (), outcome)
     for batch in scenario_run.batches(scenario):
         if batch.refused:
             _post_refused(client, batch.steps[0], batch.envelopes[0], outcome)
@@ -215,8 +231,70 @@ def _wait_until_up(client: httpx.Client, server: subprocess.Popen[bytes]) -> Non
     raise RuntimeError("the server did not answer /healthz within 30 s")
 
 
+@dataclass(frozen=True)
+class AdversaryRun:
+    adversary: Adversary
+    outcome: Outcome
+    scores: list[adversary_score.KindScore]
+
+
+def run_adversary(client: httpx.Client, home: Home, seed: int, instances: int) -> AdversaryRun:
+    """Every strategy and honest case `instances` times, posted after the scenario of `seed`
+    (whose participants are registered), scored with the target lots' verdicts."""
+    count = instances * (len(STRATEGIES) + len(HONEST_CASES))
+    start = datetime.now(UTC) - adversary_span(count) - timedelta(days=1)
+    adversary = play(seed, instances=instances, start=start)
+    outcome = run_scenario(client, home, adversary.scenario, register=False)
+    verdicts = adversary_score.verdicts(client, adversary)
+    scores = adversary_score.score(adversary, outcome.flags, outcome.refused, verdicts)
+    return AdversaryRun(adversary, outcome, scores)
+
+
+def _kind_docs() -> str:
+    """What each strategy and honest case does, from its docstring."""
+    lines = []
+    for kind in (*STRATEGIES, *HONEST_CASES):
+        said = " ".join((kind.__doc__ or "").split())
+        lines.append(f"- `{kind.name}`{' (honest)' if kind.honest else ''}: {said}")
+    return "\n".join(lines)
+
+
+def adversary_report(run: AdversaryRun) -> str:
+    adversary, outcome, scores = run.adversary, run.outcome, run.scores
+    missed = adversary_score.missed(scores)
+    return (
+        "## The adversary\n\n"
+        "Evasion strategies of colluding key holders (a refinery's, a trader's and an "
+        "exporter's keys, an authority that issues what it is asked) and honest edge cases, "
+        "from `ledger/lots/scenarios/adversary.py`, posted on the same ledger after the "
+        "scenario, each instance a generated chain with its sizes and ratios drawn from the "
+        "seed.\n\n"
+        f"- {run.adversary.campaigns[-1].instance + 1} instances of each of "
+        f"{len(STRATEGIES)} strategies and {len(HONEST_CASES)} honest cases: "
+        f"{len(adversary.campaigns)} campaigns, {len(adversary.scenario.all_lots)} lots, "
+        f"{outcome.entries} entries, posted in {outcome.seconds:.1f} s\n\n"
+        "Caught: an event from the evasion's first on raised a medium or high flag (or was "
+        "refused). Verdict `flagged`: every lot the evasion passes off reads `flagged` at "
+        "`GET /v1/lots/{lot}/provenance` after the run. Codes: in how many instances each "
+        "code fired at medium or high severity on those events.\n\n"
+        f"{adversary_score.strategy_table(scores)}\n\n"
+        + (f"Not caught:\n\n{missed}\n\n" if missed else "Every instance was caught.\n\n")
+        + "Honest edge cases: every event of the campaign is judged; a false flag is an "
+        "instance with any medium or high flag (low-severity flags are listed apart: clock "
+        "drift and the like, which do not flag a verdict).\n\n"
+        f"{adversary_score.honest_table(scores)}\n\n"
+        "### What each one does\n\n"
+        f"{_kind_docs()}\n"
+    )
+
+
 def write_report(
-    path: Path, result: Score, scenario: Scenario, outcome: Outcome, args: argparse.Namespace
+    path: Path,
+    result: Score,
+    scenario: Scenario,
+    outcome: Outcome,
+    args: argparse.Namespace,
+    attack: AdversaryRun | None = None,
 ) -> None:
     path.write_text(
         "# Detection benchmark\n\n"
@@ -230,7 +308,7 @@ def write_report(
         "Recall: injected cases whose event raised the expected code (`REJECTED`: refused by "
         "the custody state machine). False positives: clean lots (lots of chains with no "
         "injected fraud) that carry a flag of that code.\n\n"
-        f"{table(result)}\n"
+        f"{table(result)}\n" + ("" if attack is None else f"\n{adversary_report(attack)}")
     )
 
 
@@ -239,17 +317,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--chains", type=int, default=220)
     parser.add_argument("--fraud-rate", type=float, default=0.12)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--adversary",
+        type=int,
+        default=0,
+        help="instances of each adversary strategy and "
+        "honest case, posted after the scenario (0: none)",
+    )
     parser.add_argument("--write", action="store_true", help="write docs/detection.md")
     args = parser.parse_args(argv)
     start = datetime.now(UTC) - span(args.chains) - timedelta(days=1)
     scenario = generate(args.seed, chains=args.chains, fraud_rate=args.fraud_rate, start=start)
+    attack = None
     with tempfile.TemporaryDirectory() as tmp, served_ledger(Path(tmp) / "home") as client:
-        outcome = run_scenario(client, Home(Path(tmp) / "home"), scenario)
+        home = Home(Path(tmp) / "home")
+        outcome = run_scenario(client, home, scenario)
+        if args.adversary:
+            attack = run_adversary(client, home, args.seed, args.adversary)
     result = score(scenario, outcome)
     print(f"{len(scenario.all_lots)} lots, {outcome.entries} entries, {outcome.seconds:.1f} s")
     print(table(result))
+    if attack is not None:
+        print(adversary_score.strategy_table(attack.scores))
+        print(adversary_score.honest_table(attack.scores))
     if args.write:
-        write_report(ROOT / "docs" / "detection.md", result, scenario, outcome, args)
+        write_report(ROOT / "docs" / "detection.md", result, scenario, outcome, args, attack)
     return 0
 
 

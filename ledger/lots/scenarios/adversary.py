@@ -36,10 +36,12 @@ from ledger.lots.scenarios.evasion_border import (
 from ledger.lots.scenarios.evasion_lineage import (
     CrackedMetal,
     GramToHundred,
+    RatchetAfterLoss,
     RatchetDown,
     RatchetUp,
     ShavedReceipts,
     SmallLots,
+    UnlistedRoom,
 )
 from ledger.lots.scenarios.evasion_mine import (
     AlloyDropsDy,
@@ -73,6 +75,8 @@ STRATEGIES: tuple[type[Play], ...] = (
     QuotaUnderreport,
     FeedLaundering,
     ShavedReceipts,
+    RatchetAfterLoss,
+    UnlistedRoom,
     LicenceReuse,
     OtherExporter,
     Transship,

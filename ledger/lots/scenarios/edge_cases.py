@@ -72,6 +72,11 @@ class LateCertificate(Honest):
 
     name = "late_certificate"
 
+    def require(self, plan: Plan) -> Plan:
+        # One lot reaches the exporter (an oxide end exports several).
+        end = self.rng.choice(("concentrate", "metal", "powder", "magnet"))
+        return replace(plans.draw(self.rng, plan.chain, end), split=False)
+
     def before_export(self, book: Book, lot: Lot) -> Lot:
         created = _created(book, lot.id)
         sampled = created + timedelta(minutes=self.rng.randint(30, 240))

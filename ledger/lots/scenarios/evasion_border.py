@@ -68,6 +68,7 @@ class RelabelAsOre(Play):
             "description": words[product],
             "licence": self.rng.choice(TEXT_LICENCES),
         }
+        self.passes(relabelled)
         declare(book, lot.custodian, [relabelled], filed)
         return rest
 

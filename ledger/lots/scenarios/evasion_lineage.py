@@ -1,6 +1,7 @@
 """Evasions that make material on paper step by step, each step inside its own tolerance
-(issue 14): small lots and fixed allowances, ratchets, metal "cracked" into metal, diversion
-shaved off receipts. LINEAGE_IMBALANCE holds the lineage to the mines' supply."""
+(issue 14): small lots and fixed allowances, ratchets, metal "cracked" into metal, receipts
+shaved or inflated, Dy written where a metal is not measured. LINEAGE_IMBALANCE holds the
+lineage to the mines' supply."""
 
 import math
 from dataclasses import replace
@@ -53,12 +54,12 @@ class SmallLots(Play):
         move(book, small, refinery, stated=stated, weighed=weighed)
         pooled = blend(book, small)
         move(book, [pooled], exporter)
-        return blend(book, [pooled, rest])
+        return self.passes(blend(book, [pooled, rest]))
 
 
 class RatchetUp(Play):
     """Repeated single-output splits of Dy magnets, each writing 0.8-1.5 % more Dy (inside
-    MIX_INCONSISTENT's 10 %), until the lot claims 1.25-1.45 times its Dy."""
+    MIX_INCONSISTENT's 10 %), until the lot claims 1.13-1.45 times its Dy."""
 
     name, expected = "ratchet_up", ("LINEAGE_IMBALANCE",)
 
@@ -66,14 +67,14 @@ class RatchetUp(Play):
         return dy_magnet(self, plan)
 
     def before_export(self, book: Book, lot: Lot) -> Lot:
-        target, total, steps = self.rng.uniform(1.25, 1.45), 1.0, 0
+        target, total, steps = self.rng.uniform(1.13, 1.45), 1.0, 0
         self.arm(lot.id, f"Dy of {lot.id} ratcheted up by single-output splits")
         while total < target:
             factor = self.rng.uniform(1.008, 1.015)
             total, steps = total * factor, steps + 1
             lot = single_split(book, lot, scaled(lot.composition, "Dy", factor))
         self.notes.append(f"{steps} splits, Dy ×{total:.2f}")
-        return lot
+        return self.passes(lot)
 
 
 class RatchetDown(Play):
@@ -93,7 +94,7 @@ class RatchetDown(Play):
             lot = single_split(book, lot, scaled(lot.composition, "Dy", factor))
             steps += 1
         self.notes.append(f"{steps} splits to {lot.composition['Dy']} ppm, declared unlicensed")
-        return lot
+        return self.passes(lot)
 
 
 class CrackedMetal(Play):
@@ -120,7 +121,7 @@ class CrackedMetal(Play):
             lot = made
         self.notes.append(f"{start} g became {lot.mass_g} g")
         move(book, [lot], exporter)
-        return lot
+        return self.passes(lot)
 
 
 class GramToHundred(Play):
@@ -153,7 +154,9 @@ class GramToHundred(Play):
 
 class ShavedReceipts(Play):
     """The exporter and a trader pass Dy magnets back and forth, each receipt weighed
-    0.6-0.95 % light (inside RECEIPT_MISMATCH's 1 %), until 22-32 % went off the record."""
+    0.6-0.95 % light (inside RECEIPT_MISMATCH's 1 %) until 12-30 % went off the record
+    (variant 0), or as much heavy until the lot weighs 1.12-1.3 times what it did (variant
+    1: material from nowhere)."""
 
     name, expected = "shaved_receipts", ("LINEAGE_IMBALANCE",)
 
@@ -162,12 +165,58 @@ class ShavedReceipts(Play):
 
     def before_export(self, book: Book, lot: Lot) -> Lot:
         exporter, start = lot.custodian, lot.mass_g
-        target, legs = self.rng.uniform(0.22, 0.32), 0
-        self.arm(lot.id, f"{lot.id} shaved at receipts between {exporter} and {TRADER}")
-        while lot.mass_g > start * (1 - target) or lot.custodian != exporter:
+        sign = -1 if self.variant % 2 == 0 else 1
+        target, legs = 1 + sign * self.rng.uniform(0.12, 0.3), 0
+        self.arm(lot.id, f"{lot.id} weighed {'light' if sign < 0 else 'heavy'} at receipts")
+        while sign * (start * target - lot.mass_g) > 0 or lot.custodian != exporter:
             to = TRADER if lot.custodian == exporter else exporter
-            weighed = math.floor(lot.mass_g * (1 - self.rng.uniform(0.006, 0.0095)))
+            weighed = math.floor(lot.mass_g * (1 + sign * self.rng.uniform(0.006, 0.0095)))
             move(book, [lot], to, stated=[lot.mass_g], weighed=[weighed])
             legs += 1
-        self.notes.append(f"{legs} receipts, {start} g became {lot.mass_g} g")
+        self.notes.append(
+            f"{legs} receipts between {exporter} and {TRADER}, {start} g became {lot.mass_g} g"
+        )
         return lot
+
+
+class RatchetAfterLoss(Play):
+    """After machining (a loss the lineage cannot recover), single-output splits of the Dy
+    magnets raise their Dy 1-1.5 % at a time by 15-19 % in all: inside the 10 % the budget
+    is held to after a loss, and the 10 % of the lineage tolerance on top (1.1 × 1.1)."""
+
+    name, expected = "ratchet_after_loss", ("LINEAGE_IMBALANCE",)
+
+    def require(self, plan: Plan) -> Plan:
+        return dy_magnet(self, plan)
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        target, total, steps = self.rng.uniform(1.15, 1.19), 1.0, 0
+        self.arm(lot.id, f"Dy of machined {lot.id} ratcheted up by single-output splits")
+        while True:
+            factor = self.rng.uniform(1.01, 1.015)
+            if total * factor > target:
+                break
+            total, steps = total * factor, steps + 1
+            lot = single_split(book, lot, scaled(lot.composition, "Dy", factor))
+        self.notes.append(f"{steps} splits, Dy ×{total:.3f}")
+        return self.passes(lot)
+
+
+class UnlistedRoom(Play):
+    """NdPr metal from a light deposit lists only 99.3-99.8 % of itself; a single-output
+    split writes Dy into 80-95 % of the unlisted rest (inside MIX_INCONSISTENT, which lets
+    an output report what the input did not measure): smuggled Dy given a clean lineage."""
+
+    name, expected = "unlisted_room", ("LINEAGE_IMBALANCE", "ORIGIN_MISMATCH")
+
+    def require(self, plan: Plan) -> Plan:
+        mines = tuple(mine for mine in MINES if mine.profile in ("bastnaesite", "monazite"))
+        drawn = plans.draw(self.rng, plan.chain, "metal", mines=mines)
+        return replace(drawn, metal="ndpr", split=False)
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        room = 1_000_000 - sum(lot.composition.values())
+        dy = round(room * self.rng.uniform(0.8, 0.95))
+        self.arm(lot.id, f"Dy {dy} ppm written into the {room} ppm {lot.id} does not list")
+        written = {**lot.composition, "Dy": lot.composition.get("Dy", 0) + dy}
+        return self.passes(single_split(book, lot, written))
