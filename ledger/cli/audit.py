@@ -8,9 +8,12 @@ import typer
 from ledger.cli.context import HomeOption, fail, one_line_errors, settings_for
 from ledger.runtime import settled_collector
 from ledger.service.audit import TrustedKeys, audit
+from ledger.service.witness_audit import WitnessAudit, audit_witnessed
 from ledger.store import log as logstore
 from ledger.store.engine import Database
-from ledger.tlog.encoding import b64decode, b64encode
+from ledger.tlog.cosignature import WitnessKey, parse_witness_vkey
+from ledger.tlog.encoding import b64decode, b64encode, parse_json
+from ledger.tlog.errors import EncodingError
 from ledger.verify.log import AuditFailure
 
 
@@ -50,6 +53,19 @@ def audit_command(
     operator_key: str = typer.Option(
         None, "--operator-key", help="trust this operator key (base64)"
     ),
+    witness: list[str] = typer.Option(
+        [],
+        "--witness",
+        help="a witness verifier key you trust (repeatable): report what it cosigned",
+    ),
+    checkpoint: list[Path] = typer.Option(
+        [],
+        "--checkpoint",
+        help=(
+            "a cosigned checkpoint note you were shown, or a bundle carrying one (repeatable): "
+            "it must be one the log has"
+        ),
+    ),
     jobs: int = typer.Option(
         None,
         "--jobs",
@@ -60,8 +76,11 @@ def audit_command(
         ),
     ),
 ) -> None:
-    """Recompute every hash, signature, prev link, node and checkpoint; exit 1 on a fault."""
+    """Recompute every hash, signature, prev link, node and checkpoint, every witness
+    cosignature, and check the cosigned checkpoints shown; exit 1 on a fault."""
     # The custody policy comes from the same REE_LEDGER_* settings the server reads.
+    witnesses = [_witness_key(vkey) for vkey in witness]
+    shown = [(str(path), _shown_note(path)) for path in checkpoint]
     settings = settings_for(home)
     url = database_url or settings.database_url
     if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).exists():
@@ -73,6 +92,7 @@ def audit_command(
         try:
             with settled_collector():
                 report = audit(db, trusted, show, jobs=jobs, policy=settings.custody_policy())
+            witnessed = audit_witnessed(db, trusted.log_vkey, trusted.origin, witnesses, shown)
         except AuditFailure as exc:
             if show:
                 sys.stderr.write("\n")
@@ -86,6 +106,46 @@ def audit_command(
         f"audit ok: {report.entries} entries, {report.checkpoints} checkpoints, "
         f"{report.lots} lots; root {b64encode(report.root)}"
     )
+    print("\n".join(_witness_lines(witnessed, witnesses)))
+
+
+def _witness_key(vkey: str) -> WitnessKey:
+    try:
+        return parse_witness_vkey(vkey)
+    except EncodingError as exc:
+        fail(f"--witness: {exc}")
+
+
+def _shown_note(path: Path) -> str:
+    """The checkpoint note in `path`: the note itself, or the `checkpoint` of a bundle."""
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("{"):
+        try:
+            found = parse_json(text.encode("utf-8"))
+        except EncodingError as exc:
+            fail(f"--checkpoint {path}: neither a note nor a bundle: {exc}")
+        if not isinstance(found, dict) or not isinstance(found.get("checkpoint"), str):
+            fail(f"--checkpoint {path}: a JSON file without a `checkpoint` note")
+        return str(found["checkpoint"])
+    return text
+
+
+def _witness_lines(witnessed: WitnessAudit, witnesses: list[WitnessKey]) -> list[str]:
+    lines = [
+        f"witness {key.name}: cosigned {witnessed.stored[key.name]} stored checkpoints"
+        for key in witnesses
+    ]
+    others = sum(
+        n for name, n in witnessed.stored.items() if name not in {k.name for k in witnesses}
+    )
+    if others:
+        lines.append(f"{others} stored cosignatures by other witnesses verify")
+    lines += [
+        f"checkpoint {shown.label}: size {shown.size}, cosigned by "
+        f"{', '.join(sorted(shown.cosigners)) or 'none of the given witnesses'}; the log has it"
+        for shown in witnessed.shown
+    ]
+    return lines
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,17 @@
 
 import typer
 
-from ledger.cli import audit, bundle, epcis, home, keys, participants, tokens, witness
+from ledger.cli import (
+    audit,
+    bundle,
+    epcis,
+    home,
+    keys,
+    participants,
+    tokens,
+    witness,
+    witness_log,
+)
 
 app = typer.Typer(
     name="ree-ledger",
@@ -18,6 +28,8 @@ bundle.register(app)
 app.add_typer(participants.participant_app, name="participant")
 app.add_typer(tokens.token_app, name="token")
 app.add_typer(epcis.epcis_app, name="epcis")
+# `witness init|vkey|serve` run a witness; `witness add|remove|quorum|list` configure a log's.
+witness_log.register(witness.witness_app)
 app.add_typer(witness.witness_app, name="witness")
 
 

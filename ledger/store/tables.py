@@ -227,3 +227,46 @@ class ReadTokenRow(SQLModel, table=True):
     )
     # The log's size when the token was issued: key revocations at or after it count.
     issued_size: int = _big()
+
+
+class WitnessRow(SQLModel, table=True):
+    """A witness the log submits its checkpoints to (DESIGN §9.3): configuration, not log."""
+
+    __tablename__ = "witnesses"
+
+    name: str = Field(sa_column=Column(String(255), primary_key=True))
+    # Its cosignature/v1 verifier key (c2sp.org/tlog-cosignature), which names it.
+    vkey: str = Field(sa_column=Column(String(512), nullable=False, unique=True))
+    # Its submission prefix: checkpoints go to <url>/add-checkpoint.
+    url: str = Field(sa_column=Column(Text(), nullable=False))
+
+
+class WitnessQuorumRow(SQLModel, table=True):
+    """One row: how many configured witnesses must cosign a checkpoint before it is served."""
+
+    __tablename__ = "witness_quorum"
+
+    id: int = Field(primary_key=True)
+    quorum: int = _big()
+
+
+class CosignatureRow(SQLModel, table=True):
+    """A witness's cosignature of the checkpoint of `size`: the note signature line it sent,
+    verified with `vkey` before it was stored."""
+
+    __tablename__ = "cosignatures"
+
+    size: int = _big(primary_key=True)
+    vkey: str = Field(sa_column=Column(String(512), primary_key=True))
+    line: str = Field(sa_column=Column(Text(), nullable=False))
+
+
+class WitnessLeaseRow(SQLModel, table=True):
+    """One row: which serving process submits checkpoints to the witnesses, and until when
+    (milliseconds since the epoch); another takes over once it has expired."""
+
+    __tablename__ = "witness_lease"
+
+    id: int = Field(primary_key=True)
+    holder: str = Field(sa_column=Column(String(64), nullable=False))
+    expires_ms: int = _big()

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import (
     Column,
     Connection,
@@ -35,12 +36,17 @@ from sqlmodel import SQLModel
 
 import ledger.store.tables  # noqa: F401  (registers the tables in SQLModel.metadata)
 from ledger.home import Home, init_home
+from ledger.service import witnesses
 from ledger.service.identity import LogIdentity
 from ledger.service.ingest import ingest
 from ledger.service.registry import key_add_event
 from ledger.service.tokens import issue_token
+from ledger.store import witnesses as witnessstore
 from ledger.store.engine import Database
 from ledger.tlog import merkle
+from ledger.tlog.cosignature import cosign, witness_vkey
+from ledger.tlog.keys import raw_public_key
+from ledger.tlog.note import split_note
 from tests.pgserver import TemporaryPostgres
 from tests.reliability.client import event_hash
 from tests.support import (
@@ -152,6 +158,23 @@ class Chain:
         self.checkpoints[self.size] = accepted[-1].checkpoint
 
 
+WITNESS_NAME = "witness.tamper.example/w1"
+
+
+def _witnessed(chain: Chain, sizes: list[int]) -> None:
+    """A configured witness (quorum 1) and its cosignatures of the checkpoints of `sizes`,
+    made by the witness's own signing code and stored as the submitter stores them."""
+    key = Ed25519PrivateKey.generate()
+    vkey = witness_vkey(WITNESS_NAME, raw_public_key(key))
+    witnesses.add_witness(chain.db, "http://127.0.0.1:9", vkey, quorum=1)
+    with chain.db.write_session() as session:
+        for size in sizes:
+            text, _ = split_note(chain.checkpoints[size])
+            line = cosign(text.encode(), WITNESS_NAME, key, 1_765_000_000 + size)
+            witnessstore.add_cosignatures(session, size, [(vkey, line.rstrip("\n"))])
+        session.commit()
+
+
 def _key_add(party: Party) -> dict[str, Any]:
     return key_add_event(party.id, party.public_key, datetime(2026, 3, 1, 7, 0, tzinfo=UTC))
 
@@ -243,6 +266,9 @@ def populate(database_url: str, home: Path, snapshot: Callable[[str], str]) -> P
     filed = declare(exporter, h, "DEC-3", ["ORE-4"], 100_000)
     filed["declaration"]["licence"] = "LIC-8"
     chain.batch((exporter, received), (exporter, filed))
+    # A witness cosigned two checkpoints (not those the checkpoint tests delete or swap).
+    plain = [size for size in sorted(chain.checkpoints) if size not in (10, 11, 13)]
+    _witnessed(chain, [plain[0], chain.size])
     issue_token(chain.db, cast.customs.id, datetime.now(UTC))
     chain.db.dispose()
     return Populated(
