@@ -15,7 +15,13 @@ from ledger.witness.service import Answer, Witness
 
 def _response(answer: Answer) -> Response:
     if answer.content_type:
-        return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
+        # The header as given: Starlette would add "; charset=utf-8" to a text/* media type,
+        # and the 409's `text/x.tlog.size` is compared as is by clients.
+        return Response(
+            answer.body.encode("utf-8"),
+            status_code=answer.status,
+            headers={"Content-Type": answer.content_type},
+        )
     title = answer.code.replace("_", " ").capitalize()
     return errors.problem(answer.status, answer.code, title, answer.body)
 
