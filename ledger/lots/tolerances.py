@@ -266,7 +266,8 @@ class Tolerances:
     receipt_tolerance: float = 0.01  # weighed at receipt vs shipped: scales, moisture
     receipt_floor_g: int = 100  # plus this many grams
     declared_mass_tolerance: float = 0.005  # declared vs recorded mass, relative
-    declared_mass_floor_g: int = 100  # plus this many grams
+    declared_mass_floor_g: int = 100  # plus this many grams,
+    declared_mass_floor_share: float = 0.10  # but never more than this share of the record
 
     # Time (TIME_INCONSISTENT).
     time_slack_s: int = 300  # clocks drift: the ledger itself accepts 5 minutes ahead

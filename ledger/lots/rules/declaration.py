@@ -58,10 +58,12 @@ def check_declaration(
 def _check_mass(
     declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
 ) -> list[Flag]:
-    """DECLARED_MASS_MISMATCH: declared mass vs the sum of the lots' recorded masses."""
+    """DECLARED_MASS_MISMATCH: declared mass vs the sum of the lots' recorded masses. The
+    floor is at most a share of the record: 100 g is not an allowance on a 100 g lot."""
     recorded = sum(lot.mass_g for lot in lots)
     declared = declaration.declared_mass_g
-    rel, floor = tolerances.declared_mass_tolerance, tolerances.declared_mass_floor_g
+    rel = tolerances.declared_mass_tolerance
+    floor = min(tolerances.declared_mass_floor_g, tolerances.declared_mass_floor_share * recorded)
     if not exceeds(declared, recorded, rel, floor):
         return []
     message = (
