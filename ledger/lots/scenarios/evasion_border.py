@@ -2,6 +2,7 @@
 declared values and words that hide the controlled element, another exporter, the goods
 shipped abroad without a declaration, a declaration dated back into a licence's validity."""
 
+import math
 from datetime import timedelta
 from typing import Any
 
@@ -158,6 +159,36 @@ class LicenceReuse(Play):
                 self.arm(part.id, f"licence {number} for one consignment cited by {count - 1}")
             declare(book, lot.custodian, [part], {**first, "id": f"dec-{book.chain:05d}-r{i}"})
         return parts[-1]
+
+
+class SmallDeclarations(Play):
+    """Dy metal split into 3-8 lots of 90-150 g, each declared (under a licence for their
+    recorded grams) at 100 g more than it holds: the declared-mass floor as a fixed
+    allowance, the excess exported off the record."""
+
+    name, expected = "small_declarations", ("DECLARED_MASS_MISMATCH",)
+
+    def require(self, plan: Plan) -> Plan:
+        return dy_metal(self, plan)
+
+    def before_export(self, book: Book, lot: Lot) -> Lot:
+        sizes = [self.rng.randint(90, 150) for _ in range(self.rng.randint(3, 8))]
+        *small, rest = split(book, lot, [*sizes, lot.mass_g - sum(sizes)])
+        number = f"CN-EL-{book.clock.year}-{book.chain:05d}-D"
+        fields = {**_declaration(self, book, small[0], "d"), "licence": number}
+        elements = paperwork.controlled(small)
+        grams = sum(elemental_g(part, elements) for part in small)
+        issue_licence(book, number, fields, lot.custodian, elements, grams)
+        for i, part in enumerate(small):
+            stated = part.mass_g + math.floor(0.005 * part.mass_g) + 100
+            if i == 0:
+                self.arm(
+                    part.id,
+                    f"{len(small)} lots of {min(sizes)}-{max(sizes)} g declared 100 g heavier each",
+                )
+            filed = {**fields, "id": f"dec-{book.chain:05d}-d{i}", "declared_mass_g": stated}
+            declare(book, lot.custodian, [part], filed)
+        return rest
 
 
 class OtherExporter(Play):
