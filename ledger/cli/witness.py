@@ -1,14 +1,17 @@
 """`ree-ledger witness ...`: run a witness (c2sp.org/tlog-witness) beside, not inside, a log.
 
-`init` and `serve` act on a witness's home (its key and state), never on a ledger home.
+`init`, `vkey`, `serve` and `status` act on a witness's home (its key and state), never on a
+ledger home.
 """
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 import uvicorn
 
 from ledger.cli.context import one_line_errors
+from ledger.tlog.encoding import b64encode
 from ledger.tlog.keys import parse_verifier_key
 from ledger.witness.app import create_witness_app
 from ledger.witness.home import WitnessHome, init_witness
@@ -65,3 +68,36 @@ def serve(
     origins = ", ".join(log.name for log in logs)
     print(f"witness {name} for {origins} on http://{host}:{port}", flush=True)
     uvicorn.run(create_witness_app(witness), host=host, port=port, log_level="info")
+
+
+@witness_app.command("status")
+@one_line_errors
+def status(
+    home: Path = WITNESS_HOME,
+    evidence: Path | None = typer.Option(
+        None,
+        "--evidence",
+        help="write each refused checkpoint (a note signed by its log) to this directory",
+    ),
+) -> None:
+    """Print the latest checkpoint cosigned for each log and the checkpoints refused as forks."""
+    witness_home = WitnessHome(home)
+    name, _key = witness_home.identity()
+    store = WitnessStore(witness_home.database_url)
+    try:
+        logs, refusals = store.logs(), store.refusals()
+    finally:
+        store.dispose()
+    print(f"witness {name}")
+    for log in logs:
+        when = datetime.fromtimestamp(log.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"log {log.origin}: size {log.size}, root {b64encode(log.root)}, cosigned {when}")
+    if not logs:
+        print("no checkpoint cosigned yet")
+    print(f"{len(refusals)} checkpoint(s) signed by a log and refused as inconsistent")
+    for number, refusal in enumerate(refusals, start=1):
+        when = datetime.fromtimestamp(refusal.received_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(f"  {number}. {when} {refusal.origin} size {refusal.size}: {refusal.reason}")
+        if evidence is not None:
+            evidence.mkdir(parents=True, exist_ok=True)
+            (evidence / f"refused-{number}.note").write_text(refusal.note)

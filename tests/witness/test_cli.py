@@ -8,6 +8,10 @@ import subprocess
 from pathlib import Path
 
 from ledger.tlog.cosignature import parse_witness_vkey
+from ledger.tlog.keys import parse_verifier_key
+from ledger.witness.home import WitnessHome
+from ledger.witness.service import Witness
+from ledger.witness.store import WitnessStore
 from tests.reliability.harness import CLI_TIMEOUT_S, REPO, cli
 from tests.witness.logs import Log
 
@@ -72,3 +76,23 @@ def test_serve_refuses_a_key_file_others_can_read(tmp_path: Path) -> None:
     (home / "witness-key.pem").chmod(0o644)
     done = _run("serve", "--home", str(home), "--log-key", Log.make().vkey)
     assert done.returncode == 2 and "chmod 600" in done.stderr
+
+
+def test_status_lists_the_state_and_writes_the_evidence(tmp_path: Path) -> None:
+    home = tmp_path / "w"
+    _run("init", "--home", str(home), "--name", "w.example/w")
+    assert "no checkpoint cosigned yet" in _run("status", "--home", str(home)).stdout
+    log = Log.make(size=4)
+    branch = log.fork()
+    branch.leaves[-1] = b"\x00" * 32
+    name, key = WitnessHome(home).identity()
+    store = WitnessStore(WitnessHome(home).database_url)
+    witness = Witness(name, key, [parse_verifier_key(log.vkey)], store)
+    assert witness.add_checkpoint(log.request(0)).status == 200
+    assert witness.add_checkpoint(branch.request(4)).status == 422
+    store.dispose()
+    done = _run("status", "--home", str(home), "--evidence", str(tmp_path / "evidence"))
+    assert done.returncode == 0, done.stderr
+    assert f"log {log.origin}: size 4" in done.stdout
+    assert "1 checkpoint(s) signed by a log and refused as inconsistent" in done.stdout
+    assert (tmp_path / "evidence" / "refused-1.note").read_text() == branch.note()

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ledger.tlog.encoding import sha256
 from ledger.tlog.witness_protocol import AddCheckpoint, format_add_checkpoint
 from tests.witness.harness import WitnessProcess, init_witness_home
 from tests.witness.logs import Log
@@ -54,7 +55,8 @@ def _conflict(response: httpx.Response) -> int:
 
 def test_the_spec_answers_over_http(witness: WitnessProcess, log: Log, vkey: str) -> None:
     assert _conflict(witness.add_checkpoint(log.request(3))) == 0
-    _cosigned(witness.add_checkpoint(log.request(0)), log, vkey)
+    # The first request spelled out by hand, as the spec writes it: old size, no proof lines.
+    _cosigned(witness.add_checkpoint(f"old 0\n\n{log.note()}".encode()), log, vkey)
     assert _conflict(witness.add_checkpoint(log.request(0))) == 5
     log.grow(4)
     _cosigned(witness.add_checkpoint(log.request(5)), log, vkey)
@@ -75,8 +77,6 @@ def test_the_spec_answers_over_http(witness: WitnessProcess, log: Log, vkey: str
 def test_cosignature_appended_to_the_note_is_served_for_monitors(
     witness: WitnessProcess, log: Log, vkey: str
 ) -> None:
-    from ledger.tlog.encoding import sha256
-
     answer = witness.add_checkpoint(log.request(0))
     served = httpx.get(f"{witness.url}/{sha256(log.origin.encode()).hex()}/checkpoint")
     assert served.status_code == 200
