@@ -30,6 +30,7 @@ class KindScore:
     low: Counter[str] = field(default_factory=Counter)  # instances per low-severity code
     refused: int = 0  # instances with an event the ledger refused
     missed: list[str] = field(default_factory=list)  # notes of the instances not caught
+    unseen: str = ""  # why the record cannot show it, where the strategy says so
 
 
 def verdicts(client: httpx.Client, adversary: Adversary) -> dict[str, str]:
@@ -54,7 +55,8 @@ def score(
     scores: dict[str, KindScore] = {}
     for campaign in adversary.campaigns:
         kind = scores.setdefault(
-            campaign.kind, KindScore(campaign.kind, campaign.honest, campaign.expected)
+            campaign.kind,
+            KindScore(campaign.kind, campaign.honest, campaign.expected, unseen=campaign.unseen),
         )
         _count(kind, campaign, flags, refused, verdict)
     return list(scores.values())
@@ -134,5 +136,12 @@ def honest_table(scores: list[KindScore]) -> str:
 
 
 def missed(scores: list[KindScore]) -> str:
-    """The instances no code caught, with what each did; empty when every one was caught."""
-    return "\n".join(f"- `{row.kind}`: {note}" for row in scores for note in row.missed)
+    """Per strategy with instances no code caught: why (where it says), and what each did;
+    empty when every instance was caught."""
+    lines = []
+    for row in scores:
+        if row.missed:
+            why = f" The record cannot show it: {row.unseen}." if row.unseen else ""
+            lines.append(f"- `{row.kind}`, {len(row.missed)} of {row.instances}.{why}")
+            lines.extend(f"  - {note}" for note in row.missed)
+    return "\n".join(lines)

@@ -52,7 +52,18 @@ def serious(adversary: Adversary, flags: dict[str, list[Flag]]) -> list[tuple[st
     ]
 
 
-@pytest.mark.parametrize("kind", STRATEGIES, ids=lambda kind: kind.name)
+def _strategies() -> list[object]:
+    """The strategies; one the record cannot show (`unseen`) is a strict xfail: catching it
+    one day fails the test, so that its entry in docs/detection.md is revisited."""
+    return [
+        pytest.param(kind, id=kind.name, marks=pytest.mark.xfail(strict=True, reason=kind.unseen))
+        if kind.unseen
+        else pytest.param(kind, id=kind.name)
+        for kind in STRATEGIES
+    ]
+
+
+@pytest.mark.parametrize("kind", _strategies())
 def test_each_evasion_is_caught_by_a_code_it_expects(kind: type[Play]) -> None:
     adversary = play(5, instances=1, start=START, kinds=(kind,))
     [campaign] = adversary.campaigns

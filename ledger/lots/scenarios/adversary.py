@@ -46,8 +46,10 @@ from ledger.lots.scenarios.evasion_lineage import (
 )
 from ledger.lots.scenarios.evasion_mine import (
     AlloyDropsDy,
+    DepositOther,
     FeedLaundering,
     HeavySpike,
+    QuotaBackdate,
     QuotaShift,
     QuotaUnderreport,
     SeparationLosesTb,
@@ -83,6 +85,8 @@ STRATEGIES: tuple[type[Play], ...] = (
     OtherExporter,
     Transship,
     BackdatedDeclaration,
+    QuotaBackdate,
+    DepositOther,
 )
 HONEST_CASES: tuple[type[Play], ...] = (
     UnlistedTb,
@@ -113,6 +117,7 @@ class Campaign:
     judged: tuple[str, ...]  # those from the evasion's first on (an honest case: all)
     targets: tuple[str, ...]  # the lots the evasion passes off
     note: str
+    unseen: str  # why the record cannot show the strategy, if it cannot
 
 
 @dataclass(frozen=True)
@@ -182,4 +187,5 @@ def _campaign(script: Play, instance: int, book: Book) -> Campaign:
         judged=judged,
         targets=tuple(dict.fromkeys(script.targets)),
         note=script.note,
+        unseen=script.unseen,
     )

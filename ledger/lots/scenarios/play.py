@@ -26,6 +26,8 @@ class Play(Tamper):
     name = ""
     honest = False
     expected: tuple[str, ...] = ()
+    # A strategy the record cannot show (why), played to measure it and keep it in view.
+    unseen = ""
 
     def __init__(self, rng: random.Random, variant: int) -> None:
         super().__init__(rng, variant)
