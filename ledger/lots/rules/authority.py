@@ -8,7 +8,7 @@ earlier declarations and extractions left) and the event's own lots: O(lots × e
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ledger.lots import licences
 from ledger.lots.events import Declaration, ExportDeclare, LotExtract, LotShip
@@ -89,14 +89,15 @@ def _reasons(
     """Every way `licence` fails to cover the declaration, in DESIGN §9.1's order."""
     declaration, name = event.declaration, f"licence {licence.id}"
     when = datetime.fromisoformat(event.time)
-    # A declaration is made after its lots' last events, whatever date it bears: a date set
-    # back into the licence's validity does not renew it.
+    # A declaration is made after its lots' last events (less the clocks' slack), whatever
+    # date it bears: a date set back into the licence's validity does not renew it.
     latest = max((lot.time for lot in lots if lot.time), default=event.time, key=parse_time)
+    made = parse_time(latest) - timedelta(seconds=tolerances.time_slack_s)
     reasons = []
     if licence.revoked_index is not None:
         reasons.append(f"{name} was revoked at entry {licence.revoked_index}")
-    if max(when, parse_time(latest)) > datetime.fromisoformat(licence.valid_until):
-        after = "" if parse_time(latest) <= when else f" after its lots' last event at {latest}"
+    if max(when, made) > datetime.fromisoformat(licence.valid_until):
+        after = "" if made <= when else f" after its lots' last event at {latest}"
         reasons.append(f"{name} expired {licence.valid_until}, declared {event.time}{after}")
     if when < datetime.fromisoformat(licence.valid_from):
         reasons.append(f"{name} is valid from {licence.valid_from}, declared {event.time}")
