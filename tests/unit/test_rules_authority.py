@@ -271,3 +271,68 @@ def test_a_licence_from_another_countrys_authority_does_not_cover_the_export() -
     ledger.magnet("MAG-1")
     found = invalid(ledger.declare("MAG-1", "DEC-1"))
     assert len(found) == 1 and "issued by us-commerce of US" in found[0]
+
+
+# Found by the adversary (ledger/lots/scenarios/adversary.py).
+
+
+@pytest.mark.parametrize(
+    ("lot_time", "expired"), [("2026-05-01T00:04:00Z", False), ("2026-05-02T08:00:00Z", True)]
+)
+def test_a_declaration_dated_back_into_the_licence_s_validity_does_not_renew_it(
+    lot_time: str, expired: bool
+) -> None:
+    # The goods reached the exporter after the licence expired; the declaration is dated the
+    # day before. Clock drift of minutes at the expiry is no finding.
+    ledger = Ledger()
+    ledger.licence(valid_until="2026-05-01T00:00:00Z")
+    ledger.magnet("MAG-1")
+    ledger.state.lots["MAG-1"] = replace(ledger.state.lots["MAG-1"], time=lot_time)
+    reasons = invalid(ledger.declare("MAG-1", "DEC-1", time="2026-04-30T23:59:00Z"))
+    assert any("expired" in reason for reason in reasons) == expired
+
+
+def test_a_late_certificate_does_not_set_the_lot_s_clock_back() -> None:
+    ledger = Ledger()
+    ledger.state.participants["lab-1"] = ParticipantState(
+        "lab-1", "lab", "CN", frozenset({"lab"}), 0
+    )
+    ledger.magnet("MAG-1")
+    ledger.state.lots["MAG-1"] = replace(ledger.state.lots["MAG-1"], time=LATER)
+    head = ledger.state.lots["MAG-1"].head
+    ledger.post(
+        "lot.assay",
+        "lab-1",
+        T0,
+        prev={"MAG-1": head},
+        lot="MAG-1",
+        composition_ppm=NDFEB,
+        method="ICP-MS",
+        lab="lab-1",
+    )
+    assert ledger.state.lots["MAG-1"].time == LATER
+
+
+@pytest.mark.parametrize(
+    ("sender", "to", "flagged"),
+    [
+        ("ningbo-exp", "houston-exp", True),
+        ("ningbo-exp", "tianjin-exp", False),
+        ("houston-exp", "ningbo-exp", False),
+    ],
+)
+def test_controlled_goods_shipped_out_of_a_listing_country_are_an_unlicensed_export(
+    sender: str, to: str, flagged: bool
+) -> None:
+    ledger = Ledger()
+    ledger.magnet("MAG-1", owner=sender)
+    head = ledger.state.lots["MAG-1"].head
+    flags = ledger.post(
+        "lot.ship",
+        sender,
+        LATER,
+        prev={"MAG-1": head},
+        to=to,
+        lots=[{"lot": "MAG-1", "mass_g": 100_000}],
+    )
+    assert ("CONTROLLED_WITHOUT_LICENCE" in codes(flags)) == flagged
