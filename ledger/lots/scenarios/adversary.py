@@ -53,6 +53,7 @@ from ledger.lots.scenarios.evasion_mine import (
     QuotaShift,
     QuotaUnderreport,
     SeparationLosesTb,
+    UnmeasuredOre,
 )
 from ledger.lots.scenarios.generator import CHAIN_SPAN, STAGGER, log_order
 from ledger.lots.scenarios.model import Scenario
@@ -87,6 +88,7 @@ STRATEGIES: tuple[type[Play], ...] = (
     BackdatedDeclaration,
     QuotaBackdate,
     DepositOther,
+    UnmeasuredOre,
 )
 HONEST_CASES: tuple[type[Play], ...] = (
     UnlistedTb,

@@ -281,3 +281,32 @@ def _quota(book: Book, mine: Mine, year: int, reo_g: int) -> dict[str, object]:
 def _extracted(mine: Mine, lot: Lot) -> dict[str, object]:
     site = {"id": mine.site_id, "name": mine.site_name, "country": "CN", "geo": mine.geo}
     return {"lot": lot.wire, "site": site, "deposit": mine.deposit}
+
+
+class UnmeasuredOre(Play):
+    """A bastnaesite mine lists no Dy in its ore (not measured); the concentrate reports Dy at
+    0.12-0.18 % of its rare earths, three times what the ore held, the rest smuggled in."""
+
+    name, expected = "unmeasured_ore", ("LINEAGE_IMBALANCE", "ORIGIN_MISMATCH")
+    unseen = (
+        "an element the mine did not measure may be reported later up to twice the top of "
+        "its deposit's DOMAIN range (bastnaesite Dy: 0.2 % of the rare earths), the room an "
+        "honest concentrate reporting what its ore did not list needs (unlisted_tb)"
+    )
+
+    def require(self, plan: Plan) -> Plan:
+        end = self.rng.choice(("concentrate", "oxide"))
+        return replace(plans.draw(self.rng, plan.chain, end, mines=BASTNAESITE_MINES), blend=False)
+
+    def made(
+        self, process: str, lot: str, mass_g: int, composition: Composition
+    ) -> tuple[int, Composition]:
+        if process == "extract":
+            self.arm(lot, "ore lists no Dy")
+            return mass_g, {e: v for e, v in composition.items() if e != "Dy"}
+        if process == "beneficiation":
+            rey = sum(v for e, v in composition.items() if e in ref.REY)
+            share = self.rng.uniform(0.0012, 0.0018)
+            self.notes.append(f"concentrate reports Dy at {share:.2%} of its rare earths")
+            return mass_g, cap({**composition, "Dy": round(rey * share / (1 - share))})
+        return mass_g, composition
