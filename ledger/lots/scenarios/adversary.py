@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from ledger.lots.scenarios.book import Book
 from ledger.lots.scenarios.cast import PARTICIPANTS
 from ledger.lots.scenarios.edge_cases import (
+    AssayedOutputs,
     AtTheFloor,
     BlendTwoDeposits,
     LateCertificate,
@@ -99,6 +100,7 @@ HONEST_CASES: tuple[type[Play], ...] = (
     AtTheFloor,
     ReceiptsInside,
     LicenceExact,
+    AssayedOutputs,
 )
 # Campaign chains are numbered from here, clear of a generated scenario's (lot and event ids
 # carry the number), so both can share one ledger.

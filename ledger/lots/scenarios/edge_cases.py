@@ -1,7 +1,7 @@
 """Honest records at the edges of the rules (issue 14): each must raise no medium or high
 flag. An unlisted Tb, a US exporter of Sm-bearing goods, a late lab certificate, blends of
 two deposits, 100 g sample lots, processes at their floors, receipts just inside tolerance,
-a licence drawn to exactly its maximum."""
+a licence drawn to exactly its maximum, outputs assayed rather than computed."""
 
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -18,6 +18,7 @@ from ledger.lots.scenarios.evasion_lineage import dy_magnet, dy_metal
 from ledger.lots.scenarios.evasion_mine import LIGHT_MINES, MINE
 from ledger.lots.scenarios.plan import Plan
 from ledger.lots.scenarios.play import Play, declare, elemental_g, issue_licence, move, split
+from ledger.lots.scenarios.tamper import Draft
 from ledger.lots.tolerances import QUOTA_COUNTRIES, Tolerances
 
 FLOORS = Tolerances().recovery_floors
@@ -264,3 +265,25 @@ class LicenceExact(Honest):
         declare(book, lot.custodian, [first], filed)
         declare(book, lot.custodian, [second], {**filed, "id": f"dec-{book.chain:05d}-s1"})
         return rest
+
+
+class AssayedOutputs(Honest):
+    """Every output a plant records is its own assay, not a computation: each element read
+    with 1.5 % RSD noise (at most 4 %) at beneficiation, separation, reduction and alloying,
+    so claims scatter around what the lineage supplied."""
+
+    name = "assayed_outputs"
+
+    def _read(self, value: float) -> float:
+        return value * (1 + max(-0.04, min(0.04, self.rng.gauss(0, 0.015))))
+
+    def made(
+        self, process: str, lot: str, mass_g: int, composition: Composition
+    ) -> tuple[int, Composition]:
+        if process == "extract":
+            return mass_g, composition
+        self.arm(lot, "outputs read with 1.5 % RSD")
+        return mass_g, cap({e: round(self._read(v)) for e, v in composition.items()})
+
+    def outputs(self, process: str, drafts: list[Draft]) -> list[Draft]:
+        return [(lot, {e: self._read(g) for e, g in grams.items()}) for lot, grams in drafts]
