@@ -1,5 +1,8 @@
 """The FastAPI application factory."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from api import errors
@@ -10,6 +13,7 @@ from api.settings import Settings
 from ledger.home import Home, bind_identity
 from ledger.lots.tolerances import Tolerances
 from ledger.runtime import settle_collector
+from ledger.service import submitter
 from ledger.service.epcis_schema import InstalledSchema
 from ledger.service.identity import LogIdentity
 from ledger.store.engine import Database
@@ -29,6 +33,7 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
         # forbids (api/security_headers.py): the OpenAPI document is served, not those pages.
         docs_url=None,
         redoc_url=None,
+        lifespan=_witness_submitter,
     )
     app.state.settings = settings
     app.state.identity = identity
@@ -53,6 +58,19 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+@asynccontextmanager
+async def _witness_submitter(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves, a thread submits new checkpoints to the log's witnesses
+    (ledger/service/submitter.py); writes never wait for it."""
+    interval: float = app.state.settings.witness_interval
+    halt = submitter.start(app.state.db, interval) if interval > 0 else None
+    try:
+        yield
+    finally:
+        if halt is not None:
+            halt()
 
 
 def create_served_app() -> FastAPI:

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # GS1's EPCIS JSON Schema, applied by capture as well as its own checks: this file (which
     # must then be there), else <home>/EPCIS-JSON-Schema.json when present (docs/epcis.md).
     epcis_schema: Path | None = None
+    # Seconds between the witness submitter's rounds (docs/operations.md); 0: this process
+    # never submits checkpoints to the witnesses (another one serving the database does).
+    witness_interval: float = 1.0
 
     @field_validator("origin")
     @classmethod

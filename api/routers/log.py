@@ -6,7 +6,7 @@ from fastapi.responses import PlainTextResponse
 from api.deps import DbDep
 from api.errors import ApiError
 from api.schemas import ConsistencyProof, InclusionProof, LogOut
-from ledger.service import queries
+from ledger.service import queries, witnesses
 from ledger.tlog.encoding import b64encode
 
 router = APIRouter(prefix="/v1", tags=["log"])
@@ -21,12 +21,19 @@ def get_log(db: DbDep) -> LogOut:
 
 
 @router.get("/checkpoint", response_class=PlainTextResponse)
-def get_checkpoint(db: DbDep) -> PlainTextResponse:
+def get_checkpoint(
+    db: DbDep,
+    unwitnessed: bool = Query(
+        False, description="the newest checkpoint, whether or not a quorum of witnesses cosigned it"
+    ),
+) -> PlainTextResponse:
+    """The newest checkpoint a quorum of the log's witnesses cosigned, as one note with every
+    signature line (the log's, then the witnesses'); with no witnesses, the newest one."""
     try:
-        note = queries.latest_checkpoint(db)
+        served = witnesses.served_checkpoint(db, unwitnessed=unwitnessed)
     except queries.NotFound as exc:
         raise ApiError(404, "no_checkpoint", str(exc)) from exc
-    return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
+    return PlainTextResponse(served.note, media_type="text/plain; charset=utf-8")
 
 
 @router.get("/proofs/inclusion")

@@ -131,6 +131,11 @@ def unknown_lot(lot: str, visitor: Visitor) -> HTMLResponse:
     )
 
 
+def _when_posix(seconds: int) -> str:
+    """A witness's cosignature time, to the minute, as the record's times are shown."""
+    return _when(datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
 # --- the lot page --------------------------------------------------------------------------
 
 
@@ -170,6 +175,7 @@ def lot_context(found: Provenance, visitor: Visitor) -> dict[str, Any]:
         "product": found.lot.product,
         "banner": labels.banner(found.verdict, len(found.flags)),
         "checkpoint": {"origin": note[0], "size": int(note[1]), "root": note[2]},
+        "cosigners": [(name, _when_posix(time)) for name, time in found.cosigners],
         "categories": labels.finding_categories(found.flags),
         "detail": queries.may_read_detail(visitor.reader, found.lot),
     }

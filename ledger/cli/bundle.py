@@ -10,6 +10,7 @@ from ledger.cli.context import fail, one_line_errors
 from ledger.lots.events import Event, ParticipantKeyAdd, ParticipantKeyRevoke, ParticipantRegister
 from ledger.lots.rules.flags import grams
 from ledger.lots.tolerances import Tolerances
+from ledger.tlog.cosignature import WitnessKey, parse_witness_vkey
 from ledger.tlog.encoding import b64decode, b64encode, parse_json
 from ledger.tlog.errors import EncodingError
 from ledger.verify.bundle import BundleReport, EntryCheck, parse_bundle, verify_bundle
@@ -29,6 +30,15 @@ def verify_bundle_command(
     operator_key: str = typer.Option(
         ..., "--operator-key", help="the operator key you trust (base64 of the raw 32 bytes)"
     ),
+    witness: list[str] = typer.Option(
+        [], "--witness", help="a witness verifier key you trust (repeatable)"
+    ),
+    quorum: int = typer.Option(
+        None,
+        "--quorum",
+        min=1,
+        help="how many of the --witness keys must have cosigned the checkpoint (default: all)",
+    ),
 ) -> None:
     """Re-run every check on a lot's bundle offline: exit 0 intact, 1 a check failed, 2
     unusable input. Flags are findings: they are printed and do not fail the check."""
@@ -41,10 +51,19 @@ def verify_bundle_command(
         trusted_operator_key = b64decode(operator_key)
     except EncodingError as exc:
         fail(f"--operator-key: {exc}")
+    witnesses = _witnesses(witness, quorum)
     try:
         # The custody policy of the REE_LEDGER_* settings, as the server that wrote the log.
         policy = Settings().custody_policy()
-        report = verify_bundle(bundle, log_key, trusted_operator_key, Tolerances(), policy)
+        report = verify_bundle(
+            bundle,
+            log_key,
+            trusted_operator_key,
+            Tolerances(),
+            policy,
+            witnesses,
+            len(witnesses) if quorum is None else quorum,
+        )
     except EncodingError as exc:
         fail(f"--log-key or --operator-key: {exc}")
     print("\n".join(render(report)))
@@ -53,6 +72,18 @@ def verify_bundle_command(
         raise typer.Exit(1)
     size = report.checkpoint.size if report.checkpoint else 0
     print(f"bundle ok: lot {report.lot}, {len(report.entries)} entries, checkpoint {size}")
+
+
+def _witnesses(vkeys: list[str], quorum: int | None) -> list[WitnessKey]:
+    if quorum is not None and quorum > len(vkeys):
+        fail(f"--quorum {quorum} needs at least {quorum} --witness keys, got {len(vkeys)}")
+    keys = []
+    for vkey in vkeys:
+        try:
+            keys.append(parse_witness_vkey(vkey))
+        except EncodingError as exc:
+            fail(f"--witness: {exc}")
+    return keys
 
 
 def render(report: BundleReport) -> list[str]:
@@ -81,6 +112,9 @@ def _header(report: BundleReport) -> list[str]:
     else:
         root = b64encode(checkpoint.root)
         lines.append(f"  checkpoint  size {checkpoint.size}, root {root} ({signed})")
+        if report.cosigners:
+            cosigned = ", ".join(name for name, _ in report.cosigners)
+            lines.append(f"  witnesses   cosigned by {cosigned}")
     state = report.state
     if state is not None and report.ok:  # after a failure the replay stopped short
         lines.append(

@@ -9,6 +9,7 @@ from ledger.lots.events import Event, ExportDeclare, InvalidEvent, LotShip, pars
 from ledger.lots.fields import OPERATOR
 from ledger.lots.state import ParticipantState
 from ledger.service.queries import Forbidden, NotFound, may_read_detail
+from ledger.service.witnesses import covering_checkpoint
 from ledger.store import findings
 from ledger.store import log as logstore
 from ledger.store.engine import Database
@@ -26,7 +27,9 @@ from ledger.verify.bundle import BUNDLE_FORMAT, Bundle, BundleEntry, BundleProof
 def lot_bundle(
     db: Database, lot_id: str, reader: ParticipantState, *, tlog_proofs: bool = False
 ) -> Bundle:
-    """Every entry behind `lot_id`, with inclusion proofs to the latest checkpoint.
+    """Every entry behind `lot_id`, with inclusion proofs to a checkpoint: the newest one a
+    quorum of the log's witnesses cosigned that covers them (with their cosignatures), else
+    the newest one.
 
     The entries are those of every lot of its ancestry, the licence entries (issue and
     revoke) its declarations name, and the registry entries that registered their actors
@@ -48,7 +51,9 @@ def lot_bundle(
         meta = logstore.read_meta(session)
         operator_keyid = key_id(OPERATOR, b64decode(meta["operator_key"]))
         rows.update(_entries(session, _registry_indices(session, rows.values(), operator_keyid)))
-        checkpoint = logstore.latest_checkpoint(session)
+        # The newest checkpoint a quorum of the witnesses cosigned that covers every entry,
+        # else the newest: the note carries the witnesses' cosignature lines.
+        checkpoint = covering_checkpoint(session, max(rows) + 1)
         if checkpoint is None:  # a lot exists only in a log with a checkpoint
             raise NotFound("the log is empty: no checkpoint has been signed yet")
         proofs = _proofs(session, list(rows), checkpoint.size)

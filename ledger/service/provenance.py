@@ -18,6 +18,7 @@ from ledger.lots.provenance import (
 )
 from ledger.lots.records import Edge, LotState
 from ledger.service.queries import NotFound
+from ledger.service.witnesses import cosigners, covering_checkpoint, read_config
 from ledger.store import findings
 from ledger.store import log as logstore
 from ledger.store.engine import Database
@@ -52,6 +53,8 @@ class Provenance:
     verdict: str
     checkpoint: str
     checkpoint_problem: str | None
+    # The witnesses whose cosignature of the checkpoint verifies, each with its time.
+    cosigners: tuple[tuple[str, int], ...]
     lots: tuple[LotState, ...]
     edges: tuple[Edge, ...]
     origins: tuple[OriginShare, ...]
@@ -87,7 +90,8 @@ def provenance(db: Database, lot_id: str) -> Provenance:
         ]
         # Read last: every entry read above is committed, so this checkpoint covers it.
         meta = logstore.read_meta(session)
-        note, checkpoint, problem = _checkpoint(session, meta)
+        note, checkpoint, problem = _checkpoint(session, meta, max(indices, default=-1) + 1)
+        witnesses = read_config(session).keys
         proofs = _proofs(session, indices, checkpoint.size)
         roots = _roots(session, rows, checkpoint, meta)
     present = [i for i in indices if i in rows]
@@ -114,6 +118,7 @@ def provenance(db: Database, lot_id: str) -> Provenance:
         verdict=verdict(intact, len(flags) + len(around)),
         checkpoint=note,
         checkpoint_problem=problem,
+        cosigners=tuple(sorted(cosigners(note, witnesses).items())),
         lots=tuple(lots.values()),
         edges=tuple(edges),
         origins=tuple(origin_shares(lots[lot_id], lots, edges, mines)),
@@ -159,15 +164,18 @@ def _entries(session: Session, indices: list[int]) -> dict[int, _Entry]:
     }
 
 
-def _checkpoint(session: Session, meta: dict[str, str]) -> tuple[str, Checkpoint, str | None]:
-    """The latest checkpoint, opened with the log key; a bad one is reported, not raised."""
-    row = logstore.latest_checkpoint(session)
+def _checkpoint(
+    session: Session, meta: dict[str, str], at_least: int
+) -> tuple[str, Checkpoint, str | None]:
+    """The checkpoint covering entries below `at_least` (witnessed if a quorum cosigned one,
+    else the newest), opened with the log key; a bad one is reported, not raised."""
+    row = covering_checkpoint(session, at_least)
     if row is None:
         raise NotFound("the log is empty: no checkpoint has been signed yet")
     try:
         return row.note, _opened(row.note, meta["log_key"]), None
     except (EncodingError, VerificationError) as exc:
-        return row.note, Checkpoint(meta["origin"], row.size, bytes(row.root)), str(exc)
+        return row.note, Checkpoint(meta["origin"], row.size, row.root), str(exc)
 
 
 @lru_cache(maxsize=64)

@@ -41,14 +41,6 @@ def log_info(db: Database) -> LogInfo:
     return LogInfo(meta["origin"], size, meta["log_key"], meta["operator_key"])
 
 
-def latest_checkpoint(db: Database) -> str:
-    with db.read_session() as session:
-        row = logstore.latest_checkpoint(session)
-    if row is None:
-        raise NotFound("the log is empty: no checkpoint has been signed yet")
-    return row.note
-
-
 def get_entry(db: Database, index: int) -> EntryRow:
     with db.read_session() as session:
         row = logstore.entry(session, index)

@@ -1,5 +1,6 @@
 """Verify one lot's offline bundle: steps (13)–(17), with (1)–(4), (11) and (12) for each entry."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.lots.events import Event, LotExtract, LotTransform
@@ -14,6 +15,7 @@ from ledger.lots.provenance import (
 from ledger.lots.records import Edge, LotState, Rejection
 from ledger.lots.tolerances import Tolerances
 from ledger.tlog import merkle
+from ledger.tlog.cosignature import WitnessKey, verify_cosignatures
 from ledger.tlog.encoding import b64decode, b64encode
 from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.keys import key_id, parse_verifier_key
@@ -63,6 +65,8 @@ class BundleReport:
     state: LotState | None  # the lot as the replay leaves it
     head: str | None  # event_hash of the lot's last entry in the bundle
     shares: tuple[OriginShare, ...] = ()  # each mine's share; only when every check passed
+    # The trusted witnesses whose cosignature of the checkpoint verifies, with its time.
+    cosigners: tuple[tuple[str, int], ...] = ()
 
     @property
     def mines(self) -> tuple[MineOrigin, ...]:
@@ -90,8 +94,11 @@ def verify_bundle(
     operator_key: bytes,
     tolerances: Tolerances,
     policy: CustodyPolicy = DEFAULT_POLICY,
+    witnesses: Sequence[WitnessKey] = (),
+    quorum: int = 0,
 ) -> BundleReport:
-    """Re-run every check on `bundle`, trusting nothing but `log_vkey` and `operator_key`.
+    """Re-run every check on `bundle`, trusting nothing but `log_vkey` and `operator_key`,
+    and, given `witnesses`, that `quorum` of them cosigned its checkpoint.
 
     Findings go into the report; only a malformed trusted key raises (EncodingError).
     """
@@ -99,6 +106,7 @@ def verify_bundle(
     operator_keyid = key_id("operator", operator_key)
     problems = _check_keys(bundle, log_vkey, operator_key)
     checkpoint = _open_checkpoint(bundle, log_vkey, problems)
+    cosigners = _check_cosignatures(bundle.checkpoint, witnesses, quorum, problems)
     checks = _parse_all(bundle.entries)
     for check in checks:
         _check_inclusion(check, checkpoint, bundle.origin, log_vkey)
@@ -118,6 +126,7 @@ def verify_bundle(
         _counted(bundle.lot, scope, checks, replay.state.edges, replay.flags),
         replay.state.lots.get(bundle.lot),
         head[1] if head else None,
+        cosigners=tuple(sorted(cosigners.items())),
     )
     if report.ok and report.state is not None:
         mines = {mine.lot: mine for mine in report.mines}
@@ -176,6 +185,26 @@ def _open_checkpoint(bundle: Bundle, log_vkey: str, problems: list[str]) -> Chec
         return Checkpoint.parse(bundle.checkpoint.partition("\n\n")[0] + "\n")
     except EncodingError:
         return None
+
+
+def _check_cosignatures(
+    note: str, witnesses: Sequence[WitnessKey], quorum: int, problems: list[str]
+) -> dict[str, int]:
+    # (14): and `quorum` of the trusted witnesses cosigned it (c2sp.org/tlog-cosignature).
+    if not witnesses:
+        return {}
+    try:
+        found = verify_cosignatures(note, witnesses)
+    except VerificationError as exc:
+        problems.append(f"checkpoint: (14) {exc}")
+        return {}
+    if len(found) < quorum:
+        names = ", ".join(sorted(found)) or "none"
+        problems.append(
+            f"checkpoint: (14) cosigned by {len(found)} of the {len(witnesses)} trusted "
+            f"witnesses ({names}), fewer than the quorum of {quorum}"
+        )
+    return found
 
 
 def _parse_all(entries: list[BundleEntry]) -> list[EntryCheck]:

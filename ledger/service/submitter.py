@@ -1,0 +1,284 @@
+"""The log's side of c2sp.org/tlog-witness: submit the newest checkpoint to every witness, in
+the background, and store the cosignatures they answer with.
+
+Off the write path: a write signs its checkpoint and returns; a thread of the serving process
+wakes every `interval` seconds, and when the log has a checkpoint a witness has not cosigned,
+sends it the newest one (batching, as transparency logs do: the checkpoints in between are
+never sent) with the consistency proof from the size the witness last cosigned. A 409 names
+the witness's size: the checkpoint goes again with a proof from there. A witness that fails
+waits longer each time (up to `MAX_BACKOFF_S`). One round sends one checkpoint to every
+witness, so that they cosign the same one and a quorum forms.
+
+One submitter per database: the processes serving it take a lease (`witness_lease`) in turn.
+Two submitters at once (a lease expired under a paused process) are harmless: a witness
+refuses what is stale with 409, and a cosignature stored twice is kept once.
+"""
+
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from ledger.service.witnesses import Witness, WitnessConfig, read_config
+from ledger.store import log as logstore
+from ledger.store import witnesses as witnessstore
+from ledger.store.engine import Database
+from ledger.tlog.cosignature import verify_cosignatures
+from ledger.tlog.errors import EncodingError, VerificationError
+from ledger.tlog.witness_protocol import (
+    ADD_CHECKPOINT_PATH,
+    SIZE_CONTENT_TYPE,
+    AddCheckpoint,
+    format_add_checkpoint,
+    parse_size_body,
+)
+
+LOG = logging.getLogger("ree_ledger.witness")
+
+LEASE_TTL_MS = 30_000
+MAX_BACKOFF_S = 60.0
+REQUEST_TIMEOUT_S = 5.0
+# A 409 names the witness's size; after this many in one round the witness waits.
+MAX_CONFLICTS = 3
+
+
+@dataclass
+class _Standing:
+    """What the submitter knows of one witness: its last cosigned size, when to try again."""
+
+    size: int
+    failures: int = 0
+    retry_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one witness answered to one checkpoint: its cosignature lines (empty on failure)
+    and the size it now stands at (None when unknown)."""
+
+    witness: Witness
+    lines: tuple[str, ...]
+    size: int | None
+    problem: str | None = None
+
+
+@dataclass
+class Submitter:
+    db: Database
+    interval: float = 1.0
+    clock: Callable[[], float] = time.monotonic
+    holder: str = field(
+        default_factory=lambda: f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+    )
+    standings: dict[str, _Standing] = field(default_factory=dict)
+    lease_until_ms: int = 0
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Submit until `stop` is set; no failure ends the loop (each one is logged)."""
+        with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+            while not stop.wait(self.interval):
+                try:
+                    self.round(client)
+                except (SQLAlchemyError, OSError) as exc:
+                    LOG.warning("witness submitter: %s", exc)
+            self._release()
+
+    def round(self, client: httpx.Client) -> list[Outcome]:
+        """One pass: the newest checkpoint to every witness that has not cosigned it."""
+        with self.db.read_session() as session:
+            current = read_config(session)
+            if not current.witnesses or not self._hold_lease(session):
+                return []
+            row = logstore.latest_checkpoint(session)
+            if row is None:
+                return []
+            due = self._due(session, current, row.size)
+            proofs = {
+                old: logstore.consistency_proof(session, old, row.size)
+                for old in {self.standings[w.vkey].size for w in due}
+                if 0 < old < row.size
+            }
+            note = row.note
+        if not due:
+            return []
+        with ThreadPoolExecutor(max_workers=min(len(due), 8)) as pool:
+            outcomes = list(
+                pool.map(lambda w: self._submit(client, w, note, row.size, proofs), due)
+            )
+        self._record(row.size, outcomes)
+        return outcomes
+
+    def _due(self, session: Session, current: WitnessConfig, size: int) -> list[Witness]:
+        """The witnesses to send the checkpoint of `size` to: not at it, not waiting."""
+        now = self.clock()
+        due = []
+        for witness in current.witnesses:
+            standing = self.standings.get(witness.vkey)
+            if standing is None:
+                last = witnessstore.last_cosigned_size(session, witness.vkey)
+                standing = self.standings[witness.vkey] = _Standing(last)
+            if standing.size != size and standing.retry_at <= now:
+                due.append(witness)
+        return due
+
+    # --- one witness ------------------------------------------------------------------
+
+    def _submit(
+        self,
+        client: httpx.Client,
+        witness: Witness,
+        note: str,
+        size: int,
+        proofs: dict[int, list[bytes]],
+    ) -> Outcome:
+        old = self.standings[witness.vkey].size
+        for _ in range(MAX_CONFLICTS):
+            if old > size:
+                return Outcome(
+                    witness,
+                    (),
+                    old,
+                    f"witness {witness.name} has cosigned size {old}, beyond the log's {size}: "
+                    "it was shown another history of this log, or the database was rolled back",
+                )
+            proof = proofs.get(old)
+            if proof is None:
+                proof = self._proof(old, size)
+            body = format_add_checkpoint(AddCheckpoint(old, tuple(proof), note))
+            try:
+                answer = client.post(
+                    f"{witness.url}{ADD_CHECKPOINT_PATH}",
+                    content=body,
+                    headers={"Content-Type": "text/plain; charset=utf-8"},
+                )
+            except httpx.HTTPError as exc:
+                return Outcome(witness, (), None, f"witness {witness.name} unreachable: {exc}")
+            if answer.status_code == 409:
+                reported = _reported_size(answer)
+                if reported is None:
+                    return Outcome(witness, (), None, f"witness {witness.name}: bad 409 answer")
+                old = reported
+                continue
+            if answer.status_code != 200:
+                return Outcome(
+                    witness,
+                    (),
+                    old,
+                    f"witness {witness.name} refused checkpoint {size} (from {old}): "
+                    f"{answer.status_code} {answer.text[:200].strip()}",
+                )
+            lines = _cosignature_lines(answer.text, note, witness)
+            if not lines:
+                return Outcome(
+                    witness, (), old, f"witness {witness.name} answered no valid cosignature"
+                )
+            return Outcome(witness, lines, size)
+        return Outcome(witness, (), old, f"witness {witness.name}: {MAX_CONFLICTS} conflicts")
+
+    def _proof(self, old: int, size: int) -> list[bytes]:
+        if old in (0, size):
+            return []
+        with self.db.read_session() as session:
+            return logstore.consistency_proof(session, old, size)
+
+    # --- what was learnt ----------------------------------------------------------------
+
+    def _record(self, size: int, outcomes: list[Outcome]) -> None:
+        now = self.clock()
+        cosigned = [(o.witness.vkey, line) for o in outcomes for line in o.lines[:1]]
+        if cosigned:
+            with self.db.write_session() as session:
+                witnessstore.add_cosignatures(session, size, cosigned)
+                session.commit()
+        for outcome in outcomes:
+            standing = self.standings[outcome.witness.vkey]
+            if outcome.size is not None:
+                standing.size = outcome.size
+            if outcome.problem is None:
+                standing.failures, standing.retry_at = 0, 0.0
+                LOG.info("witness %s cosigned checkpoint %d", outcome.witness.name, size)
+                continue
+            standing.failures += 1
+            wait = min(MAX_BACKOFF_S, self.interval * 2**standing.failures)
+            standing.retry_at = now + wait
+            LOG.warning("%s; next try in %.0f s", outcome.problem, wait)
+
+    # --- the lease ----------------------------------------------------------------------
+
+    def _hold_lease(self, reading: Session) -> bool:
+        """Hold the lease, renewed when half of it has run; a write only to take or renew it,
+        so that the processes which do not hold it never take the write lock."""
+        now_ms = int(time.time() * 1000)
+        if self.lease_until_ms - now_ms > LEASE_TTL_MS // 2:
+            return True
+        if not witnessstore.lease_free(reading, self.holder, now_ms):
+            self.lease_until_ms = 0
+            self.standings.clear()  # another process submits; read afresh if we take over
+            return False
+        with self.db.write_session() as session:
+            held = witnessstore.take_lease(session, self.holder, now_ms, LEASE_TTL_MS)
+            session.commit()
+        self.lease_until_ms = now_ms + LEASE_TTL_MS if held else 0
+        if not held:
+            self.standings.clear()  # another process submits; read afresh if we take over
+        return held
+
+    def _release(self) -> None:
+        if not self.lease_until_ms:
+            return
+        try:
+            with self.db.write_session() as session:
+                witnessstore.release_lease(session, self.holder)
+                session.commit()
+        except SQLAlchemyError as exc:
+            LOG.warning("witness submitter: lease not released: %s", exc)
+
+
+def _reported_size(answer: httpx.Response) -> int | None:
+    """The witness's size from a 409 (c2sp.org/tlog-witness: `<size>\\n`, text/x.tlog.size)."""
+    if not answer.headers.get("content-type", "").startswith(SIZE_CONTENT_TYPE):
+        return None
+    try:
+        return parse_size_body(answer.text)
+    except EncodingError:
+        return None
+
+
+def _cosignature_lines(answer: str, note: str, witness: Witness) -> tuple[str, ...]:
+    """The lines of a 200 answer that are valid cosignatures of `note` by `witness`."""
+    found = []
+    for line in answer.split("\n"):
+        if not line:
+            continue
+        try:
+            if witness.key.name in verify_cosignatures(f"{note}{line}\n", [witness.key]):
+                found.append(line)
+        except (EncodingError, VerificationError):
+            continue
+    return tuple(found)
+
+
+def start(db: Database, interval: float) -> Callable[[], None]:
+    """Run a submitter in a daemon thread; return the function that stops it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=Submitter(db, interval).run, args=(stop,), name="witness-submitter", daemon=True
+    )
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=REQUEST_TIMEOUT_S + 5)
+
+    return halt
