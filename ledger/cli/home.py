@@ -8,6 +8,7 @@ import uvicorn
 
 from api.settings import Settings
 from ledger.cli.context import HomeOption, one_line_errors, settings_for
+from ledger.cli.demo_witnesses import demo_witnesses
 from ledger.home import Home, bind_identity, init_home
 from ledger.store.engine import Database
 from ledger.store.migrate import upgrade
@@ -68,17 +69,30 @@ def demo(
     host: str = typer.Option("127.0.0.1"),
     port: int = typer.Option(8000),
 ) -> None:
-    """Init a home, seed a small supply chain, print what to open, and serve it."""
+    """Init a home, seed a small supply chain, print what to open, and serve it, with two
+    witnesses beside it (on the next two ports) that cosign its checkpoints."""
     from ledger.service.seed import seed_demo
 
     settings = settings_for(home)
-    init_home(settings.home, settings.database_url, settings.origin)
+    identity = init_home(settings.home, settings.database_url, settings.origin)
     report = seed_demo(settings.home, settings.database_url, settings.origin)
     base = f"http://{host}:{port}"
     print(report.summary(base))
     _check_home(settings)
     _export_environment(settings.home)
-    uvicorn.run("api.app:create_served_app", factory=True, host=host, port=port, log_level="info")
+    ports = (port + 1, port + 2)
+    with demo_witnesses(
+        settings.home, settings.database_url, identity.log_vkey, host, ports
+    ) as started:
+        for witness in started:
+            print(f"  witness:       {witness.name} at {witness.url}")
+        print(
+            f"  the checkpoint at {base}/v1/checkpoint carries both witnesses' cosignatures "
+            "a second after the server starts; the lot pages name them"
+        )
+        uvicorn.run(
+            "api.app:create_served_app", factory=True, host=host, port=port, log_level="info"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -278,3 +279,33 @@ def test_a_forked_view_cosigned_by_a_witness_is_caught_by_the_audit(site: Site) 
     assert "cosigned by blind.witness.example" in caught.stdout
     fine = site.home.run("audit", *trust, "--checkpoint", str(site.tmp / "real.note"))
     assert "size 2, cosigned by none of the given witnesses; the log has it" in fine.stdout
+
+
+def test_the_demo_runs_two_witnesses_and_stops_them(tmp_path: Path) -> None:
+    port = free_port()
+    out = tmp_path / "demo.log"
+    with out.open("wb") as log:
+        demo = subprocess.Popen(
+            [*cli(), "demo", "--home", str(tmp_path / "demo"), "--port", str(port)],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while "witness-2.demo" not in out.read_text() or "Uvicorn running" not in out.read_text():
+            assert demo.poll() is None and time.monotonic() < deadline, out.read_text()
+            time.sleep(0.2)
+        vkeys = [
+            (tmp_path / "demo" / "witnesses" / name / "witness.vkey").read_text().strip()
+            for name in ("witness-1.demo.ree-ledger.local", "witness-2.demo.ree-ledger.local")
+        ]
+        size = httpx.get(f"{url}/v1/log").json()["size"]
+        _wait_cosigned(url, size, vkeys)
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=30)
+    for witness_port in (port + 1, port + 2):
+        with pytest.raises(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{witness_port}/healthz", timeout=2.0)
