@@ -59,7 +59,8 @@ class SmallLots(Play):
 
 class RatchetUp(Play):
     """Repeated single-output splits of Dy magnets, each writing 0.8-1.5 % more Dy (inside
-    MIX_INCONSISTENT's 10 %), until the lot claims 1.13-1.45 times its Dy."""
+    MIX_INCONSISTENT's 10 %; variant 1: 0.5-0.95 % more mass, inside the 1 % a split may
+    weigh over its input), until the lot claims 1.13-1.45 times its Dy."""
 
     name, expected = "ratchet_up", ("LINEAGE_IMBALANCE",)
 
@@ -68,12 +69,19 @@ class RatchetUp(Play):
 
     def before_export(self, book: Book, lot: Lot) -> Lot:
         target, total, steps = self.rng.uniform(1.13, 1.45), 1.0, 0
-        self.arm(lot.id, f"Dy of {lot.id} ratcheted up by single-output splits")
+        by_mass = self.variant % 2 == 1
+        what = "mass" if by_mass else "Dy"
+        self.arm(lot.id, f"{what} of {lot.id} ratcheted up by single-output splits")
         while total < target:
-            factor = self.rng.uniform(1.008, 1.015)
-            total, steps = total * factor, steps + 1
-            lot = single_split(book, lot, scaled(lot.composition, "Dy", factor))
-        self.notes.append(f"{steps} splits, Dy ×{total:.2f}")
+            if by_mass:
+                heavier = round(lot.mass_g * self.rng.uniform(1.005, 1.0095))
+                total, steps = total * heavier / lot.mass_g, steps + 1
+                lot = single_split(book, lot, lot.composition, mass_g=heavier)
+            else:
+                factor = self.rng.uniform(1.008, 1.015)
+                total, steps = total * factor, steps + 1
+                lot = single_split(book, lot, scaled(lot.composition, "Dy", factor))
+        self.notes.append(f"{steps} splits, {what} ×{total:.2f}")
         return self.passes(lot)
 
 

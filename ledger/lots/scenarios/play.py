@@ -64,13 +64,16 @@ class Play(Tamper):
         return "; ".join(self.notes)
 
 
-def single_split(book: Book, lot: Lot, composition: Composition, product: str = "") -> Lot:
-    """`lot` split whole into one new lot written with `composition` (a repack on paper)."""
+def single_split(
+    book: Book, lot: Lot, composition: Composition, product: str = "", mass_g: int = 0
+) -> Lot:
+    """`lot` split whole into one new lot written with `composition` and `mass_g` (its own
+    mass if 0): a repack on paper."""
     book.wait((2, 12))
     made = Lot(
         book.lot_id(lot.id.split("-")[0]),
         product or lot.product,
-        lot.mass_g,
+        mass_g or lot.mass_g,
         cap(composition),
         lot.custodian,
         lot.spec,
