@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from ledger.lots.scenarios.adversary import Adversary, Campaign
+from ledger.lots.scenarios.adversary import HONEST_CASES, STRATEGIES, Adversary, Campaign
 
 SERIOUS = frozenset({"medium", "high"})
 
@@ -145,3 +145,42 @@ def missed(scores: list[KindScore]) -> str:
             lines.append(f"- `{row.kind}`, {len(row.missed)} of {row.instances}.{why}")
             lines.extend(f"  - {note}" for note in row.missed)
     return "\n".join(lines)
+
+
+def _kind_docs() -> str:
+    """What each strategy and honest case does, from its docstring."""
+    lines = []
+    for kind in (*STRATEGIES, *HONEST_CASES):
+        said = " ".join((kind.__doc__ or "").split())
+        lines.append(f"- `{kind.name}`{' (honest)' if kind.honest else ''}: {said}")
+    return "\n".join(lines)
+
+
+def report(adversary: Adversary, entries: int, seconds: float, scores: list[KindScore]) -> str:
+    """The adversary's part of docs/detection.md: both tables, what was not caught and why,
+    and what each strategy and honest case does."""
+    found = missed(scores)
+    return (
+        "## The adversary\n\n"
+        "Evasion strategies of colluding key holders (a refinery's, a trader's and an "
+        "exporter's keys, an authority that issues what it is asked) and honest edge cases, "
+        "from `ledger/lots/scenarios/adversary.py`, posted on the same ledger after the "
+        "scenario, each instance a generated chain with its sizes and ratios drawn from the "
+        "seed.\n\n"
+        f"- {adversary.campaigns[-1].instance + 1} instances of each of "
+        f"{len(STRATEGIES)} strategies and {len(HONEST_CASES)} honest cases: "
+        f"{len(adversary.campaigns)} campaigns, {len(adversary.scenario.all_lots)} lots, "
+        f"{entries} entries, posted in {seconds:.1f} s\n\n"
+        "Caught: an event from the evasion's first on raised a medium or high flag (or was "
+        "refused). Verdict `flagged`: every lot the evasion passes off reads `flagged` at "
+        "`GET /v1/lots/{lot}/provenance` after the run. Codes: in how many instances each "
+        "code fired at medium or high severity on those events.\n\n"
+        f"{strategy_table(scores)}\n\n"
+        + (f"Not caught:\n\n{found}\n\n" if found else "Every instance was caught.\n\n")
+        + "Honest edge cases: every event of the campaign is judged; a false flag is an "
+        "instance with any medium or high flag (low-severity flags are listed apart: clock "
+        "drift and the like, which do not flag a verdict).\n\n"
+        f"{honest_table(scores)}\n\n"
+        "### What each one does\n\n"
+        f"{_kind_docs()}\n"
+    )

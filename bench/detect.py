@@ -250,42 +250,9 @@ def run_adversary(client: httpx.Client, home: Home, seed: int, instances: int) -
     return AdversaryRun(adversary, outcome, scores)
 
 
-def _kind_docs() -> str:
-    """What each strategy and honest case does, from its docstring."""
-    lines = []
-    for kind in (*STRATEGIES, *HONEST_CASES):
-        said = " ".join((kind.__doc__ or "").split())
-        lines.append(f"- `{kind.name}`{' (honest)' if kind.honest else ''}: {said}")
-    return "\n".join(lines)
-
-
-def adversary_report(run: AdversaryRun) -> str:
-    adversary, outcome, scores = run.adversary, run.outcome, run.scores
-    missed = adversary_score.missed(scores)
-    return (
-        "## The adversary\n\n"
-        "Evasion strategies of colluding key holders (a refinery's, a trader's and an "
-        "exporter's keys, an authority that issues what it is asked) and honest edge cases, "
-        "from `ledger/lots/scenarios/adversary.py`, posted on the same ledger after the "
-        "scenario, each instance a generated chain with its sizes and ratios drawn from the "
-        "seed.\n\n"
-        f"- {run.adversary.campaigns[-1].instance + 1} instances of each of "
-        f"{len(STRATEGIES)} strategies and {len(HONEST_CASES)} honest cases: "
-        f"{len(adversary.campaigns)} campaigns, {len(adversary.scenario.all_lots)} lots, "
-        f"{outcome.entries} entries, posted in {outcome.seconds:.1f} s\n\n"
-        "Caught: an event from the evasion's first on raised a medium or high flag (or was "
-        "refused). Verdict `flagged`: every lot the evasion passes off reads `flagged` at "
-        "`GET /v1/lots/{lot}/provenance` after the run. Codes: in how many instances each "
-        "code fired at medium or high severity on those events.\n\n"
-        f"{adversary_score.strategy_table(scores)}\n\n"
-        + (f"Not caught:\n\n{missed}\n\n" if missed else "Every instance was caught.\n\n")
-        + "Honest edge cases: every event of the campaign is judged; a false flag is an "
-        "instance with any medium or high flag (low-severity flags are listed apart: clock "
-        "drift and the like, which do not flag a verdict).\n\n"
-        f"{adversary_score.honest_table(scores)}\n\n"
-        "### What each one does\n\n"
-        f"{_kind_docs()}\n"
-    )
+def _attack_report(attack: AdversaryRun) -> str:
+    outcome = attack.outcome
+    return adversary_score.report(attack.adversary, outcome.entries, outcome.seconds, attack.scores)
 
 
 def write_report(
@@ -308,7 +275,7 @@ def write_report(
         "Recall: injected cases whose event raised the expected code (`REJECTED`: refused by "
         "the custody state machine). False positives: clean lots (lots of chains with no "
         "injected fraud) that carry a flag of that code.\n\n"
-        f"{table(result)}\n" + ("" if attack is None else f"\n{adversary_report(attack)}")
+        f"{table(result)}\n" + ("" if attack is None else f"\n{_attack_report(attack)}")
     )
 
 

@@ -47,15 +47,13 @@ from ledger.lots.scenarios.evasion_lineage import (
 )
 from ledger.lots.scenarios.evasion_mine import (
     AlloyDropsDy,
-    DepositOther,
     FeedLaundering,
     HeavySpike,
-    QuotaBackdate,
     QuotaShift,
     QuotaUnderreport,
     SeparationLosesTb,
-    UnmeasuredOre,
 )
+from ledger.lots.scenarios.evasion_unseen import DepositOther, QuotaBackdate, UnmeasuredOre
 from ledger.lots.scenarios.generator import CHAIN_SPAN, STAGGER, log_order
 from ledger.lots.scenarios.model import Scenario
 from ledger.lots.scenarios.plan import DECK, draw
