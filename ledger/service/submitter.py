@@ -21,7 +21,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -47,6 +47,8 @@ LOG = logging.getLogger("ree_ledger.witness")
 LEASE_TTL_MS = 30_000
 MAX_BACKOFF_S = 60.0
 REQUEST_TIMEOUT_S = 5.0
+# Submissions under way at once; one per witness, so a slow witness holds only its own.
+MAX_PARALLEL = 8
 # A 409 names the witness's size; after this many in one round the witness waits.
 MAX_CONFLICTS = 3
 
@@ -62,10 +64,11 @@ class _Standing:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one witness answered to one checkpoint: its cosignature lines (empty on failure)
-    and the size it now stands at (None when unknown)."""
+    """What one witness answered to the checkpoint of `checkpoint` size: its cosignature
+    lines (empty on failure) and the size it now stands at (None when unknown)."""
 
     witness: Witness
+    checkpoint: int
     lines: tuple[str, ...]
     size: int | None
     problem: str | None = None
@@ -81,46 +84,59 @@ class Submitter:
     )
     standings: dict[str, _Standing] = field(default_factory=dict)
     lease_until_ms: int = 0
+    # A submission still under way, by witness key: a slow witness holds only its own.
+    in_flight: dict[str, Future[Outcome]] = field(default_factory=dict)
 
     # --- the loop ---------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
         """Submit until `stop` is set; no failure ends the loop (each one is logged)."""
-        with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
+        with (
+            httpx.Client(timeout=REQUEST_TIMEOUT_S) as client,
+            ThreadPoolExecutor(max_workers=MAX_PARALLEL, thread_name_prefix="witness") as pool,
+        ):
             while not stop.wait(self.interval):
                 try:
-                    self.round(client)
+                    self.round(client, pool)
                 except (SQLAlchemyError, OSError) as exc:
                     LOG.warning("witness submitter: %s", exc)
-            self._release()
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.collect()
+        self._release()
 
-    def round(self, client: httpx.Client) -> list[Outcome]:
-        """One pass: the newest checkpoint to every witness that has not cosigned it."""
+    def round(self, client: httpx.Client, pool: Executor) -> None:
+        """One pass: record what came back, then send the newest checkpoint to every witness
+        that has not cosigned it, is not waiting out a failure and has nothing under way."""
+        self.collect()
         with self.db.read_session() as session:
             current = read_config(session)
             if not current.witnesses or not self._hold_lease(session):
-                return []
+                return
             row = logstore.latest_checkpoint(session)
             if row is None:
-                return []
+                return
             due = self._due(session, current, row.size)
             proofs = {
                 old: logstore.consistency_proof(session, old, row.size)
                 for old in {self.standings[w.vkey].size for w in due}
                 if 0 < old < row.size
             }
-            note = row.note
-        if not due:
-            return []
-        with ThreadPoolExecutor(max_workers=min(len(due), 8)) as pool:
-            outcomes = list(
-                pool.map(lambda w: self._submit(client, w, note, row.size, proofs), due)
+            note, size = row.note, row.size
+        for witness in due:
+            self.in_flight[witness.vkey] = pool.submit(
+                self._attempt, client, witness, note, size, proofs
             )
-        self._record(row.size, outcomes)
+
+    def collect(self) -> list[Outcome]:
+        """Record the submissions that have finished; return their outcomes."""
+        done = [vkey for vkey, future in self.in_flight.items() if future.done()]
+        finished = [self.in_flight.pop(vkey) for vkey in done]
+        outcomes = [future.result() for future in finished if not future.cancelled()]
+        self._record(outcomes)
         return outcomes
 
     def _due(self, session: Session, current: WitnessConfig, size: int) -> list[Witness]:
-        """The witnesses to send the checkpoint of `size` to: not at it, not waiting."""
+        """The witnesses to send the checkpoint of `size` to."""
         now = self.clock()
         due = []
         for witness in current.witnesses:
@@ -128,11 +144,29 @@ class Submitter:
             if standing is None:
                 last = witnessstore.last_cosigned_size(session, witness.vkey)
                 standing = self.standings[witness.vkey] = _Standing(last)
-            if standing.size != size and standing.retry_at <= now:
+            if (
+                standing.size != size
+                and standing.retry_at <= now
+                and witness.vkey not in self.in_flight
+            ):
                 due.append(witness)
         return due
 
     # --- one witness ------------------------------------------------------------------
+
+    def _attempt(
+        self,
+        client: httpx.Client,
+        witness: Witness,
+        note: str,
+        size: int,
+        proofs: dict[int, list[bytes]],
+    ) -> Outcome:
+        """`_submit` in a worker thread: whatever goes wrong is an outcome, never lost."""
+        try:
+            return self._submit(client, witness, note, size, proofs)
+        except Exception as exc:  # a background thread reports what went wrong, never dies
+            return Outcome(witness, size, (), None, f"submission to {witness.name} failed: {exc}")
 
     def _submit(
         self,
@@ -142,19 +176,21 @@ class Submitter:
         size: int,
         proofs: dict[int, list[bytes]],
     ) -> Outcome:
+        """Send the checkpoint of `size` to `witness`, from the size it stands at; after a
+        409, again from the size it names (c2sp.org/tlog-witness)."""
+
+        def failed(stands_at: int | None, problem: str) -> Outcome:
+            return Outcome(witness, size, (), stands_at, f"witness {witness.name} {problem}")
+
         old = self.standings[witness.vkey].size
         for _ in range(MAX_CONFLICTS):
             if old > size:
-                return Outcome(
-                    witness,
-                    (),
+                return failed(
                     old,
-                    f"witness {witness.name} has cosigned size {old}, beyond the log's {size}: "
-                    "it was shown another history of this log, or the database was rolled back",
+                    f"has cosigned size {old}, beyond the log's {size}: it was shown another "
+                    "history of this log, or this database was rolled back",
                 )
-            proof = proofs.get(old)
-            if proof is None:
-                proof = self._proof(old, size)
+            proof = proofs[old] if old in proofs else self._proof(old, size)
             body = format_add_checkpoint(AddCheckpoint(old, tuple(proof), note))
             try:
                 answer = client.post(
@@ -163,28 +199,21 @@ class Submitter:
                     headers={"Content-Type": "text/plain; charset=utf-8"},
                 )
             except httpx.HTTPError as exc:
-                return Outcome(witness, (), None, f"witness {witness.name} unreachable: {exc}")
+                return failed(None, f"unreachable: {exc}")
             if answer.status_code == 409:
                 reported = _reported_size(answer)
                 if reported is None:
-                    return Outcome(witness, (), None, f"witness {witness.name}: bad 409 answer")
+                    return failed(None, "answered 409 without a size")
                 old = reported
                 continue
             if answer.status_code != 200:
-                return Outcome(
-                    witness,
-                    (),
-                    old,
-                    f"witness {witness.name} refused checkpoint {size} (from {old}): "
-                    f"{answer.status_code} {answer.text[:200].strip()}",
-                )
+                reason = f"{answer.status_code} {answer.text[:200].strip()}"
+                return failed(old, f"refused checkpoint {size} (from {old}): {reason}")
             lines = _cosignature_lines(answer.text, note, witness)
             if not lines:
-                return Outcome(
-                    witness, (), old, f"witness {witness.name} answered no valid cosignature"
-                )
-            return Outcome(witness, lines, size)
-        return Outcome(witness, (), old, f"witness {witness.name}: {MAX_CONFLICTS} conflicts")
+                return failed(old, "answered no valid cosignature")
+            return Outcome(witness, size, lines, size)
+        return failed(old, f"answered 409 {MAX_CONFLICTS} times in a row")
 
     def _proof(self, old: int, size: int) -> list[bytes]:
         if old in (0, size):
@@ -194,20 +223,23 @@ class Submitter:
 
     # --- what was learnt ----------------------------------------------------------------
 
-    def _record(self, size: int, outcomes: list[Outcome]) -> None:
+    def _record(self, outcomes: list[Outcome]) -> None:
         now = self.clock()
-        cosigned = [(o.witness.vkey, line) for o in outcomes for line in o.lines[:1]]
+        cosigned = [o for o in outcomes if o.lines]
         if cosigned:
             with self.db.write_session() as session:
-                witnessstore.add_cosignatures(session, size, cosigned)
+                for o in cosigned:
+                    witnessstore.add_cosignatures(
+                        session, o.checkpoint, [(o.witness.vkey, o.lines[0])]
+                    )
                 session.commit()
         for outcome in outcomes:
-            standing = self.standings[outcome.witness.vkey]
+            standing = self.standings.setdefault(outcome.witness.vkey, _Standing(0))
             if outcome.size is not None:
                 standing.size = outcome.size
             if outcome.problem is None:
                 standing.failures, standing.retry_at = 0, 0.0
-                LOG.info("witness %s cosigned checkpoint %d", outcome.witness.name, size)
+                LOG.info("witness %s cosigned checkpoint %d", outcome.witness.name, outcome.size)
                 continue
             standing.failures += 1
             wait = min(MAX_BACKOFF_S, self.interval * 2**standing.failures)
