@@ -1,5 +1,5 @@
-"""The adversary at its smallest: each evasion strategy played once is caught by a code it
-expects (a medium or high flag on an event from the evasion on), and each honest edge case,
+"""The adversary at its smallest: each evasion strategy, in both its variants, is caught by a
+code it expects (a medium or high flag on an event from the evasion on), and each honest case,
 played in each of its variants, raises no medium or high flag. `make bench-detect` carries
 the volume (docs/detection.md)."""
 
@@ -65,10 +65,19 @@ def _strategies() -> list[object]:
 
 @pytest.mark.parametrize("kind", _strategies())
 def test_each_evasion_is_caught_by_a_code_it_expects(kind: type[Play]) -> None:
-    adversary = play(5, instances=1, start=START, kinds=(kind,))
-    [campaign] = adversary.campaigns
-    caught = {flag.code for _, flag in serious(adversary, replay(adversary))}
-    assert caught & set(campaign.expected), (campaign.note, caught)
+    # Two instances: variant 0 and 1 of each strategy (quota_shift's second is caught by
+    # ORIGIN_MISMATCH, shaved_receipts' weighs heavy, backdated_declaration's posts a lab
+    # certificate first, ...).
+    adversary = play(5, instances=2, start=START, kinds=(kind,))
+    flags = replay(adversary)
+    for campaign in adversary.campaigns:
+        caught = {
+            flag.code
+            for event_id in campaign.judged
+            for flag in flags[event_id]
+            if flag.severity in SERIOUS
+        }
+        assert caught & set(campaign.expected), (campaign.note, caught)
 
 
 @pytest.mark.parametrize("kind", HONEST_CASES, ids=lambda kind: kind.name)
