@@ -157,6 +157,11 @@ class EdgeOut(BaseModel):
     index: int
 
 
+class CosignerOut(BaseModel):
+    name: str = Field(description="the witness's name, from its verifier key")
+    time: int = Field(description="when it cosigned, POSIX seconds, as its cosignature says")
+
+
 class ProvenancePublic(BaseModel):
     lot: str
     product: str
@@ -164,6 +169,9 @@ class ProvenancePublic(BaseModel):
     origins: list[OriginPublic]
     flags: list[FlagPublic]
     checkpoint: str
+    witnesses: list[CosignerOut] = Field(
+        description="the log's witnesses whose cosignature of `checkpoint` verifies"
+    )
 
 
 class ProvenanceDetail(ProvenancePublic):

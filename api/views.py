@@ -6,6 +6,7 @@ from collections.abc import Container
 from pydantic import TypeAdapter
 
 from api.schemas import (
+    CosignerOut,
     EdgeOut,
     EntryAccepted,
     Finding,
@@ -202,6 +203,10 @@ def _step(step: Step) -> StepOut:
     )
 
 
+def _cosigners(found: Provenance) -> list[CosignerOut]:
+    return [CosignerOut(name=name, time=time) for name, time in found.cosigners]
+
+
 def provenance_public(found: Provenance) -> ProvenancePublic:
     return ProvenancePublic(
         lot=found.lot.id,
@@ -210,6 +215,7 @@ def provenance_public(found: Provenance) -> ProvenancePublic:
         origins=_origins_public(found.origins),
         flags=[flag_public(flag, {lot.id for lot in found.lots}) for flag in found.flags],
         checkpoint=found.checkpoint,
+        witnesses=_cosigners(found),
     )
 
 
@@ -221,6 +227,7 @@ def provenance_detail(found: Provenance) -> ProvenanceDetail:
         origins=[_origin_detail(origin) for origin in found.origins],
         flags=[flag_out(flag) for flag in found.flags],
         checkpoint=found.checkpoint,
+        witnesses=_cosigners(found),
         checkpoint_problem=found.checkpoint_problem,
         lots=[lot_detail(lot, []) for lot in found.lots],
         edges=[

@@ -184,6 +184,7 @@ def test_the_page_names_the_witnesses_or_says_there_are_none(
     ledger.post(mine, extract(mine, "ORE-1"))
     page = ledger.client.get("/lots/ORE-1").text
     assert "No witness has cosigned this checkpoint" in page
+    assert ledger.client.get("/v1/lots/ORE-1/provenance").json()["witnesses"] == []
 
     witnesses.add_witness(db, "http://127.0.0.1:9", W1.vkey, quorum=1)
     W1.cosign_stored(db, ledger.size(), when=1_765_000_000)  # 2025-12-06 05:46:40 UTC
@@ -191,3 +192,5 @@ def test_the_page_names_the_witnesses_or_says_there_are_none(
     assert "No witness has cosigned" not in page
     assert "Cosigned by 1 independent witness" in page
     assert f"<strong>{W1.name}</strong>, 2025-12-06 05:46 UTC" in page
+    answer = ledger.client.get("/v1/lots/ORE-1/provenance").json()
+    assert answer["witnesses"] == [{"name": W1.name, "time": 1_765_000_000}]
