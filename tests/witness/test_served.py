@@ -3,7 +3,9 @@ SIGKILL and restart, concurrent requests, forks and smaller trees."""
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import httpx
 import pytest
 
 from ledger.tlog.encoding import sha256
+from ledger.tlog.note import open_checkpoint
 from ledger.tlog.witness_protocol import AddCheckpoint, format_add_checkpoint
 from tests.witness.harness import WitnessProcess, init_witness_home
 from tests.witness.logs import Log
@@ -169,3 +172,73 @@ def test_two_processes_on_one_home_racing_one_wins(tmp_path: Path, vkey: str, lo
     with first, second:
         _cosigned(first.add_checkpoint(log.request(0)), log, vkey)
         _race_rounds([first, second], log, vkey, rounds=12)
+
+
+class _Poster(threading.Thread):
+    """Submits the log's growth back to back, and now and then the other branch of a fork,
+    to whichever witness process is up; remembers every 200."""
+
+    def __init__(self, witness: WitnessProcess, log: Log, branch: Log) -> None:
+        super().__init__(daemon=True)
+        self.witness, self.log, self.branch = witness, log, branch
+        self.acknowledged: list[int] = []
+        self.fork_cosigned = 0
+        self.done = threading.Event()
+        self.believed = len(log.leaves)
+
+    def run(self) -> None:
+        step = 0
+        while not self.done.is_set():
+            step += 1
+            try:
+                self._step(step)
+            except httpx.TransportError:
+                time.sleep(0.02)  # down, or restarting on a new port
+
+    def _step(self, step: int) -> None:
+        with httpx.Client(timeout=5.0) as client:
+            if step % 5 == 0:  # the fork, at the size the poster believes the witness holds
+                size = max(self.believed, len(self.branch.leaves))
+                self.branch.grow(size - len(self.branch.leaves), tag="fork")
+                answer = self.witness.add_checkpoint(self.branch.request(self.believed), client)
+                self.fork_cosigned += answer.status_code == 200
+                return
+            if len(self.log.leaves) == self.believed:
+                self.log.grow(1 + step % 3)
+            answer = self.witness.add_checkpoint(self.log.request(self.believed), client)
+            if answer.status_code == 200:
+                self.believed = len(self.log.leaves)
+                self.acknowledged.append(self.believed)
+            elif answer.status_code == 409:
+                self.believed = int(answer.text)
+            else:
+                raise AssertionError(answer.text)
+
+
+def test_crashes_at_random_moments_lose_no_answer(tmp_path: Path, vkey: str, log: Log) -> None:
+    rng = random.Random(20261206)
+    process = WitnessProcess(tmp_path / "w", [log.vkey], tmp_path / "witness.log")
+    process.start()
+    branch = log.fork().grow(1, tag="fork")
+    poster = _Poster(process, log, branch)
+    poster.start()
+    try:
+        for _kill in range(4):
+            time.sleep(rng.uniform(0.3, 0.8))
+            process.kill()  # whatever was in flight
+            process.start()
+        time.sleep(0.3)
+    finally:
+        poster.done.set()
+        poster.join(timeout=30)
+        served = httpx.get(f"{process.url}/{sha256(log.origin.encode()).hex()}/checkpoint")
+        process.stop()
+    assert len(poster.acknowledged) > 4, "the poster made too little progress to test anything"
+    assert poster.fork_cosigned == 0
+    # Nothing acknowledged was forgotten, and what is held is the one true history.
+    held = open_checkpoint(served.text, log.vkey)
+    assert held.size >= max(poster.acknowledged)
+    assert held.root == log.root(held.size)
+    cosignature_time(
+        _body(log.note(held.size)), served.text.split("\n\n")[1].split("\n")[1] + "\n", vkey
+    )
