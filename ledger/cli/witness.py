@@ -19,7 +19,11 @@ from ledger.witness.service import Witness
 from ledger.witness.store import WitnessStore, upgrade
 
 witness_app = typer.Typer(
-    help="A witness: cosigns a log's checkpoints after checking they are consistent.",
+    help=(
+        "Witnesses, which cosign a log's checkpoints after checking each extends the last: "
+        "run one (init, vkey, serve, status: on the witness's --home) or give a log its "
+        "witnesses (add, remove, quorum, list: on the ledger's home)."
+    ),
     no_args_is_help=True,
 )
 
