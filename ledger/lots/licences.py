@@ -157,20 +157,23 @@ def reo_g(mass_g: int, composition_ppm: dict[str, int]) -> int:
     return int(micro // PPM)
 
 
-def covering(quotas: Iterable[QuotaState], deposit: str) -> list[QuotaState]:
-    """The quotas that cover an extraction from `deposit`: deposit-named first, by issue."""
-    fitting = [quota for quota in quotas if quota.deposit in (None, deposit)]
-    return sorted(fitting, key=lambda quota: (quota.deposit is None, quota.issued_index))
+def covering(quotas: Sequence[QuotaState], deposit: str) -> list[QuotaState]:
+    """The quotas that cover an extraction from `deposit`: deposit-named first, by issue.
+    `quotas` are by issue index, as StateReader.quotas gives them."""
+    named = [quota for quota in quotas if quota.deposit == deposit]
+    return named + [quota for quota in quotas if quota.deposit is None]
 
 
 def charge_quotas(quotas: Sequence[QuotaState], use_g: int) -> tuple[QuotaState, ...]:
     """`quotas` (covering, in order) after `use_g` is drawn from them: each to its limit, the
     excess on the last; no quota, nothing changes (the rule flags it)."""
     changed: list[QuotaState] = []
-    left = use_g
+    left, last = use_g, len(quotas) - 1
     for position, quota in enumerate(quotas):
-        room = max(quota.reo_mass_g - quota.used_g, 0)
-        take = left if position == len(quotas) - 1 else min(left, room)
+        room = quota.reo_mass_g - quota.used_g
+        if room <= 0 and position < last:
+            continue  # used up: takes nothing (a mine's year may hold many)
+        take = left if position == last else min(left, room)
         if take:
             changed.append(evolve(quota, used_g=quota.used_g + take))
         left -= take

@@ -28,6 +28,11 @@ class MemoryState(StateReader):
         self.declarations: dict[str, DeclarationState] = {}
         self.licences: dict[str, LicenceState] = {}
         self.quota_records: dict[str, QuotaState] = {}
+        # (holder, year) -> its quotas (the base's, as this layer last changed them, and this
+        # layer's), by issue index: made on the first ask, then kept in step by apply, so that
+        # an extraction reads its mine's quotas in O(their number), unsorted.
+        self._quotas_of: dict[tuple[str, int], list[QuotaState]] = {}
+        self._listed_at: dict[str, int] = {}  # quota id -> its place in its _quotas_of list
         # (holder, year) -> the ids of this layer's quotas of that holder and year
         self._quota_ids: dict[tuple[str, int], set[str]] = {}
         self.event_indexes: dict[str, int] = {}
@@ -72,10 +77,19 @@ class MemoryState(StateReader):
     def quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
         """The base's quotas of `holder` in `year`, each as this layer last changed it, and the
         ones issued in this layer; by issue index."""
+        listed = self._quotas_of.get((holder, year))
+        if listed is None:
+            listed = self._merged(holder, year)
+        return tuple(listed)
+
+    def _merged(self, holder: str, year: int) -> list[QuotaState]:
         found = {q.id: q for q in self.base.quotas(holder, year)} if self.base is not None else {}
         records = self.quota_records
         found.update((qid, records[qid]) for qid in self._quota_ids.get((holder, year), ()))
-        return tuple(sorted(found.values(), key=lambda quota: quota.issued_index))
+        listed = sorted(found.values(), key=lambda quota: quota.issued_index)
+        self._quotas_of[(holder, year)] = listed
+        self._listed_at.update((quota.id, place) for place, quota in enumerate(listed))
+        return listed
 
     def event_index(self, event_id: str) -> int | None:
         found = self.event_indexes.get(event_id)
@@ -108,3 +122,16 @@ class MemoryState(StateReader):
             for quota in effects.quotas:
                 self.quota_records[quota.id] = quota
                 self._quota_ids.setdefault((quota.holder, quota.year), set()).add(quota.id)
+                self._keep_listed(quota)
+
+    def _keep_listed(self, quota: QuotaState) -> None:
+        """`quota` (new or changed) in its holder's and year's list, if that is made yet."""
+        listed = self._quotas_of.get((quota.holder, quota.year))
+        if listed is None:
+            return
+        place = self._listed_at.get(quota.id)
+        if place is None:  # a new quota: issued at this entry, after every one listed
+            self._listed_at[quota.id] = len(listed)
+            listed.append(quota)
+        else:
+            listed[place] = quota

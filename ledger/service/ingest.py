@@ -11,6 +11,8 @@ from ledger.lots.access import as_answered
 from ledger.lots.events import (
     CustomsDecide,
     ExportDeclare,
+    LicenceIssue,
+    LicenceRevoke,
     LotAssay,
     LotExtract,
     LotReceive,
@@ -19,6 +21,7 @@ from ledger.lots.events import (
     ParticipantKeyAdd,
     ParticipantKeyRevoke,
     ParticipantRegister,
+    QuotaIssue,
 )
 from ledger.lots.memory import MemoryState
 from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
@@ -170,6 +173,8 @@ def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:
     participants: set[str] = set()
     keys: set[str] = set()
     declarations: set[str] = set()
+    licences: set[str] = set()
+    quotas: set[str] = set()
     for entry in parsed:
         event = entry.event
         keys.add(entry.keyid)
@@ -192,6 +197,8 @@ def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:
             case ExportDeclare():
                 lots.update(event.declaration.lots)
                 declarations.add(event.declaration.id)
+                if event.declaration.licence is not None:
+                    licences.add(event.declaration.licence)
             case CustomsDecide():
                 declarations.add(event.declaration)
             case ParticipantRegister():
@@ -203,11 +210,21 @@ def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:
             case ParticipantKeyRevoke():
                 participants.add(event.participant)
                 keys.add(event.keyid)
+            case LicenceIssue():
+                licences.add(event.licence.id)
+                participants.add(event.licence.holder)
+            case LicenceRevoke():
+                licences.add(event.licence)
+            case QuotaIssue():
+                quotas.add(event.quota.id)
+                participants.add(event.quota.holder)
     state.prefetch(
         lots=lots,
         participants=participants,
         keys=keys,
         declarations=declarations,
+        licences=licences,
+        quotas=quotas,
         event_ids={entry.event.id for entry in parsed},
     )
 

@@ -257,6 +257,8 @@ class PrefetchedState(DbState):
         participants: Iterable[str] = (),
         keys: Iterable[str] = (),
         declarations: Iterable[str] = (),
+        licences: Iterable[str] = (),
+        quotas: Iterable[str] = (),
         event_ids: Iterable[str] = (),
     ) -> None:
         """Read the named rows in a few IN (...) queries; absent ones are remembered as absent."""
@@ -264,6 +266,8 @@ class PrefetchedState(DbState):
         self._fetch(self._participants, ParticipantRow, participants)
         self._fetch(self._keys, KeyRow, keys)
         self._fetch(self._declarations, DeclarationRow, declarations)
+        self._fetch(self._licences, LicenceRow, licences)
+        self._fetch(self._quotas, QuotaRow, quotas)
         wanted = sorted(set(event_ids) - self._events.keys())
         self._events.update(dict.fromkeys(wanted))
         entries = table(EntryRow)
