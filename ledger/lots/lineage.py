@@ -25,7 +25,7 @@ Vector = Sequence[int]  # upper_mg of each of ELEMENTS, then lower_mg of each; n
 Claim = tuple[int, Mapping[str, int]]  # mass_g, composition_ppm
 ELEMENTS = tuple(sorted(RARE_EARTHS))
 N = len(ELEMENTS)
-_INDEX = {element: i for i, element in enumerate(ELEMENTS)}
+INDEX = {element: i for i, element in enumerate(ELEMENTS)}
 _ALL = frozenset(ELEMENTS)
 
 MIXING = frozenset({"split", "blend"})
@@ -87,31 +87,13 @@ def remainder_mg(mass_g: int, composition: Mapping[str, int]) -> int:
     return -(-max(0, PPM - sum(composition.values())) * mass_g // 1000)
 
 
-# Budget text -> its vector, for the budgets made or read lately: a lot's budget is made by
-# one event and read by the next that weighs or consumes it, in custody and in its rule.
-_PARSED: dict[str, Vector] = {}
-_PARSED_MAX = 16_384
-
-
 def parse(budget: Budget) -> Vector:
-    """The vector of a budget's text (never to be changed: it may be shared)."""
-    found = _PARSED.get(budget)
-    if found is None:
-        found = tuple(map(int, budget.split(",")))
-        _keep(budget, found)
-    return found
+    """The vector of a budget's text."""
+    return tuple(map(int, budget.split(",")))
 
 
 def text(vector: Vector) -> Budget:
-    budget = ",".join(map(str, vector))
-    _keep(budget, tuple(vector))
-    return budget
-
-
-def _keep(budget: Budget, vector: Vector) -> None:
-    if len(_PARSED) >= _PARSED_MAX:
-        _PARSED.clear()  # dropped wholesale: cheaper than an LRU, and rare
-    _PARSED[budget] = vector
+    return ",".join(map(str, vector))
 
 
 _EMPTY = text([0] * (2 * N))
@@ -211,7 +193,7 @@ def _whole(given: Vector, mass: int, composition: Mapping[str, int]) -> Vector:
     rest = remainder_mg(mass, composition)
     capped = list(given)
     for element in unlisted:
-        i = _INDEX[element]
+        i = INDEX[element]
         if capped[i] > rest:
             capped[i] = rest
     return capped
@@ -220,27 +202,32 @@ def _whole(given: Vector, mass: int, composition: Mapping[str, int]) -> Vector:
 def _parted(given: Vector, outputs: Sequence[Claim]) -> list[Vector]:
     """Each element to the outputs listing it, by claim; what they leave unclaimed to the
     outputs that do not list it, each its mass's share of all the outputs' mass (up to its
-    unlisted remainder); when no output claims an element, all of it by mass to all."""
-    ups, lows = given[:N], given[N:]
-    # Each output's claim of each element (g·ppm), None where it does not list it.
-    claims = [
-        [mass * p if (p := c.get(e)) is not None else None for e in ELEMENTS] for mass, c in outputs
-    ]
-    totals = [sum(a for a in column if a) for column in zip(*claims, strict=True)]
+    unlisted remainder); when no output claims an element, all of it by mass to all.
+
+    Worked from what each output lists (a separation's outputs list a few rare earths each),
+    not element by element: tests/unit/test_lineage_parted.py holds it to the literal rule."""
+    ups, lows, index = given[:N], given[N:], INDEX
+    # Each output's listed rare earths: (position in ELEMENTS, claim in g·ppm).
+    listed = [[(index[e], mass * p) for e, p in c.items() if e in index] for mass, c in outputs]
+    totals = [0] * N
+    for claims in listed:
+        for i, amount in claims:
+            totals[i] += amount
     left_up = [max(0, u - -(-t // 1000)) if t else u for u, t in zip(ups, totals, strict=True)]
     left_low = [0 if t else low for low, t in zip(lows, totals, strict=True)]
     whole = sum(mass for mass, _ in outputs) or 1
     shares: list[Vector] = []
-    for (mass, composition), amounts in zip(outputs, claims, strict=True):
+    for (mass, composition), claims in zip(outputs, listed, strict=True):
         rest = remainder_mg(mass, composition)
-        upper, lower = [], []
-        for u, low, a, t, lu, ll in zip(ups, lows, amounts, totals, left_up, left_low, strict=True):
-            if a is not None and t:
-                upper.append(-(-u * a // t))
-                lower.append(low * a // t)
-            else:
-                upper.append(min(lu if a is not None else rest, -(-lu * mass // whole)))
-                lower.append(ll * mass // whole)
+        upper = [min(rest, -(-left * mass // whole)) for left in left_up]
+        lower = [left * mass // whole for left in left_low]
+        for i, amount in claims:
+            total = totals[i]
+            if total:
+                upper[i] = -(-ups[i] * amount // total)
+                lower[i] = lows[i] * amount // total
+            else:  # listed, but no output claims any of it: by mass, up to what is left
+                upper[i] = min(left_up[i], -(-left_up[i] * mass // whole))
         shares.append(upper + lower)
     return shares
 
@@ -249,7 +236,7 @@ def rebased(shares: Vector, mass_g: int, composition: Mapping[str, int]) -> Budg
     """The budget a lot carries on: its shares, each listed element held to its claim ±
     CLAIM_NOISE (see there)."""
     held = list(shares)
-    index = _INDEX
+    index = INDEX
     for element in composition.keys() & _ALL:
         i, amount = index[element], mass_g * composition[element]
         most = -(-amount * _UP // 10_000)
@@ -263,24 +250,15 @@ def rebased(shares: Vector, mass_g: int, composition: Mapping[str, int]) -> Budg
     return text(held)
 
 
-# The last transform's shares, its key and inputs (kept, so that their ids stay theirs): the
-# custody step and its rule ask for the same. One tuple, replaced whole: safe across threads.
-_last: list[tuple[object, object, Sequence[Vector] | None] | None] = [None]
-
-
 def transform_shares(
     process: str, inputs: Sequence[tuple[LotState, int]], outputs: Sequence[Claim]
 ) -> Sequence[Vector] | None:
     """Each output's share of what the consumed inputs supply; None when an input's lineage
     is not known. O(inputs × elements + outputs × elements)."""
-    key = (process, tuple([(id(lot), used) for lot, used in inputs]), list(outputs))
-    cached = _last[0]
-    if cached is not None and cached[0] == key:
-        return cached[2]
     given = supply(process, inputs)
-    found = None if given is None else allocate(process, given, sum(u for _, u in inputs), outputs)
-    _last[0] = (key, [lot for lot, _ in inputs], found)
-    return found
+    if given is None:
+        return None
+    return allocate(process, given, sum(used for _, used in inputs), outputs)
 
 
 def received(lot: LotState, mass_g: int) -> Budget | None:

@@ -2,7 +2,6 @@
 supplied, or far less of a controlled or high-value one than that ancestry guarantees."""
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 from ledger.lots import lineage
 from ledger.lots.events import LotReceive, LotTransform
@@ -40,13 +39,6 @@ def check_receive(event: LotReceive, reader: StateReader, tolerances: Tolerances
     return flags
 
 
-@lru_cache(maxsize=8)
-def _watched(controlled: frozenset[str]) -> tuple[int, ...]:
-    """The positions in lineage.ELEMENTS of the elements held to their guarantee."""
-    held = controlled | HIGH_VALUE
-    return tuple(i for i, element in enumerate(lineage.ELEMENTS) if element in held)
-
-
 def _judge(
     lot: str,
     mass_g: int,
@@ -55,20 +47,30 @@ def _judge(
     step: str,
     tolerances: Tolerances,
 ) -> list[Flag]:
-    """The elements whose claim is outside the lineage's bounds, worst first, in one flag."""
+    """The elements whose claim is outside the lineage's bounds, worst first, in one flag.
+
+    Only a listed element can claim more than its upper bound (bounds are never negative);
+    a controlled or high-value one may claim less than its lower bound listed or not."""
     above, below = 1 + tolerances.lineage_tolerance, 1 - tolerances.lineage_tolerance
     floor_mg, scale, n = tolerances.lineage_floor_ppm * mass_g / 1000, mass_g / 1000, lineage.N
-    listed = composition.get
-    claims = [listed(element, 0) * scale for element in lineage.ELEMENTS]
-    out = [i for i in range(n) if claims[i] > shares[i] * above + floor_mg]
-    out += [
+    index = lineage.INDEX
+    out = [
         i
-        for i in _watched(tolerances.controlled)
-        if claims[i] < shares[n + i] * below - floor_mg and i not in out
+        for element, claim_ppm in composition.items()
+        if (i := index.get(element, -1)) >= 0 and claim_ppm * scale > shares[i] * above + floor_mg
     ]
+    for element in tolerances.controlled | HIGH_VALUE:
+        i = index.get(element, -1)
+        held = i >= 0 and i not in out
+        if held and composition.get(element, 0) * scale < shares[n + i] * below - floor_mg:
+            out.append(i)
     if not out:
         return []
-    off = [(lineage.ELEMENTS[i], claims[i], shares[i], shares[n + i]) for i in sorted(out)]
+    off = [
+        (element, composition.get(element, 0) * scale, shares[i], shares[n + i])
+        for i in sorted(out)
+        for element in (lineage.ELEMENTS[i],)
+    ]
     return [_flag(lot, mass_g, step, off, tolerances)]
 
 
