@@ -175,6 +175,7 @@ def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:
     declarations: set[str] = set()
     licences: set[str] = set()
     quotas: set[str] = set()
+    quotas_of: set[tuple[str, int]] = set()
     for entry in parsed:
         event = entry.event
         keys.add(entry.keyid)
@@ -194,6 +195,7 @@ def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:
                 lots.add(event.lot)
             case LotExtract():
                 lots.add(event.lot.id)
+                quotas_of.add((event.actor, int(event.time[:4])))
             case ExportDeclare():
                 lots.update(event.declaration.lots)
                 declarations.add(event.declaration.id)
@@ -225,6 +227,7 @@ def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:
         declarations=declarations,
         licences=licences,
         quotas=quotas,
+        quotas_of=quotas_of,
         event_ids={entry.event.id for entry in parsed},
     )
 

@@ -155,7 +155,7 @@ def _licence_from_values(values: tuple[Any, ...]) -> LicenceState:
 
 
 def _quota_from_values(values: tuple[Any, ...]) -> QuotaState:
-    return quota_from_row(_attributes(QUOTA_FIELDS, values))
+    return build(QuotaState, dict(zip(QUOTA_FIELDS, values, strict=True)))
 
 
 def _attributes(names: Sequence[str], values: Sequence[Any]) -> Any:
@@ -259,9 +259,12 @@ class PrefetchedState(DbState):
         declarations: Iterable[str] = (),
         licences: Iterable[str] = (),
         quotas: Iterable[str] = (),
+        quotas_of: Iterable[tuple[str, int]] = (),
         event_ids: Iterable[str] = (),
     ) -> None:
-        """Read the named rows in a few IN (...) queries; absent ones are remembered as absent."""
+        """Read the named rows in a few IN (...) queries; absent ones are remembered as absent.
+        `quotas_of`: (holder, year) pairs whose quotas to read (StateReader.quotas)."""
+        self._fetch_quotas_of(quotas_of)
         self._fetch(self._lots, LotRow, lots)
         self._fetch(self._participants, ParticipantRow, participants)
         self._fetch(self._keys, KeyRow, keys)
@@ -275,6 +278,23 @@ class PrefetchedState(DbState):
             self.session, entries, "event_id", wanted, ["event_id", "idx"]
         ):
             self._events[str(event_id)] = int(idx)
+
+    def _fetch_quotas_of(self, keys: Iterable[tuple[str, int]]) -> None:
+        """The quotas of each (holder, year) of `keys` not read yet, by issue index: one query
+        for all the holders (their other years' quotas are read and left)."""
+        wanted = set(keys) - self._quotas_of.keys()
+        if not wanted:
+            return
+        found: dict[tuple[str, int], list[QuotaState]] = {key: [] for key in wanted}
+        holders = sorted({holder for holder, _ in wanted})
+        quotas = table(QuotaRow)
+        for values in select_in_tuples(self.session, quotas, "holder", holders, QUOTA_FIELDS):
+            quota = _quota_from_values(values)
+            listed = found.get((quota.holder, quota.year))
+            if listed is not None:
+                listed.append(quota)
+        for key, listed in found.items():
+            self._quotas_of[key] = tuple(sorted(listed, key=lambda quota: quota.issued_index))
 
     def stored(self, model: type[SQLModel], ids: Iterable[str]) -> set[str]:
         """Which of `ids` have a row in `model`'s table (as the batch began)."""
@@ -335,7 +355,7 @@ class PrefetchedState(DbState):
         # Read once per batch: the batch's own changes are layered over it (MemoryState).
         key = (holder, year)
         if key not in self._quotas_of:
-            self._quotas_of[key] = super().quotas(holder, year)
+            self._fetch_quotas_of([key])
         return self._quotas_of[key]
 
     def event_index(self, event_id: str) -> int | None:

@@ -247,6 +247,42 @@ def test_prefetched_state_answers_as_the_row_by_row_state(
         db.dispose()
 
 
+def test_prefetched_quotas_are_the_row_by_row_quotas(tmp_path: Path, database_url: str) -> None:
+    """A batch reads the quotas of all its extractions' (mine, year) in one query: the same
+    quotas, in the same order, as one query per (mine, year)."""
+    db, _, _, mine = _registered(tmp_path, database_url)
+    holders, years = [mine.id, "other-mine", "third-mine"], [2025, 2026]
+    issued = [(holder, year) for holder in holders for year in years for _ in range(3)]
+    try:
+        with db.write_session() as session:
+            for index, (holder, year) in enumerate(issued):
+                # Issue indices out of row order: the order is the issue's, not the table's.
+                at = (index * 7) % len(issued)
+                deposit = None if index % 2 else "bastnaesite"
+                session.add(
+                    QuotaRow(
+                        id=f"Q{index}",
+                        authority="mofcom",
+                        holder=holder,
+                        year=year,
+                        reo_mass_g=100 + index,
+                        deposit=deposit,
+                        issued_index=at,
+                        used_g=index,
+                    )
+                )
+            session.commit()
+        with db.read_session() as session:
+            plain, bulk = DbState(session), PrefetchedState(session)
+            wanted = [(holder, year) for holder in [*holders, "nobody"] for year in [*years, 2027]]
+            bulk.prefetch(quotas_of=wanted[::2])
+            for holder, year in wanted:
+                assert bulk.quotas(holder, year) == plain.quotas(holder, year)
+            assert len(bulk.quotas(mine.id, 2026)) == 3
+    finally:
+        db.dispose()
+
+
 def test_find_nodes_reads_nodes_of_many_levels_and_leaves_out_absent_ones(
     tmp_path: Path, database_url: str
 ) -> None:
