@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import perf_measure, perf_server
+from bench import perf_measure, perf_server, perf_witness
 from bench.perf_server import Ingest, Latency
 from bench.perf_workload import Workload, build
 from ledger.home import Home
@@ -52,6 +53,7 @@ class Results:
     proofs: perf_measure.Proofs | None = None
     rss: dict[str, float] = field(default_factory=dict)
     workload_seconds: float = 0.0
+    witness: perf_witness.WitnessIngest | None = None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.workload_seconds = time.perf_counter() - started
         _say(f"workload: {workload.batches} batches signed in {results.workload_seconds:.0f} s")
         _sqlite(results, workload, sqlite_home, env, args.requests)
+        if args.witness_rounds:
+            first = min(args.witness_entries, entries)
+            results.witness = perf_witness.measure(
+                workload, sqlite_home, root / "witnessed", first, args.witness_rounds
+            )
+            _say(f"witnesses: {results.witness.summary()}")
         results.audit = perf_measure.run_audit(env, entries, args.audit_jobs)
         _say(f"audit: {results.audit.rate:,.0f} entries/s ({results.audit.output})")
         url = f"sqlite:///{sqlite_home / 'ledger.db'}"
@@ -178,6 +186,7 @@ def table(r: Results) -> str:
             f"{r.verify_rate_nacl / big_r:.2f} × R",
         ),
         _ingest_row(r),
+        _witness_row(r),
         _postgres_row(r),
         *_audit_rows(r),
     ]
@@ -203,6 +212,21 @@ def _ingest_row(r: Results) -> tuple[str, str, str, str]:
         f"{rate:,.0f}",
         "≥ 0.5 × R",
         f"{_mark(ok)} {rate / r.verify_rate:.2f} × R",
+    )
+
+
+def _witness_row(r: Results) -> tuple[str, str, str, str]:
+    name = "ingest with two witnesses cosigning / without (SQLite, 1 server process)"
+    w = r.witness
+    if w is None:
+        return (name, "–", "≥ 95 %", "skipped (--witness-rounds 0)")
+    return (
+        f"{name}: first {w.entries:,} entries, median of {len(w.alone)} pairs; cosigned "
+        f"{statistics.median(w.catch_up_s):.1f} s after the last write",
+        f"{w.ratio:.1%}",
+        "≥ 95 %",
+        f"{_mark(w.ratio >= 0.95)} {statistics.median(w.witnessed):,.0f} vs "
+        f"{statistics.median(w.alone):,.0f}/s",
     )
 
 
@@ -371,6 +395,12 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="signing processes")
     parser.add_argument("--audit-jobs", type=int, default=None, help="pass --jobs to the audit")
     parser.add_argument("--workdir", default=None, help="where the temporary homes go")
+    parser.add_argument(
+        "--witness-entries", type=int, default=20_000, help="entries ingested with witnesses"
+    )
+    parser.add_argument(
+        "--witness-rounds", type=int, default=3, help="pairs of runs with and without (0: skip)"
+    )
     return parser.parse_args(argv)
 
 
