@@ -83,8 +83,17 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path) -> Site:
+    """A log on SQLite in its home (the fork test copies the home, database and all)."""
     path = tmp_path / "home"
     home = make_home(path, f"sqlite:///{path}/ledger.db")
+    return Site(tmp_path, home, Party("operator", Home(path).operator_key()))
+
+
+@pytest.fixture
+def any_site(tmp_path: Path, database_url: str) -> Site:
+    """A log on each backend (the lease, the quorum query and the cosignatures on both)."""
+    path = tmp_path / "home"
+    home = make_home(path, database_url)
     return Site(tmp_path, home, Party("operator", Home(path).operator_key()))
 
 
@@ -160,8 +169,9 @@ def hanging() -> Iterator[HangingWitness]:
 
 
 def test_writes_go_on_while_one_witness_hangs_and_another_is_down_then_it_cosigns(
-    site: Site, hanging: HangingWitness
+    any_site: Site, hanging: HangingWitness
 ) -> None:
+    site = any_site
     up, up_vkey = site.witness("up")
     down, down_vkey = site.witness("down")
     stuck_vkey = site.witness("stuck")[1]
@@ -212,7 +222,8 @@ def test_a_witness_ahead_of_what_the_log_stored_answers_409_and_is_caught_up(
     assert open_checkpoint(cosigned, site.home.log_vkey).size == 3
 
 
-def test_verify_bundle_with_and_without_the_quorum(site: Site) -> None:
+def test_verify_bundle_with_and_without_the_quorum(any_site: Site) -> None:
+    site = any_site
     one, one_vkey = site.witness("one")
     two, two_vkey = site.witness("two")
     stranger_vkey = site.witness("stranger")[1]

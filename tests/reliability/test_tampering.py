@@ -310,7 +310,8 @@ def test_deleted_rows_the_audit_cannot_see_pass(
     audit: Audit, damaged: str, name: str, where: dict[str, Any]
 ) -> None:
     """A checkpoint in the middle: the log does not record batch boundaries, so the audit
-    cannot know it existed (the others still chain by (9)). A read token: not in the log."""
+    cannot know it existed (the others still chain by (9)). A read token: not in the log. A
+    cosignature: the checkpoint is served with fewer; the witness keeps its own record."""
     with connect(damaged) as connection:
         delete_row(connection, name, pick_row(connection, name, primary_key(name)[0], where))
     result = audit(damaged)
