@@ -149,14 +149,14 @@ def _fits(composition: ElementMap, ranges: Mapping[str, tuple[int, int]]) -> boo
 def _held(composition: ElementMap, name: str) -> tuple[float, float]:
     """The least and the most ppm of `name` ("RE": the seventeen) the lot can hold. What the
     composition does not list is not measured: 0 to the unlisted remainder."""
-    rest = unlisted_ppm(composition)
     if name == "RE":
         listed = re_ppm(composition)
-        complete = composition.keys() >= RARE_EARTHS
-        return listed, listed if complete else listed + rest
+        if composition.keys() >= RARE_EARTHS:
+            return listed, listed
+        return listed, listed + unlisted_ppm(composition)
     if name in composition:
         return composition[name], composition[name]
-    return 0.0, rest
+    return 0.0, unlisted_ppm(composition)
 
 
 def _within(held: tuple[float, float], bounds: tuple[int, int]) -> bool:

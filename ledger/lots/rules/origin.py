@@ -118,16 +118,17 @@ def _deposit_flag(
         return None
     if pattern is None:
         pattern = fingerprint(composition)
+    held = ratios(composition)
     judged = []
     for name in names:
         found = closest_profile(composition, (name,), pattern)
         if found is None:
             return None
-        off = ratio_off(composition, tolerances.deposit_ratios.get(name, {}))
+        off = ratio_off(held, tolerances.deposit_ratios.get(name, {}))
         if found[1] <= tolerances.origin_distance and off is None:
             return None
         judged.append((found[1], name, off))
-    if _fits_blend(composition, pattern, names, tolerances):
+    if _fits_blend(held, pattern, names, tolerances):
         return None
     gap, profile, off = min(judged, key=lambda item: item[0])
     if gap <= tolerances.origin_distance and off is not None:
@@ -144,7 +145,7 @@ def _deposit_flag(
 
 
 def _fits_blend(
-    composition: ElementMap, pattern: ElementMap, names: Sequence[str], tolerances: Tolerances
+    found: Mapping[str, float], pattern: ElementMap, names: Sequence[str], tolerances: Tolerances
 ) -> bool:
     """A deposit of two profiles (ionic clay: heavy and light) also yields blends of them
     (a Ganzhou plant separates Longnan and Xunwu feed together). The blend's share of the
@@ -154,7 +155,6 @@ def _fits_blend(
     if len(names) != 2 or not pattern:
         return False
     first, second = (DEPOSIT_PROFILES[name] for name in names)
-    found = ratios(composition)
     y_share = found.get("Y", 0.0)  # of the REY listed
     t = min(max((y_share - first["Y"]) / (second["Y"] - first["Y"]), 0.0), 1.0)
     blend = {k: (1 - t) * first[k] + t * second[k] for k in first}
@@ -189,10 +189,10 @@ def ratios(composition: ElementMap) -> dict[str, float]:
 
 
 def ratio_off(
-    composition: ElementMap, bounds: Mapping[str, tuple[float, float]]
+    found: Mapping[str, float], bounds: Mapping[str, tuple[float, float]]
 ) -> tuple[str, float, tuple[float, float]] | None:
-    """The first ratio of `composition` outside `bounds`: (name, value, bounds), or None."""
-    found = ratios(composition)
+    """The first of the ratios `found` (ratios() of a composition) outside `bounds`:
+    (name, value, bounds), or None."""
     for name, (low, high) in sorted(bounds.items()):
         value = found.get(name)
         if value is not None and not low <= value <= high:
@@ -270,11 +270,12 @@ def _separation_flags(
             total[element] = total.get(element, 0.0) + out.mass_g * value / max(mass_out, 1)
     if not _has_pattern(total, tolerances):
         return []
-    offs = [ratio_off(total, tolerances.deposit_ratios.get(name, {})) for name in names]
+    held = ratios(total)
+    offs = [ratio_off(held, tolerances.deposit_ratios.get(name, {})) for name in names]
     off = offs[0]
     if off is None or any(item is None for item in offs):
         return []
-    if _fits_blend(total, fingerprint(total), names, tolerances):
+    if _fits_blend(held, fingerprint(total), names, tolerances):
         return []
     element = {"Dy/Nd": "Dy", "Tb/Nd": "Tb"}.get(off[0], "Y")
     lot = max(event.outputs, key=lambda out: out.mass_g * out.composition_ppm.get(element, 0))
