@@ -33,6 +33,7 @@ from tests.reliability.harness import (
     make_home,
 )
 from tests.support import Party, extract, register
+from tests.witness import spec
 from tests.witness.harness import WitnessProcess, init_witness_home
 
 ORIGIN = "ree-ledger.local/log"  # what `ree-ledger init` records by default
@@ -132,6 +133,17 @@ def _wait_cosigned(url: str, size: int, vkeys: list[str]) -> str:
     raise AssertionError(f"no checkpoint of size {size} cosigned by {vkeys} in time: {last}")
 
 
+def _independently_cosigned(note: str, vkeys: list[str]) -> None:
+    """Every witness of `vkeys` has a line in `note` that the verifier written from the spec
+    alone (tests/witness/spec.py, none of the project's code) accepts."""
+    body, _, signatures = note.partition("\n\n")
+    lines = [line + "\n" for line in signatures.splitlines()]
+    for vkey in vkeys:
+        name = vkey.split("+", 1)[0]
+        [line] = [line for line in lines if line.split(" ")[1] == name]
+        assert spec.cosignature_time(body + "\n", line, vkey) > 0
+
+
 class HangingWitness:
     """A witness that takes the request and never answers (until released): what a submitter
     would be stuck on if writes waited for it."""
@@ -195,6 +207,7 @@ def test_writes_go_on_while_one_witness_hangs_and_another_is_down_then_it_cosign
         with down:  # it comes back: the next round reaches it
             note = _wait_cosigned(server.url, size, [up_vkey, down_vkey])
     assert open_checkpoint(note, site.home.log_vkey, origin=ORIGIN).size == size
+    _independently_cosigned(note, [up_vkey, down_vkey])
     audited = site.home.run("audit", "--witness", up_vkey, "--witness", down_vkey)
     assert "witness up.witness.example: cosigned" in audited.stdout
 
@@ -313,7 +326,7 @@ def test_the_demo_runs_two_witnesses_and_stops_them(tmp_path: Path) -> None:
             for name in ("witness-1.demo.ree-ledger.local", "witness-2.demo.ree-ledger.local")
         ]
         size = httpx.get(f"{url}/v1/log").json()["size"]
-        _wait_cosigned(url, size, vkeys)
+        _independently_cosigned(_wait_cosigned(url, size, vkeys), vkeys)
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)
