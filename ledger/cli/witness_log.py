@@ -74,12 +74,18 @@ def quorum(
 
 @one_line_errors
 def list_witnesses(home: HomeOption = None) -> None:
-    """The configured witnesses and the quorum."""
+    """The configured witnesses, the largest checkpoint each cosigned, and the quorum."""
     db = _database(home)
     try:
-        _show(witnesses.config(db))
+        current = witnesses.config(db)
+        sizes = witnesses.cosigned_sizes(db)
     finally:
         db.dispose()
+    for witness in current.witnesses:
+        done = sizes.get(witness.name, 0)
+        cosigned = f"cosigned up to size {done}" if done else "has cosigned nothing yet"
+        print(f"{witness.name}  {witness.url}  {cosigned}\n  {witness.vkey}")
+    print(current.describe())
 
 
 def register(witness_app: typer.Typer) -> None:

@@ -66,6 +66,15 @@ def config(db: Database) -> WitnessConfig:
         return read_config(session)
 
 
+def cosigned_sizes(db: Database) -> dict[str, int]:
+    """Witness name -> the largest checkpoint size it cosigned for this log (0: none yet)."""
+    with db.read_session() as session:
+        return {
+            row.name: witnessstore.last_cosigned_size(session, row.vkey)
+            for row in witnessstore.witnesses(session)
+        }
+
+
 def check_url(url: str) -> str:
     """The witness's submission prefix, without a trailing slash; http(s) only."""
     parts = urlsplit(url)

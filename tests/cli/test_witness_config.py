@@ -19,7 +19,8 @@ def test_add_set_quorum_list_and_remove(run: Run) -> None:
     assert f"w.example/b  http://127.0.0.1:7002  {b}" in added
     assert "quorum 2 of 2 witnesses" in added
     listed = run("witness", "list").stdout
-    assert "w.example/a" in listed and "w.example/b" in listed
+    assert "w.example/a  http://127.0.0.1:7001  has cosigned nothing yet" in listed
+    assert f"w.example/b  http://127.0.0.1:7002  has cosigned nothing yet\n  {b}" in listed
     refused = run("witness", "remove", "w.example/a", expect=2)
     assert refused.output.startswith("ree-ledger: the quorum is 2: lower it first")
     run("witness", "quorum", "1")

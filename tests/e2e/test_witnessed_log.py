@@ -210,6 +210,9 @@ def test_writes_go_on_while_one_witness_hangs_and_another_is_down_then_it_cosign
     _independently_cosigned(note, [up_vkey, down_vkey])
     audited = site.home.run("audit", "--witness", up_vkey, "--witness", down_vkey)
     assert "witness up.witness.example: cosigned" in audited.stdout
+    listed = site.home.run("witness", "list").stdout
+    assert f"down.witness.example  {down.url}  cosigned up to size {size}" in listed
+    assert "stuck.witness.example" in listed and "has cosigned nothing yet" in listed
 
 
 def test_a_witness_ahead_of_what_the_log_stored_answers_409_and_is_caught_up(
