@@ -176,6 +176,7 @@ def lot_context(found: Provenance, visitor: Visitor) -> dict[str, Any]:
         "banner": labels.banner(found.verdict, len(found.flags)),
         "checkpoint": {"origin": note[0], "size": int(note[1]), "root": note[2]},
         "cosigners": [(name, _when_posix(time)) for name, time in found.cosigners],
+        "cosignature_problem": found.cosignature_problem,
         "categories": labels.finding_categories(found.flags),
         "detail": queries.may_read_detail(visitor.reader, found.lot),
     }

@@ -55,6 +55,8 @@ class Provenance:
     checkpoint_problem: str | None
     # The witnesses whose cosignature of the checkpoint verifies, each with its time.
     cosigners: tuple[tuple[str, int], ...]
+    # Why the checkpoint's witness lines count for nothing, when one does not verify.
+    cosignature_problem: str | None
     lots: tuple[LotState, ...]
     edges: tuple[Edge, ...]
     origins: tuple[OriginShare, ...]
@@ -112,13 +114,15 @@ def provenance(db: Database, lot_id: str) -> Provenance:
         for result in results
     )
     intact = problem is None and all(result.ok for result in results)
+    cosigned, cosignature_problem = cosigners(note, witnesses)
     mines = _mines(steps)
     return Provenance(
         lot=lots[lot_id],
         verdict=verdict(intact, len(flags) + len(around)),
         checkpoint=note,
         checkpoint_problem=problem,
-        cosigners=tuple(sorted(cosigners(note, witnesses).items())),
+        cosigners=tuple(sorted(cosigned.items())),
+        cosignature_problem=cosignature_problem,
         lots=tuple(lots.values()),
         edges=tuple(edges),
         origins=tuple(origin_shares(lots[lot_id], lots, edges, mines)),

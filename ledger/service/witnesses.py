@@ -203,11 +203,12 @@ def covering_checkpoint(session: Session, at_least: int) -> ServedCheckpoint | N
     return ServedCheckpoint(row.size, bytes(row.root), cosigned_note(session, row, current.vkeys))
 
 
-def cosigners(note: str, keys: tuple[WitnessKey, ...]) -> dict[str, int]:
-    """Witness name -> time of its valid cosignature on `note`; a bad one counts as none."""
+def cosigners(note: str, keys: tuple[WitnessKey, ...]) -> tuple[dict[str, int], str | None]:
+    """Witness name -> time of its valid cosignature on `note`, and why none counts when a
+    line by one of `keys` does not verify (a stored cosignature was altered: audit step 18)."""
     if not keys:
-        return {}
+        return {}, None
     try:
-        return verify_cosignatures(note, keys)
-    except (EncodingError, VerificationError):
-        return {}
+        return verify_cosignatures(note, keys), None
+    except (EncodingError, VerificationError) as exc:
+        return {}, str(exc)

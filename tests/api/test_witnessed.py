@@ -17,7 +17,7 @@ from ledger.lots.tolerances import Tolerances
 from ledger.service import witnesses
 from ledger.store import witnesses as witnessstore
 from ledger.store.engine import Database
-from ledger.store.tables import CheckpointRow
+from ledger.store.tables import CheckpointRow, CosignatureRow
 from ledger.tlog.cosignature import (
     WitnessKey,
     cosign,
@@ -25,6 +25,7 @@ from ledger.tlog.cosignature import (
     verify_cosignatures,
     witness_vkey,
 )
+from ledger.tlog.encoding import b64decode, b64encode
 from ledger.tlog.keys import raw_public_key
 from ledger.tlog.note import open_checkpoint, split_note
 from ledger.verify.bundle import parse_bundle, verify_bundle
@@ -194,3 +195,26 @@ def test_the_page_names_the_witnesses_or_says_there_are_none(
     assert f"<strong>{W1.name}</strong>, 2025-12-06 05:46 UTC" in page
     answer = ledger.client.get("/v1/lots/ORE-1/provenance").json()
     assert answer["witnesses"] == [{"name": W1.name, "time": 1_765_000_000}]
+
+
+def test_an_altered_stored_cosignature_is_said_on_the_page(
+    ledger: Ledger, cast: dict[str, Party]
+) -> None:
+    db = _db(ledger)
+    mine = cast["mine"]
+    ledger.post(mine, extract(mine, "ORE-1"))
+    witnesses.add_witness(db, "http://127.0.0.1:9", W1.vkey, quorum=1)
+    W1.cosign_stored(db, ledger.size())
+    with db.write_session() as session:
+        row = session.get(CosignatureRow, (ledger.size(), W1.vkey))
+        assert row is not None
+        # The same witness's line over another time: its key id, a signature that fails.
+        name, stamp = row.line.removeprefix("— ").split(" ")
+        raw = bytearray(b64decode(stamp))
+        raw[-1] ^= 1
+        row.line = f"— {name} {b64encode(bytes(raw))}"
+        session.commit()
+    page = ledger.client.get("/lots/ORE-1").text
+    assert "A witness cosignature stored with this checkpoint does not verify" in page
+    assert "invalid cosignature by w1.witness.example" in page
+    assert "Cosigned by" not in page
