@@ -271,6 +271,12 @@ def test_verify_bundle_with_and_without_the_quorum(any_site: Site) -> None:
         "BUNDLE FAILED: checkpoint: (14) cosigned by 2 of the 3 trusted witnesses "
         "(one.witness.example, two.witness.example), fewer than the quorum of 3"
     )
+    # The bundle's cosigned checkpoint, shown to the auditor of the log: the log has it.
+    audited = site.home.run("audit", *keys, *witnessed, "--checkpoint", str(bundle))
+    assert (
+        f"checkpoint {bundle}: size 3, cosigned by one.witness.example, two.witness.example; "
+        "the log has it"
+    ) in audited.stdout
 
 
 def test_a_forked_view_cosigned_by_a_witness_is_caught_by_the_audit(site: Site) -> None:
