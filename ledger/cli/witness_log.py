@@ -4,6 +4,9 @@ They act on the log's home (its database); `witness init` and `witness serve` (w
 run a witness. A running server picks changes up at its submitter's next round.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
 
 from ledger.cli.context import HomeOption, one_line_errors, settings_for
@@ -13,10 +16,16 @@ from ledger.store.engine import Database
 from ledger.store.migrate import upgrade
 
 
-def _database(home: HomeOption) -> Database:
+@contextmanager
+def _database(home: HomeOption) -> Iterator[Database]:
+    """The log's database, migrated to the newest schema (the tables these verbs write)."""
     settings = settings_for(home)
     upgrade(settings.database_url)
-    return Database(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        yield db
+    finally:
+        db.dispose()
 
 
 def _show(current: WitnessConfig) -> None:
@@ -40,11 +49,8 @@ def add(
 
     Refusals (a bad key or URL, a name taken, an impossible quorum) are one-line reasons
     (WitnessConfigError is a ValueError)."""
-    db = _database(home)
-    try:
+    with _database(home) as db:
         _show(witnesses.add_witness(db, url, vkey, quorum))
-    finally:
-        db.dispose()
 
 
 @one_line_errors
@@ -52,11 +58,8 @@ def remove(
     name: str = typer.Argument(..., help="the witness's name"), home: HomeOption = None
 ) -> None:
     """Stop submitting to a witness; its stored cosignatures stay."""
-    db = _database(home)
-    try:
+    with _database(home) as db:
         _show(witnesses.remove_witness(db, name))
-    finally:
-        db.dispose()
 
 
 @one_line_errors
@@ -65,22 +68,16 @@ def quorum(
     home: HomeOption = None,
 ) -> None:
     """Set the quorum: GET /v1/checkpoint serves the newest checkpoint K witnesses cosigned."""
-    db = _database(home)
-    try:
+    with _database(home) as db:
         _show(witnesses.set_quorum(db, k))
-    finally:
-        db.dispose()
 
 
 @one_line_errors
 def list_witnesses(home: HomeOption = None) -> None:
     """The configured witnesses, the largest checkpoint each cosigned, and the quorum."""
-    db = _database(home)
-    try:
+    with _database(home) as db:
         current = witnesses.config(db)
         sizes = witnesses.cosigned_sizes(db)
-    finally:
-        db.dispose()
     for witness in current.witnesses:
         done = sizes.get(witness.name, 0)
         cosigned = f"cosigned up to size {done}" if done else "has cosigned nothing yet"

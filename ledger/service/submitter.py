@@ -84,8 +84,9 @@ class Submitter:
     )
     standings: dict[str, _Standing] = field(default_factory=dict)
     lease_until_ms: int = 0
-    # A submission still under way, by witness key: a slow witness holds only its own.
-    in_flight: dict[str, Future[Outcome]] = field(default_factory=dict)
+    # A submission still under way (to whom, of which size), by witness key: a slow witness
+    # holds only its own.
+    in_flight: dict[str, tuple[Witness, int, Future[Outcome]]] = field(default_factory=dict)
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -123,15 +124,25 @@ class Submitter:
             }
             note, size = row.note, row.size
         for witness in due:
-            self.in_flight[witness.vkey] = pool.submit(
-                self._attempt, client, witness, note, size, proofs
-            )
+            future = pool.submit(self._submit, client, witness, note, size, proofs)
+            self.in_flight[witness.vkey] = (witness, size, future)
 
     def collect(self) -> list[Outcome]:
         """Record the submissions that have finished; return their outcomes."""
-        done = [vkey for vkey, future in self.in_flight.items() if future.done()]
-        finished = [self.in_flight.pop(vkey) for vkey in done]
-        outcomes = [future.result() for future in finished if not future.cancelled()]
+        done = [vkey for vkey, (_, _, future) in self.in_flight.items() if future.done()]
+        outcomes = []
+        for witness, size, future in (self.in_flight.pop(vkey) for vkey in done):
+            if future.cancelled():
+                continue
+            error = future.exception()
+            # Whatever a submission raised is an outcome: the thread reports, never dies.
+            outcomes.append(
+                future.result()
+                if error is None
+                else Outcome(
+                    witness, size, (), None, f"submission to {witness.name} failed: {error}"
+                )
+            )
         self._record(outcomes)
         return outcomes
 
@@ -153,20 +164,6 @@ class Submitter:
         return due
 
     # --- one witness ------------------------------------------------------------------
-
-    def _attempt(
-        self,
-        client: httpx.Client,
-        witness: Witness,
-        note: str,
-        size: int,
-        proofs: dict[int, list[bytes]],
-    ) -> Outcome:
-        """`_submit` in a worker thread: whatever goes wrong is an outcome, never lost."""
-        try:
-            return self._submit(client, witness, note, size, proofs)
-        except Exception as exc:  # a background thread reports what went wrong, never dies
-            return Outcome(witness, size, (), None, f"submission to {witness.name} failed: {exc}")
 
     def _submit(
         self,

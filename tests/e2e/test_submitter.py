@@ -76,7 +76,7 @@ def _rounds(submitter: Submitter, count: int = 1) -> list[Outcome]:
     with httpx.Client(timeout=10.0) as client, ThreadPoolExecutor(4) as pool:
         for _ in range(count):
             submitter.round(client, pool)
-            wait(list(submitter.in_flight.values()))
+            wait([future for _, _, future in submitter.in_flight.values()])
             outcomes += submitter.collect()
     return outcomes
 
