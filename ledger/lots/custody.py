@@ -31,9 +31,14 @@ from ledger.lots.records import (
 _SPLIT_OR_BLEND = frozenset({"split", "blend"})
 
 
-def _effects(lots: tuple[LotState, ...], edges: tuple[Edge, ...] = ()) -> Effects:
-    """Effects(lots=lots, edges=edges), without the dataclass's field-by-field __init__."""
-    return build(Effects, {**_NO_EFFECTS, "lots": lots, "edges": edges})
+def _effects(
+    lots: tuple[LotState, ...],
+    edges: tuple[Edge, ...] = (),
+    shares: tuple[lineage.Vector, ...] | None = None,
+) -> Effects:
+    """Effects(lots=lots, edges=edges, lineage_shares=shares), without the dataclass's
+    field-by-field __init__."""
+    return build(Effects, {**_NO_EFFECTS, "lots": lots, "edges": edges, "lineage_shares": shares})
 
 
 _NO_EFFECTS = {"participants": (), "keys": (), "declarations": (), "licences": (), "quotas": ()}
@@ -98,7 +103,7 @@ def transform(event: LotTransform, event_hash: str, index: int, reader: StateRea
         for ref in event.inputs
         for new in event.outputs
     )
-    return _effects((*consumed, *outputs), edges)
+    return _effects((*consumed, *outputs), edges, None if shares is None else tuple(shares))
 
 
 def _consume(

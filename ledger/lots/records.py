@@ -1,5 +1,6 @@
 """The custody state records, the reader over them, and the Rejection that refuses an event."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -155,6 +156,10 @@ class Effects:
     edges: tuple[Edge, ...] = ()
     licences: tuple[LicenceState, ...] = ()
     quotas: tuple[QuotaState, ...] = ()
+    # Not state: a transform's outputs' shares of what its inputs supply (ledger/lots/lineage),
+    # derived by the transition and judged by LINEAGE_IMBALANCE, which the caller hands it
+    # (rules.check_event's `derived`) so that it is not derived twice; None: not derived.
+    lineage_shares: tuple[Sequence[int], ...] | None = None
 
 
 def evolve(record: R, **changes: Any) -> R:

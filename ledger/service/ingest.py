@@ -124,7 +124,7 @@ def ingest(
                 if verified_with is None or verified_with != key:
                     check_signature(entry, key)
                 effects = apply_event(event, event_hash, index, state, now, policy)
-                flags = tuple(check_event(event, state, tolerances))
+                flags = tuple(check_event(event, state, tolerances, derived=effects))
             except Rejection as exc:
                 exc.position = position
                 raise

@@ -187,7 +187,7 @@ class LogAuditor:
         except (EncodingError, Rejection) as exc:
             raise _failure(5, exc, index) from exc
         # The rules read the state before the event, as at ingest.
-        raised = check_event(event, state, self.tolerances)
+        raised = check_event(event, state, self.tolerances, derived=effects)
         if raised:
             self.flags.extend((index, event_hash, flag) for flag in raised)
         state.apply(effects, event.id, index)

@@ -5,6 +5,8 @@ accepted against physics and the record, and return flags as data. Only broken i
 lot the state does not hold) raises. docs/rules.md explains every rule and threshold.
 """
 
+from collections.abc import Sequence
+
 from ledger.lots.events import (
     CustomsDecide,
     Event,
@@ -15,7 +17,7 @@ from ledger.lots.events import (
     LotShip,
     LotTransform,
 )
-from ledger.lots.records import StateReader
+from ledger.lots.records import Effects, StateReader
 from ledger.lots.rules import authority, grammar, lineage, origin, recovery, transform
 from ledger.lots.rules.declaration import check_declaration
 from ledger.lots.rules.flags import FLAG_CODES, SEVERITIES, Flag, require_lot
@@ -32,13 +34,20 @@ __all__ = ["FLAG_CODES", "SEVERITIES", "Flag", "check_declaration", "check_event
 
 
 def check_event(
-    event: Event, reader: StateReader, tolerances: Tolerances, *, whole_log: bool = True
+    event: Event,
+    reader: StateReader,
+    tolerances: Tolerances,
+    *,
+    whole_log: bool = True,
+    derived: Effects | None = None,
 ) -> list[Flag]:
     """The flags `event` raises; `reader` holds the state before the event, which the state
     machine has accepted (its lots exist, custody is right). Registry events raise none.
 
     `whole_log` False: `reader` holds part of the log (a bundle), so the findings that read
-    running totals over the whole log (a quota's, a licence's) are not computed."""
+    running totals over the whole log (a quota's, a licence's) are not computed. `derived`:
+    the effects apply_event made of this event, if the caller has them: what the transition
+    derived is read from them, not derived again (the same findings either way)."""
     match event:
         case LotExtract():
             return [
@@ -47,7 +56,8 @@ def check_event(
                 *(authority.check_quota(event, reader, tolerances) if whole_log else ()),
             ]
         case LotTransform():
-            return _check_transform(event, reader, tolerances)
+            shares = None if derived is None else derived.lineage_shares
+            return _check_transform(event, reader, tolerances, shares)
         case LotAssay():
             lot = require_lot(reader, event.lot)
             return [
@@ -92,7 +102,10 @@ def _check_declare(
 
 
 def _check_transform(
-    event: LotTransform, reader: StateReader, tolerances: Tolerances
+    event: LotTransform,
+    reader: StateReader,
+    tolerances: Tolerances,
+    shares: Sequence[Sequence[int]] | None,
 ) -> list[Flag]:
     inputs = [(require_lot(reader, ref.lot), ref.mass_g) for ref in event.inputs]
     found = transform.element_balance(event, inputs)
@@ -107,7 +120,7 @@ def _check_transform(
         *recovery.check_elements(event, inputs, found, floor, tolerances, bool(recovered)),
         *transform.check_mixing(event, inputs, tolerances, feed),
         *origin.check_transform(event, inputs, tolerances, feed),
-        *lineage.check_transform(event, inputs, tolerances),
+        *lineage.check_transform(event, inputs, tolerances, shares),
         *check_time(event.type, event.time, [lot for lot, _ in inputs], tolerances),
     ]
 

@@ -1,7 +1,7 @@
 """LINEAGE_IMBALANCE: a lot claims more of a rare earth than its ancestry back to the mines
 supplied, or far less of a controlled or high-value one than that ancestry guarantees."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ledger.lots import lineage
 from ledger.lots.events import LotReceive, LotTransform
@@ -14,11 +14,16 @@ HIGH_VALUE = frozenset({"Nd", "Pr", "Tb", "Dy"})
 
 
 def check_transform(
-    event: LotTransform, inputs: list[tuple[LotState, int]], tolerances: Tolerances
+    event: LotTransform,
+    inputs: list[tuple[LotState, int]],
+    tolerances: Tolerances,
+    shares: Sequence[lineage.Vector] | None = None,
 ) -> list[Flag]:
-    """Each output's claim against its share of what the consumed inputs supply."""
-    claims = [(out.mass_g, out.composition_ppm) for out in event.outputs]
-    shares = lineage.transform_shares(event.process, inputs, claims)
+    """Each output's claim against its share of what the consumed inputs supply; `shares`,
+    if given, are those (lineage.transform_shares), as the transition derived them."""
+    if shares is None:
+        claims = [(out.mass_g, out.composition_ppm) for out in event.outputs]
+        shares = lineage.transform_shares(event.process, inputs, claims)
     if shares is None:
         return []
     flags: list[Flag] = []
