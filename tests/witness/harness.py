@@ -52,7 +52,11 @@ class WitnessProcess:
                 args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         self.url = f"http://127.0.0.1:{port}"
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()  # never leave a process behind a failed start
+            raise
         return self.url
 
     def wait_ready(self, timeout: float = START_TIMEOUT_S) -> None:

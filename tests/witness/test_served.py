@@ -231,8 +231,10 @@ def test_crashes_at_random_moments_lose_no_answer(tmp_path: Path, vkey: str, log
     finally:
         poster.done.set()
         poster.join(timeout=30)
-        served = httpx.get(f"{process.url}/{sha256(log.origin.encode()).hex()}/checkpoint")
-        process.stop()
+        try:
+            served = httpx.get(f"{process.url}/{sha256(log.origin.encode()).hex()}/checkpoint")
+        finally:
+            process.stop()
     assert len(poster.acknowledged) > 4, "the poster made too little progress to test anything"
     assert poster.fork_cosigned == 0
     # Nothing acknowledged was forgotten, and what is held is the one true history.
