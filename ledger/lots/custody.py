@@ -64,10 +64,10 @@ def extract(event: LotExtract, event_hash: str, index: int, reader: StateReader)
         time=event.time,
         budget=lineage.extracted(event.lot.mass_g, event.lot.composition_ppm, event.deposit),
     )
-    quotas = licences.covering(reader.quotas(event.actor, int(event.time[:4])), event.deposit)
+    use = licences.reo_g(event.lot.mass_g, event.lot.composition_ppm)
+    quotas = licences.quotas_for(reader, event.actor, int(event.time[:4]), event.deposit, use)
     if not quotas:
         return _effects((lot,))
-    use = licences.reo_g(event.lot.mass_g, event.lot.composition_ppm)
     return evolve(_effects((lot,)), quotas=licences.charge_quotas(quotas, use))
 
 

@@ -164,6 +164,29 @@ def covering(quotas: Sequence[QuotaState], deposit: str) -> list[QuotaState]:
     return named + [quota for quota in quotas if quota.deposit is None]
 
 
+def room_g(quotas: Sequence[QuotaState]) -> int:
+    """The grams `quotas` have left: each one's limit less its use, none below zero."""
+    return sum(max(quota.reo_mass_g - quota.used_g, 0) for quota in quotas)
+
+
+def quotas_for(
+    reader: StateReader, holder: str, year: int, deposit: str, use_g: int
+) -> list[QuotaState]:
+    """The covering quotas (`covering`) that an extraction of `use_g` from `deposit` is charged
+    to and judged against: its open ones (StateReader.open_quotas) when they have room for
+    `use_g`, else all of them.
+
+    Both give the same charges, room and verdict when the open ones have the room: a quota
+    with none left takes nothing unless the excess falls on it as the last one, and there is
+    no excess. Only an extraction beyond its open room (QUOTA_EXCEEDED, or no open quota)
+    reads the full list, for the last quota that takes the excess and the evidence ids. So an
+    extraction does not read the used-up quotas its mine's year has accumulated."""
+    found = covering(reader.open_quotas(holder, year), deposit)
+    if found and use_g <= room_g(found):
+        return found
+    return covering(reader.quotas(holder, year), deposit)
+
+
 def charge_quotas(quotas: Sequence[QuotaState], use_g: int) -> tuple[QuotaState, ...]:
     """`quotas` (covering, in order) after `use_g` is drawn from them: each to its limit, the
     excess on the last; no quota, nothing changes (the rule flags it)."""

@@ -33,6 +33,10 @@ class MemoryState(StateReader):
         # an extraction reads its mine's quotas in O(their number), unsorted.
         self._quotas_of: dict[tuple[str, int], list[QuotaState]] = {}
         self._listed_at: dict[str, int] = {}  # quota id -> its place in its _quotas_of list
+        # (holder, year) -> its open quotas (those with room left; open_quotas), id -> quota,
+        # by issue index: made on the first ask, then kept in step by apply, as above. A quota
+        # never reopens (its use only grows), so one leaves the list for good once used up.
+        self._open_of: dict[tuple[str, int], dict[str, QuotaState]] = {}
         # (holder, year) -> the ids of this layer's quotas of that holder and year
         self._quota_ids: dict[tuple[str, int], set[str]] = {}
         self.event_indexes: dict[str, int] = {}
@@ -91,6 +95,28 @@ class MemoryState(StateReader):
         self._listed_at.update((quota.id, place) for place, quota in enumerate(listed))
         return listed
 
+    def open_quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
+        """Those of `quotas(holder, year)` with room left, by issue index, read without the
+        used-up ones: the base's open ones, as this layer last changed them, and this layer's."""
+        listed = self._open_of.get((holder, year))
+        if listed is None:
+            listed = self._merged_with_room(holder, year)
+        return tuple(listed.values())
+
+    def _merged_with_room(self, holder: str, year: int) -> dict[str, QuotaState]:
+        base = self.base
+        found = {q.id: q for q in base.open_quotas(holder, year)} if base is not None else {}
+        records = self.quota_records
+        # A base quota this layer changed replaces the base's (it may have been used up here).
+        found.update((qid, records[qid]) for qid in self._quota_ids.get((holder, year), ()))
+        listed = {
+            quota.id: quota
+            for quota in sorted(found.values(), key=lambda quota: quota.issued_index)
+            if quota.used_g < quota.reo_mass_g
+        }
+        self._open_of[(holder, year)] = listed
+        return listed
+
     def event_index(self, event_id: str) -> int | None:
         found = self.event_indexes.get(event_id)
         if found is None and self.base is not None:
@@ -123,6 +149,7 @@ class MemoryState(StateReader):
                 self.quota_records[quota.id] = quota
                 self._quota_ids.setdefault((quota.holder, quota.year), set()).add(quota.id)
                 self._keep_listed(quota)
+                self._keep_with_room(quota)
 
     def _keep_listed(self, quota: QuotaState) -> None:
         """`quota` (new or changed) in its holder's and year's list, if that is made yet."""
@@ -135,3 +162,14 @@ class MemoryState(StateReader):
             listed.append(quota)
         else:
             listed[place] = quota
+
+    def _keep_with_room(self, quota: QuotaState) -> None:
+        """`quota` (new or changed) in or out of its holder's and year's open list, if made:
+        a changed one keeps its place, a new one (issued at this entry) goes last."""
+        listed = self._open_of.get((quota.holder, quota.year))
+        if listed is None:
+            return
+        if quota.used_g < quota.reo_mass_g:
+            listed[quota.id] = quota
+        else:
+            listed.pop(quota.id, None)

@@ -140,6 +140,12 @@ class StateReader(Protocol):
         """The quotas issued to `holder` for `year`, by issue index."""
         ...
 
+    def open_quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
+        """Those of `quotas(holder, year)` with room left (used_g < reo_mass_g), by issue
+        index: what an extraction within its quota reads (licences.quotas_for), so that its
+        cost does not grow with the used-up quotas of the year."""
+        ...
+
     def event_index(self, event_id: str) -> int | None:
         """The index of the entry whose event used `event_id`, if any."""
         ...

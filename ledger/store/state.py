@@ -5,7 +5,7 @@ from dataclasses import fields
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlmodel import Session, SQLModel, col
 
 from ledger.lots.records import build
@@ -18,7 +18,7 @@ from ledger.lots.state import (
     QuotaState,
     StateReader,
 )
-from ledger.store.bulk import select_all_tuples, select_in_tuples, table
+from ledger.store.bulk import IN_CHUNK, select_all_tuples, select_in_tuples, table
 from ledger.store.tables import (
     DeclarationRow,
     EntryRow,
@@ -185,6 +185,19 @@ def stored_records(session: Session, model: type[SQLModel]) -> dict[str, Any]:
     }
 
 
+def _open_quotas() -> Select[Any]:
+    """The quotas with room left, by holder, year and issue index. Its WHERE is
+    ix_quotas_open's, word for word, so that SQLite (which matches a partial index's condition
+    by its terms) can read that index, and its ORDER BY is the index's: ordered by issue index
+    alone, SQLite reads a holder IN (...) through ix_quotas_holder_year and sorts."""
+    quotas = table(QuotaRow)
+    return (
+        select(*(quotas.c[name] for name in QUOTA_FIELDS))
+        .where(quotas.c.used_g < quotas.c.reo_mass_g)
+        .order_by(quotas.c.holder, quotas.c.year, quotas.c.issued_index)
+    )
+
+
 class DbState(StateReader):
     """The StateReader over a session: every lookup is one primary-key read."""
 
@@ -224,6 +237,13 @@ class DbState(StateReader):
         ).all()
         return tuple(_quota_from_values(tuple(values)) for values in rows)
 
+    def open_quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
+        # A range of the partial index ix_quotas_open (migration 0007), not of all the quotas.
+        rows = self.session.execute(
+            _open_quotas().where(col(QuotaRow.holder) == holder, col(QuotaRow.year) == year)
+        ).all()
+        return tuple(_quota_from_values(tuple(values)) for values in rows)
+
     def event_index(self, event_id: str) -> int | None:
         found = self.session.execute(
             select(col(EntryRow.idx)).where(col(EntryRow.event_id) == event_id)
@@ -248,6 +268,7 @@ class PrefetchedState(DbState):
         self._licences: dict[str, LicenceState | None] = {}
         self._quotas: dict[str, QuotaState | None] = {}
         self._quotas_of: dict[tuple[str, int], tuple[QuotaState, ...]] = {}
+        self._open_of: dict[tuple[str, int], tuple[QuotaState, ...]] = {}
         self._events: dict[str, int | None] = {}
 
     def prefetch(
@@ -263,8 +284,9 @@ class PrefetchedState(DbState):
         event_ids: Iterable[str] = (),
     ) -> None:
         """Read the named rows in a few IN (...) queries; absent ones are remembered as absent.
-        `quotas_of`: (holder, year) pairs whose quotas to read (StateReader.quotas)."""
-        self._fetch_quotas_of(quotas_of)
+        `quotas_of`: (holder, year) pairs whose open quotas to read (StateReader.open_quotas;
+        all of a pair's quotas are read only when asked for)."""
+        self._fetch_open_of(quotas_of)
         self._fetch(self._lots, LotRow, lots)
         self._fetch(self._participants, ParticipantRow, participants)
         self._fetch(self._keys, KeyRow, keys)
@@ -279,22 +301,27 @@ class PrefetchedState(DbState):
         ):
             self._events[str(event_id)] = int(idx)
 
-    def _fetch_quotas_of(self, keys: Iterable[tuple[str, int]]) -> None:
-        """The quotas of each (holder, year) of `keys` not read yet, by issue index: one query
-        for all the holders (their other years' quotas are read and left)."""
-        wanted = set(keys) - self._quotas_of.keys()
+    def _fetch_open_of(self, keys: Iterable[tuple[str, int]]) -> None:
+        """The open quotas of each (holder, year) of `keys` not read yet, by issue index: one
+        query per IN_CHUNK holders (of their quotas of the years asked, the pairs not asked are
+        read and left)."""
+        wanted = set(keys) - self._open_of.keys()
         if not wanted:
             return
         found: dict[tuple[str, int], list[QuotaState]] = {key: [] for key in wanted}
         holders = sorted({holder for holder, _ in wanted})
-        quotas = table(QuotaRow)
-        for values in select_in_tuples(self.session, quotas, "holder", holders, QUOTA_FIELDS):
-            quota = _quota_from_values(values)
-            listed = found.get((quota.holder, quota.year))
-            if listed is not None:
-                listed.append(quota)
+        years = sorted({year for _, year in wanted})
+        columns = table(QuotaRow).c
+        for start in range(0, len(holders), IN_CHUNK):
+            chunk = holders[start : start + IN_CHUNK]
+            query = _open_quotas().where(columns.holder.in_(chunk), columns.year.in_(years))
+            for values in self.session.execute(query):
+                quota = _quota_from_values(tuple(values))
+                listed = found.get((quota.holder, quota.year))
+                if listed is not None:
+                    listed.append(quota)
         for key, listed in found.items():
-            self._quotas_of[key] = tuple(sorted(listed, key=lambda quota: quota.issued_index))
+            self._open_of[key] = tuple(listed)
 
     def stored(self, model: type[SQLModel], ids: Iterable[str]) -> set[str]:
         """Which of `ids` have a row in `model`'s table (as the batch began)."""
@@ -355,8 +382,14 @@ class PrefetchedState(DbState):
         # Read once per batch: the batch's own changes are layered over it (MemoryState).
         key = (holder, year)
         if key not in self._quotas_of:
-            self._fetch_quotas_of([key])
+            self._quotas_of[key] = super().quotas(holder, year)
         return self._quotas_of[key]
+
+    def open_quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
+        key = (holder, year)
+        if key not in self._open_of:
+            self._fetch_open_of([key])
+        return self._open_of[key]
 
     def event_index(self, event_id: str) -> int | None:
         if event_id not in self._events:

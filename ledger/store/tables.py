@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, String, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -200,7 +200,18 @@ class QuotaRow(SQLModel, table=True):
     """A mining quota (quota.issue) and the REO-equivalent grams extracted against it."""
 
     __tablename__ = "quotas"
-    __table_args__ = (Index("ix_quotas_holder_year", "holder", "year"),)
+    __table_args__ = (
+        Index("ix_quotas_holder_year", "holder", "year"),
+        # The quotas with room left (migration 0007): StateReader.open_quotas reads a range.
+        Index(
+            "ix_quotas_open",
+            "holder",
+            "year",
+            "issued_index",
+            sqlite_where=text("used_g < reo_mass_g"),
+            postgresql_where=text("used_g < reo_mass_g"),
+        ),
+    )
 
     id: str = Field(sa_column=Column(String(128), primary_key=True))
     authority: str = Field(sa_column=Column(String(64), nullable=False))

@@ -200,9 +200,9 @@ def check_quota(event: LotExtract, reader: StateReader, tolerances: Tolerances) 
     if not judged:
         return []
     year = int(event.time[:4])
-    quotas = licences.covering(reader.quotas(event.actor, year), event.deposit)
     use = licences.reo_g(event.lot.mass_g, event.lot.composition_ppm)
-    room = sum(max(quota.reo_mass_g - quota.used_g, 0) for quota in quotas)
+    quotas = licences.quotas_for(reader, event.actor, year, event.deposit, use)
+    room = licences.room_g(quotas)
     if quotas and use <= room:
         return []
     if quotas:
