@@ -1,18 +1,19 @@
 """Lineage budgets (pure): per rare earth, the most and the least of it that a lot's ancestry
 back to the mines can have supplied, carried forward event by event (LINEAGE_IMBALANCE).
 
-A budget is canonical text: 34 integers joined by ",", the upper_mg of each rare earth in
-ELEMENTS order, then the lower_mg of each (upper rounded up, lower rounded down), so that two
-databases store and compare the same thing, and an event that does not weigh or make a lot
-never reads it. Held in memory as a vector (a tuple or list of those 34 integers): the work
-per event is a few passes over 17 elements, whatever the lot lists. `None` is a lot whose
-lineage is not known (a stand-in of a bundle replay): nothing it supplies is judged.
+A budget is 34 integers: the upper_mg of each rare earth in ELEMENTS order, then the lower_mg
+of each (upper rounded up, lower rounded down). A lot holds it as a tuple (Budget); the work
+per event is a few passes over 17 elements, whatever the lot lists. The store keeps it as
+canonical text, the integers joined by "," (`text`, `parse`), so that two databases store and
+compare the same thing; only the store converts. `None` is a lot whose lineage is not known
+(a stand-in of a bundle replay): nothing it supplies is judged.
 
 Everything here is a fact of the record and of DOMAIN's physics, not a configured threshold:
 the stored state must follow from the log alone. The tolerances of the check are
 Tolerances.lineage_tolerance and lineage_floor_ppm (ledger/lots/rules/lineage.py).
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
@@ -20,13 +21,15 @@ from ledger.lots.composition import PPM, RARE_EARTHS, REY
 from ledger.lots.records import LotState
 from ledger.lots.tolerances import RECOVERY_FLOORS
 
-Budget = str
-Vector = Sequence[int]  # upper_mg of each of ELEMENTS, then lower_mg of each; never mutated
+Budget = tuple[int, ...]  # what a lot holds: upper_mg of each of ELEMENTS, then lower_mg
+Vector = Sequence[int]  # the same, as computed along the way; never mutated
 Claim = tuple[int, Mapping[str, int]]  # mass_g, composition_ppm
 ELEMENTS = tuple(sorted(RARE_EARTHS))
 N = len(ELEMENTS)
 INDEX = {element: i for i, element in enumerate(ELEMENTS)}
 _ALL = frozenset(ELEMENTS)
+_INTEGER = "(?:0|-?[1-9][0-9]*)"
+_CANONICAL = re.compile(f"{_INTEGER}(?:,{_INTEGER}){{{2 * N - 1}}}")  # what `text` writes
 
 MIXING = frozenset({"split", "blend"})
 # The least of each element a process passes on (DOMAIN §2 floors; the lowest case of each:
@@ -87,21 +90,25 @@ def remainder_mg(mass_g: int, composition: Mapping[str, int]) -> int:
     return -(-max(0, PPM - sum(composition.values())) * mass_g // 1000)
 
 
-def parse(budget: Budget) -> Vector:
-    """The vector of a budget's text."""
-    return tuple(map(int, budget.split(",")))
+def parse(stored: str) -> Budget:
+    """The budget of its stored text; ValueError for text that is not a budget's canonical
+    text (so that two texts read as the same budget only if they are the same text)."""
+    if _CANONICAL.fullmatch(stored) is None:
+        raise ValueError(f"not a lineage budget: {stored[:80]!r}")
+    return tuple(map(int, stored.split(",")))
 
 
-def text(vector: Vector) -> Budget:
-    return ",".join(map(str, vector))
+def text(budget: Vector) -> str:
+    """The stored text of a budget."""
+    return ",".join(map(str, budget))
 
 
-_EMPTY = text([0] * (2 * N))
+_EMPTY: Budget = (0,) * (2 * N)
 
 
 def as_dict(budget: Budget) -> dict[str, tuple[int, int]]:
     """element -> (upper_mg, lower_mg), for the elements with either: for people and tests."""
-    v = parse(budget)
+    v = budget
     return {e: (v[i], v[N + i]) for i, e in enumerate(ELEMENTS) if v[i] or v[N + i]}
 
 
@@ -122,7 +129,7 @@ def extracted(mass_g: int, composition: Mapping[str, int], deposit: str) -> Budg
             up[i] = min(rest, -(-UNMEASURED_SC_PPM * mass_g // 1000))
         else:
             up[i] = min(rest, -int(-rey * tops[element] // 1000)) if rey > 0 else rest
-    return text(up + low)
+    return (*up, *low)
 
 
 def supply(process: str, inputs: Sequence[tuple[LotState, int]]) -> Vector | None:
@@ -134,13 +141,13 @@ def supply(process: str, inputs: Sequence[tuple[LotState, int]]) -> Vector | Non
         and inputs[0][0].lineage is not None
         and inputs[0][1] >= inputs[0][0].mass_g
     ):
-        v = parse(inputs[0][0].lineage)
+        v = inputs[0][0].lineage
         return [*v[:N], *[int(x * floor) for x in v[N:]]]
     total = [0] * (2 * N)
     for lot, used in inputs:
         if lot.lineage is None:
             return None
-        mass, v = lot.mass_g, parse(lot.lineage)
+        mass, v = lot.mass_g, lot.lineage
         if used >= mass:  # the whole lot: its budget, as it is
             total = [a + b for a, b in zip(total, v, strict=True)]
         elif mass > 0:
@@ -156,9 +163,10 @@ def remaining(lot: LotState, used: int) -> Budget | None:
         return budget
     if used >= mass:
         return _EMPTY
-    v = parse(budget)
-    left = [x - x * used // mass for x in v[:N]] + [x + (-x * used // mass) for x in v[N:]]
-    return text(left)
+    return (
+        *[x - x * used // mass for x in budget[:N]],
+        *[x + (-x * used // mass) for x in budget[N:]],
+    )
 
 
 def allocate(process: str, given: Vector, mass_in: int, outputs: Sequence[Claim]) -> list[Vector]:
@@ -247,7 +255,7 @@ def rebased(shares: Vector, mass_g: int, composition: Mapping[str, int]) -> Budg
         least = amount * _DOWN // 10_000
         if least > held[N + i]:
             held[N + i] = least
-    return text(held)
+    return tuple(held)
 
 
 def transform_shares(
@@ -267,4 +275,4 @@ def received(lot: LotState, mass_g: int) -> Budget | None:
     when it was made, and a heavier claim cannot hold them lower."""
     if lot.lineage is None or mass_g >= lot.mass_g:
         return lot.lineage
-    return rebased(parse(lot.lineage), mass_g, lot.composition_ppm)
+    return rebased(lot.lineage, mass_g, lot.composition_ppm)

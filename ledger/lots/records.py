@@ -40,8 +40,8 @@ class LotState:
     time: str = ""  # the `time` of the last event that touched the lot
     shipped_mass_g: int | None = None  # the mass the pending shipment declared
     # Per rare earth, the most and the least of it (mg) the ancestry back to the mines
-    # supplied, as canonical text (ledger/lots/lineage.py); None: not known.
-    lineage: str | None = None
+    # supplied (ledger/lots/lineage.Budget; the store keeps it as text); None: not known.
+    lineage: tuple[int, ...] | None = None
     created_time: str = ""  # the `time` of the event that created the lot
 
 

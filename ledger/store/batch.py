@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
+from ledger.lots import lineage
 from ledger.lots.state import (
     DeclarationState,
     Effects,
@@ -189,7 +190,7 @@ def _lot_row(lot: LotState) -> tuple[Any, ...]:
         lot.deposit,
         lot.time,
         lot.shipped_mass_g,
-        lot.lineage,
+        None if (budget := lot.lineage) is None else lineage.text(budget),
         lot.created_time,
     )
 

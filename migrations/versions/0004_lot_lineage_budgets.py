@@ -20,9 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from ledger.lots import lineage
 from ledger.lots.events import LotExtract, LotReceive, LotTransform
 from ledger.verify.entry import parse_entry
+from migrations import lineage_0004 as lineage
 
 revision: str = "0004"
 down_revision: str | None = "0003"

@@ -14,6 +14,7 @@ from sqlmodel import select
 from ledger.service.audit import TrustedKeys, audit
 from ledger.store.engine import Database
 from ledger.store.state import (
+    LOT_FIELDS,
     declaration_from_row,
     key_from_row,
     lot_from_row,
@@ -128,12 +129,23 @@ def test_the_audit_names_every_change_to_the_state_tables(
     with db.read_session() as session:
         for model, convert in CONVERTERS.items():
             rows = session.exec(select(model)).all()
-            assert stored_records(session, model) == {row_id(row): convert(row) for row in rows}
+            assert stored_records(session, model) == {
+                row_id(row): record(convert, row) for row in rows
+            }
     if equal:
         audit(db, trusted, jobs=0)
         return
     with pytest.raises(AuditFailure, match=r"step \(10\): stored"):
         audit(db, trusted, jobs=0)
+
+
+def record(convert: Any, row: Any) -> Any:
+    """The row's record, or, for a row that is none (a lineage that is not a budget's text),
+    the row's values, as stored_records keeps them."""
+    try:
+        return convert(row)
+    except ValueError:
+        return tuple(getattr(row, name) for name in LOT_FIELDS)
 
 
 def row_id(row: Any) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from ledger.home import Home, init_home
+from ledger.lots import lineage
 from ledger.lots.memory import MemoryState
 from ledger.lots.rules import check_event
 from ledger.lots.scenarios import generate, span
@@ -339,7 +340,7 @@ def write_effects(session: Session, effects: Effects) -> None:
                 deposit=lot.deposit,
                 time=lot.time,
                 shipped_mass_g=lot.shipped_mass_g,
-                lineage=lot.lineage,
+                lineage=None if lot.lineage is None else lineage.text(lot.lineage),
                 created_time=lot.created_time,
             )
         )

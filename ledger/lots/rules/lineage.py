@@ -39,8 +39,7 @@ def check_receive(event: LotReceive, reader: StateReader, tolerances: Tolerances
         lot = reader.lot(ref.lot)
         if lot is None or lot.lineage is None:
             continue
-        shares = lineage.parse(lot.lineage)
-        flags += _judge(lot.id, ref.mass_g, lot.composition_ppm, shares, "receipt", tolerances)
+        flags += _judge(lot.id, ref.mass_g, lot.composition_ppm, lot.lineage, "receipt", tolerances)
     return flags
 
 
