@@ -223,20 +223,24 @@ def _parted(given: Vector, outputs: Sequence[Claim]) -> list[Vector]:
             totals[i] += amount
     left_up = [max(0, u - -(-t // 1000)) if t else u for u, t in zip(ups, totals, strict=True)]
     left_low = [0 if t else low for low, t in zip(lows, totals, strict=True)]
+    any_low = any(left_low)
     whole = sum(mass for mass, _ in outputs) or 1
     shares: list[Vector] = []
     for (mass, composition), claims in zip(outputs, listed, strict=True):
         rest = remainder_mg(mass, composition)
-        upper = [min(rest, -(-left * mass // whole)) for left in left_up]
-        lower = [left * mass // whole for left in left_low]
+        # Upper bounds, then lower ones, in one list (min() written out: it is called 17
+        # times per output).
+        share = [v if (v := -(-left * mass // whole)) < rest else rest for left in left_up]
+        share += [left * mass // whole for left in left_low] if any_low else [0] * N
         for i, amount in claims:
             total = totals[i]
             if total:
-                upper[i] = -(-ups[i] * amount // total)
-                lower[i] = lows[i] * amount // total
+                share[i] = -(-ups[i] * amount // total)
+                share[N + i] = lows[i] * amount // total
             else:  # listed, but no output claims any of it: by mass, up to what is left
-                upper[i] = min(left_up[i], -(-left_up[i] * mass // whole))
-        shares.append(upper + lower)
+                left = left_up[i]
+                share[i] = min(left, -(-left * mass // whole))
+        shares.append(share)
     return shares
 
 
