@@ -135,25 +135,18 @@ def extracted(mass_g: int, composition: Mapping[str, int], deposit: str) -> Budg
 def supply(process: str, inputs: Sequence[tuple[LotState, int]]) -> Vector | None:
     """What the inputs supply, pro rata of the mass consumed of each: the most, and the least
     after the process's recovery floor; None when an input's lineage is not known."""
-    floor = LOWER_RECOVERY.get(process, 0.0)
-    if (
-        len(inputs) == 1
-        and inputs[0][0].lineage is not None
-        and inputs[0][1] >= inputs[0][0].mass_g
-    ):
-        v = inputs[0][0].lineage
-        return [*v[:N], *[int(x * floor) for x in v[N:]]]
-    total = [0] * (2 * N)
+    parts: list[Vector] = []
     for lot, used in inputs:
-        if lot.lineage is None:
+        v, mass = lot.lineage, lot.mass_g
+        if v is None:
             return None
-        mass, v = lot.mass_g, lot.lineage
         if used >= mass:  # the whole lot: its budget, as it is
-            total = [a + b for a, b in zip(total, v, strict=True)]
+            parts.append(v)
         elif mass > 0:
-            part = [-(-x * used // mass) for x in v[:N]] + [x * used // mass for x in v[N:]]
-            total = [a + b for a, b in zip(total, part, strict=True)]
-    return total[:N] + [int(x * floor) for x in total[N:]]
+            parts.append([-(-x * used // mass) for x in v[:N]] + [x * used // mass for x in v[N:]])
+    total = parts[0] if len(parts) == 1 else [sum(x) for x in zip(_EMPTY, *parts, strict=True)]
+    floor = LOWER_RECOVERY.get(process, 0.0)
+    return [*total[:N], *[int(x * floor) for x in total[N:]]]
 
 
 def remaining(lot: LotState, used: int) -> Budget | None:

@@ -4,6 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
+from ledger.lots.composition import RARE_EARTHS
+
 # Processes that add no untracked mass: total mass out cannot exceed total mass in. Not
 # cracking (carbonate, chloride, water join), not alloying (Fe, B, Co come from untracked
 # stock), not reduction (electrolysis on a consumable iron cathode makes DyFe or NdFe alloy
@@ -144,6 +146,9 @@ MAGNET_FAMILIES: Mapping[str, Mapping[str, tuple[int, int]]] = MappingProxyType(
 )
 # Per-element recovery: the controlled elements (Tolerances.controlled) and these.
 RECOVERY_ELEMENTS = frozenset({"Nd", "Pr", "Tb", "Dy"})
+# Lineage balance: high-value elements held to their guaranteed lower bound besides the
+# controlled ones (Tolerances.lineage_held).
+LINEAGE_HIGH_VALUE = frozenset({"Nd", "Pr", "Tb", "Dy"})
 # Element ratios per reference profile (DOMAIN §3 ranges, elemental, §6's last lines):
 # Dy/Nd and Tb/Nd, the Y share of REY, the heavy (Gd..Lu+Y) share. Bastnaesite deposits
 # carry monazite (Bayan Obo): both take the light-deposit bounds of DOMAIN §6.
@@ -218,6 +223,9 @@ class Tolerances:
     # back to the mines supplied (at most) and guarantees (at least), all steps together.
     lineage_tolerance: float = 0.10  # one total per lineage: two assays' noise
     lineage_floor_ppm: int = 50  # plus this many ppm of the lot's own mass (no fixed grams)
+    # Not a setting, derived in __post_init__ (the rule reads it per lot): the rare earths
+    # held to their guaranteed lower bound, the controlled ones and LINEAGE_HIGH_VALUE.
+    lineage_held: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     # Split and blend (MIX_INCONSISTENT): output vs mass-weighted inputs, per element.
     mix_tolerance: float = 0.10  # relative to the expected ppm (a reassayed output)
@@ -294,6 +302,8 @@ class Tolerances:
     severity: Mapping[str, str] = field(default_factory=lambda: SEVERITY)  # code -> severity
 
     def __post_init__(self) -> None:
+        held = (self.controlled | LINEAGE_HIGH_VALUE) & RARE_EARTHS
+        object.__setattr__(self, "lineage_held", tuple(sorted(held)))
         # A configuration error must fail at start-up, not turn every rule silent.
         for item in fields(self):
             value = getattr(self, item.name)

@@ -9,9 +9,6 @@ from ledger.lots.records import LotState, StateReader
 from ledger.lots.rules.flags import LINEAGE_IMBALANCE, Flag, grams, make_flag, percent, ppm
 from ledger.lots.tolerances import Tolerances
 
-# High-value elements held to their guaranteed lower bound besides the controlled ones.
-HIGH_VALUE = frozenset({"Nd", "Pr", "Tb", "Dy"})
-
 
 def check_transform(
     event: LotTransform,
@@ -58,16 +55,15 @@ def _judge(
     above, below = 1 + tolerances.lineage_tolerance, 1 - tolerances.lineage_tolerance
     floor_mg, scale, n = tolerances.lineage_floor_ppm * mass_g / 1000, mass_g / 1000, lineage.N
     index = lineage.INDEX
-    out = [
+    out = {
         i
         for element, claim_ppm in composition.items()
         if (i := index.get(element, -1)) >= 0 and claim_ppm * scale > shares[i] * above + floor_mg
-    ]
-    for element in tolerances.controlled | HIGH_VALUE:
-        i = index.get(element, -1)
-        held = i >= 0 and i not in out
-        if held and composition.get(element, 0) * scale < shares[n + i] * below - floor_mg:
-            out.append(i)
+    }
+    for element in tolerances.lineage_held:
+        i = index[element]
+        if composition.get(element, 0) * scale < shares[n + i] * below - floor_mg:
+            out.add(i)
     if not out:
         return []
     off = [
