@@ -57,6 +57,8 @@ CHONDRITE_PPM: Mapping[str, float] = {
 # The bins of DOMAIN §3's fingerprint table; "HREE" is its "other HREE" column (Ho..Lu).
 FINGERPRINT_BINS = ("La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Y", "HREE")
 _OTHER_HREE = frozenset(("Ho", "Er", "Tm", "Yb", "Lu"))
+_OTHER_HREE_SORTED = tuple(sorted(_OTHER_HREE))
+_ONE_ELEMENT_BINS = FINGERPRINT_BINS[:-1]  # all but HREE
 _BIN_SET = frozenset(FINGERPRINT_BINS)
 _SORTED_BINS = tuple(sorted(FINGERPRINT_BINS))
 _OTHER_HREE_FRACTION = 0.875  # mean metal fraction of Ho2O3..Lu2O3
@@ -161,31 +163,40 @@ def treo_ppm(composition: ElementMap) -> float:
 
 
 def ree_distribution(composition: ElementMap) -> dict[str, float]:
-    """Each REY element's share of total REY (sums to 1); empty when there is no REY."""
-    total = rey_ppm(composition)
+    """Each REY element's share of total REY (sums to 1), by element; empty without REY."""
+    held = [(e, ppm) for e, ppm in composition.items() if e in REY]
+    total = sum([ppm for _, ppm in held])  # rey_ppm(composition): the same sum, same order
     if total <= 0:
         return {}
-    # Filtered, then sorted (by element: the keys are distinct), as sorting all would give.
-    held = sorted([(e, ppm) for e, ppm in composition.items() if e in REY and ppm > 0])
-    return {e: ppm / total for e, ppm in held}
+    held.sort()  # by element: the keys are distinct
+    return {e: ppm / total for e, ppm in held if ppm > 0}
 
 
 def heavy_share(composition: ElementMap) -> float:
     """The heavy rare earths' (Gd..Lu, Y) share of total REY; 0 when there is no REY."""
-    return sum([share for e, share in ree_distribution(composition).items() if e in HEAVY])
+    return heavy_of(ree_distribution(composition))
+
+
+def heavy_of(shares: ElementMap) -> float:
+    """The heavy share of a REY distribution (ree_distribution's), as heavy_share reads it."""
+    return sum([share for e, share in shares.items() if e in HEAVY])
 
 
 def fingerprint(composition: ElementMap) -> dict[str, float]:
     """The REY distribution over DOMAIN §3's bins (Ho..Lu pooled as HREE); empty without REY."""
-    shares = ree_distribution(composition)
+    return fingerprint_of(ree_distribution(composition))
+
+
+def fingerprint_of(shares: ElementMap) -> dict[str, float]:
+    """The fingerprint of a REY distribution (ree_distribution's), as fingerprint reads it."""
     if not shares:
         return {}
-    binned = dict.fromkeys(FINGERPRINT_BINS, 0.0)
-    for element, share in shares.items():
-        if element in _OTHER_HREE:
-            binned["HREE"] += share
-        elif element in binned:
-            binned[element] += share
+    # Each bin of one element holds its share (Pm has no bin); HREE the sum of Ho..Lu's,
+    # added by element.
+    binned = {name: shares.get(name, 0.0) for name in _ONE_ELEMENT_BINS}
+    binned["HREE"] = sum(
+        [shares[element] for element in _OTHER_HREE_SORTED if element in shares], 0.0
+    )
     return binned
 
 

@@ -1,6 +1,7 @@
 """ORIGIN_MISMATCH: a lot's REE pattern against its declared deposit and against its ore."""
 
 from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 from ledger.lots.composition import (
     DEPOSIT_PROFILE_NAMES,
@@ -12,8 +13,11 @@ from ledger.lots.composition import (
     distance,
     eu_anomaly,
     fingerprint,
+    fingerprint_of,
+    heavy_of,
     heavy_share,
     mix,
+    ree_distribution,
     rey_ppm,
     unlisted_ppm,
 )
@@ -32,6 +36,19 @@ _OVER_ND = (("Dy/Nd", "Dy"), ("Tb/Nd", "Tb"))
 # A deposit's Dy/Nd and Tb/Nd stay within about twice its profile's (DOMAIN §3: light clay
 # 0.03-0.12 around 0.073; the light-clay bounds of deposit_ratios are 2.07 and 1.86 times it).
 BLEND_RATIO_SLACK = 2.0
+
+
+class _Reading(NamedTuple):
+    """A composition's REY as these rules read it, each part made once: its distribution
+    (composition.ree_distribution) and the fingerprint binned from it."""
+
+    shares: dict[str, float]
+    pattern: dict[str, float]
+
+
+def _read(composition: ElementMap) -> _Reading:
+    shares = ree_distribution(composition)
+    return _Reading(shares, fingerprint_of(shares))
 
 
 def check_extract(event: LotExtract, tolerances: Tolerances) -> list[Flag]:
@@ -69,16 +86,16 @@ def check_transform(
     for out in event.outputs:
         if out.product not in PATTERN_PRODUCTS or not _has_pattern(out.composition_ppm, tolerances):
             continue
-        pattern = fingerprint(out.composition_ppm)
+        reading = _read(out.composition_ppm)
         if feed_has_pattern:
             if feed_pattern is None:
                 feed_pattern = fingerprint(feed)
-            flag = _pattern_flag(out, pattern, feed_pattern, tolerances)
+            flag = _pattern_flag(out, reading.pattern, feed_pattern, tolerances)
             if flag is not None:
                 flags.append(flag)
                 continue
         if deposit is not None:
-            flag = _deposit_flag(out.id, out.composition_ppm, deposit, tolerances, pattern)
+            flag = _deposit_flag(out.id, out.composition_ppm, deposit, tolerances, reading)
             if flag is not None:
                 flags.append(flag)
     return flags
@@ -109,25 +126,25 @@ def _deposit_flag(
     composition: ElementMap,
     deposit: str,
     tolerances: Tolerances,
-    pattern: ElementMap | None = None,
+    reading: _Reading | None = None,
 ) -> Flag | None:
     """The lot's pattern must lie within origin_distance of a profile of its deposit, and
-    its ratios (Dy/Nd, Tb/Nd, Y and heavy shares) within that same profile's bounds."""
+    its ratios (Dy/Nd, Tb/Nd, Y and heavy shares) within that same profile's bounds.
+    `reading` is _read(composition), if the caller has it already."""
     names = DEPOSIT_PROFILE_NAMES.get(deposit, ())
     if not names or not _has_pattern(composition, tolerances):
         return None
-    if pattern is None:
-        pattern = fingerprint(composition)
-    held = ratios(composition)
+    shares, pattern = _read(composition) if reading is None else reading
+    if not pattern:  # no REY (a pattern_min_rey_ppm of 0): no profile is nearest
+        return None
+    held = ratios(composition, shares)
     judged = []
     for name in names:
-        found = closest_profile(composition, (name,), pattern)
-        if found is None:
-            return None
+        gap = distance(pattern, DEPOSIT_PROFILES[name])
         off = ratio_off(held, tolerances.deposit_ratios.get(name, {}))
-        if found[1] <= tolerances.origin_distance and off is None:
+        if gap <= tolerances.origin_distance and off is None:
             return None
-        judged.append((found[1], name, off))
+        judged.append((gap, name, off))
     if _fits_blend(held, pattern, names, tolerances):
         return None
     gap, profile, off = min(judged, key=lambda item: item[0])
@@ -166,12 +183,13 @@ def _fits_blend(
     )
 
 
-def ratios(composition: ElementMap) -> dict[str, float]:
+def ratios(composition: ElementMap, shares: ElementMap | None = None) -> dict[str, float]:
     """Dy/Nd and Tb/Nd, the Y share and the heavy (Gd..Lu, Y) share of REY.
 
     An element the composition does not list is not measured: a ratio over an unlisted Nd
     is read at its least, over the most Nd the lot can hold (its unlisted remainder); a
-    ratio whose numerator is unlisted is left out. Shares are of the REY listed."""
+    ratio whose numerator is unlisted is left out. Shares are of the REY listed. `shares`
+    is ree_distribution(composition), if the caller has it already."""
     found: dict[str, float] = {}
     nd = composition.get("Nd")
     most_nd = unlisted_ppm(composition) if nd is None else nd
@@ -181,10 +199,12 @@ def ratios(composition: ElementMap) -> dict[str, float]:
             # At least 1 ppm of Nd below the ratio: evidence stays finite (JSON), and a lot
             # with Dy and no room for Nd reads as off any bound.
             found[name] = held / max(most_nd, 1.0)
-    total = rey_ppm(composition)
-    if total > 0:
-        found["Y"] = composition.get("Y", 0) / total
-        found["heavy"] = heavy_share(composition)
+    if shares is None:
+        shares = ree_distribution(composition)
+    # No shares: no REY (ppm are never negative). An unlisted Y, or Y at 0, is a 0 share.
+    if shares:
+        found["Y"] = shares.get("Y", 0.0)
+        found["heavy"] = heavy_of(shares)
     return found
 
 
@@ -263,19 +283,20 @@ def _separation_flags(
     names = DEPOSIT_PROFILE_NAMES.get(deposit or "", ())
     if not names:
         return []
-    mass_out = sum(out.mass_g for out in event.outputs)
+    whole = max(sum(out.mass_g for out in event.outputs), 1)
     total: dict[str, float] = {}
     for out in event.outputs:
         for element, value in out.composition_ppm.items():
-            total[element] = total.get(element, 0.0) + out.mass_g * value / max(mass_out, 1)
+            total[element] = total.get(element, 0.0) + out.mass_g * value / whole
     if not _has_pattern(total, tolerances):
         return []
-    held = ratios(total)
+    shares = ree_distribution(total)
+    held = ratios(total, shares)
     offs = [ratio_off(held, tolerances.deposit_ratios.get(name, {})) for name in names]
     off = offs[0]
     if off is None or any(item is None for item in offs):
         return []
-    if _fits_blend(held, fingerprint(total), names, tolerances):
+    if _fits_blend(held, fingerprint_of(shares), names, tolerances):
         return []
     element = {"Dy/Nd": "Dy", "Tb/Nd": "Tb"}.get(off[0], "Y")
     lot = max(event.outputs, key=lambda out: out.mass_g * out.composition_ppm.get(element, 0))
