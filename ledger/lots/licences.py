@@ -172,19 +172,22 @@ def room_g(quotas: Sequence[QuotaState]) -> int:
 def quotas_for(
     reader: StateReader, holder: str, year: int, deposit: str, use_g: int
 ) -> list[QuotaState]:
-    """The covering quotas (`covering`) that an extraction of `use_g` from `deposit` is charged
-    to and judged against: its open ones (StateReader.open_quotas) when they have room for
-    `use_g`, else all of them.
+    """The covering quotas (`covering`) an extraction of `use_g` from `deposit` is charged to
+    and judged against: its open ones (StateReader.open_quotas), and when `use_g` is beyond
+    their room, the last covering quota too (the last general one, else the last one named
+    for `deposit`: StateReader.last_quota), which takes the excess.
 
-    Both give the same charges, room and verdict when the open ones have the room: a quota
-    with none left takes nothing unless the excess falls on it as the last one, and there is
-    no excess. Only an extraction beyond its open room (QUOTA_EXCEEDED, or no open quota)
-    reads the full list, for the last quota that takes the excess and the evidence ids. So an
-    extraction does not read the used-up quotas its mine's year has accumulated."""
+    These give the full list's charges, room and verdict: a used-up quota before the last
+    takes nothing (charge_quotas), and adds nothing to the room. So an extraction reads its
+    open quotas and at most two indexed rows, never the used-up quotas its mine's year has
+    accumulated, even when it exceeds them."""
     found = covering(reader.open_quotas(holder, year), deposit)
     if found and use_g <= room_g(found):
         return found
-    return covering(reader.quotas(holder, year), deposit)
+    last = reader.last_quota(holder, year, None) or reader.last_quota(holder, year, deposit)
+    if last is None or (found and found[-1].id == last.id):
+        return found  # no quota at all; or the last one is open, so already last here
+    return [*found, last]
 
 
 def charge_quotas(quotas: Sequence[QuotaState], use_g: int) -> tuple[QuotaState, ...]:

@@ -28,11 +28,9 @@ class MemoryState(StateReader):
         self.declarations: dict[str, DeclarationState] = {}
         self.licences: dict[str, LicenceState] = {}
         self.quota_records: dict[str, QuotaState] = {}
-        # (holder, year) -> its quotas (the base's, as this layer last changed them, and this
-        # layer's), by issue index: made on the first ask, then kept in step by apply, so that
-        # an extraction reads its mine's quotas in O(their number), unsorted.
-        self._quotas_of: dict[tuple[str, int], list[QuotaState]] = {}
-        self._listed_at: dict[str, int] = {}  # quota id -> its place in its _quotas_of list
+        # (holder, year, deposit or None) -> the last issued of this layer's quotas of that
+        # holder, year and deposit, as it stands (last_quota), kept by apply
+        self._last_of: dict[tuple[str, int, str | None], QuotaState] = {}
         # (holder, year) -> its open quotas (those with room left; open_quotas), id -> quota,
         # by issue index: made on the first ask, then kept in step by apply, as above. A quota
         # never reopens (its use only grows), so one leaves the list for good once used up.
@@ -80,20 +78,12 @@ class MemoryState(StateReader):
 
     def quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
         """The base's quotas of `holder` in `year`, each as this layer last changed it, and the
-        ones issued in this layer; by issue index."""
-        listed = self._quotas_of.get((holder, year))
-        if listed is None:
-            listed = self._merged(holder, year)
-        return tuple(listed)
-
-    def _merged(self, holder: str, year: int) -> list[QuotaState]:
+        ones issued in this layer; by issue index. No rule reads the full list (it grows with
+        the year): the tests hold open_quotas and last_quota to it."""
         found = {q.id: q for q in self.base.quotas(holder, year)} if self.base is not None else {}
         records = self.quota_records
         found.update((qid, records[qid]) for qid in self._quota_ids.get((holder, year), ()))
-        listed = sorted(found.values(), key=lambda quota: quota.issued_index)
-        self._quotas_of[(holder, year)] = listed
-        self._listed_at.update((quota.id, place) for place, quota in enumerate(listed))
-        return listed
+        return tuple(sorted(found.values(), key=lambda quota: quota.issued_index))
 
     def open_quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
         """Those of `quotas(holder, year)` with room left, by issue index, read without the
@@ -116,6 +106,15 @@ class MemoryState(StateReader):
         }
         self._open_of[(holder, year)] = listed
         return listed
+
+    def last_quota(self, holder: str, year: int, deposit: str | None) -> QuotaState | None:
+        """The later by issue of this layer's last such quota and the base's: a base quota
+        this layer changed is among this layer's, so the one given is as it stands."""
+        mine = self._last_of.get((holder, year, deposit))
+        theirs = self.base.last_quota(holder, year, deposit) if self.base is not None else None
+        if theirs is None or (mine is not None and mine.issued_index >= theirs.issued_index):
+            return mine
+        return theirs
 
     def event_index(self, event_id: str) -> int | None:
         found = self.event_indexes.get(event_id)
@@ -148,20 +147,11 @@ class MemoryState(StateReader):
             for quota in effects.quotas:
                 self.quota_records[quota.id] = quota
                 self._quota_ids.setdefault((quota.holder, quota.year), set()).add(quota.id)
-                self._keep_listed(quota)
                 self._keep_with_room(quota)
-
-    def _keep_listed(self, quota: QuotaState) -> None:
-        """`quota` (new or changed) in its holder's and year's list, if that is made yet."""
-        listed = self._quotas_of.get((quota.holder, quota.year))
-        if listed is None:
-            return
-        place = self._listed_at.get(quota.id)
-        if place is None:  # a new quota: issued at this entry, after every one listed
-            self._listed_at[quota.id] = len(listed)
-            listed.append(quota)
-        else:
-            listed[place] = quota
+                key = (quota.holder, quota.year, quota.deposit)
+                last = self._last_of.get(key)
+                if last is None or quota.issued_index >= last.issued_index:
+                    self._last_of[key] = quota
 
     def _keep_with_room(self, quota: QuotaState) -> None:
         """`quota` (new or changed) in or out of its holder's and year's open list, if made:

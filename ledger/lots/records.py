@@ -146,6 +146,12 @@ class StateReader(Protocol):
         cost does not grow with the used-up quotas of the year."""
         ...
 
+    def last_quota(self, holder: str, year: int, deposit: str | None) -> QuotaState | None:
+        """The last issued (by issue index) of `quotas(holder, year)` whose deposit is
+        `deposit` (None: the general ones), as it stands: the quota that takes an
+        extraction's excess (licences.quotas_for)."""
+        ...
+
     def event_index(self, event_id: str) -> int | None:
         """The index of the entry whose event used `event_id`, if any."""
         ...

@@ -205,7 +205,7 @@ def _open_quotas() -> Select[Any]:
     """The quotas with room left, by holder, year and issue index. Its WHERE is
     ix_quotas_open's, word for word, so that SQLite (which matches a partial index's condition
     by its terms) can read that index, and its ORDER BY is the index's: ordered by issue index
-    alone, SQLite reads a holder IN (...) through ix_quotas_holder_year and sorts."""
+    alone, SQLite reads a holder IN (...) through another index and sorts."""
     quotas = table(QuotaRow)
     return (
         select(*(quotas.c[name] for name in QUOTA_FIELDS))
@@ -260,6 +260,18 @@ class DbState(StateReader):
         ).all()
         return tuple(_quota_from_values(tuple(values)) for values in rows)
 
+    def last_quota(self, holder: str, year: int, deposit: str | None) -> QuotaState | None:
+        # One row at the end of a range of ix_quotas_last (migration 0008).
+        quotas = table(QuotaRow)
+        same = quotas.c.deposit.is_(None) if deposit is None else quotas.c.deposit == deposit
+        row = self.session.execute(
+            select(*(quotas.c[name] for name in QUOTA_FIELDS))
+            .where(quotas.c.holder == holder, quotas.c.year == year, same)
+            .order_by(quotas.c.issued_index.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else _quota_from_values(tuple(row))
+
     def event_index(self, event_id: str) -> int | None:
         found = self.session.execute(
             select(col(EntryRow.idx)).where(col(EntryRow.event_id) == event_id)
@@ -283,8 +295,8 @@ class PrefetchedState(DbState):
         self._declarations: dict[str, DeclarationState | None] = {}
         self._licences: dict[str, LicenceState | None] = {}
         self._quotas: dict[str, QuotaState | None] = {}
-        self._quotas_of: dict[tuple[str, int], tuple[QuotaState, ...]] = {}
         self._open_of: dict[tuple[str, int], tuple[QuotaState, ...]] = {}
+        self._last_of: dict[tuple[str, int, str | None], QuotaState | None] = {}
         self._events: dict[str, int | None] = {}
 
     def prefetch(
@@ -301,7 +313,7 @@ class PrefetchedState(DbState):
     ) -> None:
         """Read the named rows in a few IN (...) queries; absent ones are remembered as absent.
         `quotas_of`: (holder, year) pairs whose open quotas to read (StateReader.open_quotas;
-        all of a pair's quotas are read only when asked for)."""
+        the last quota of a pair, past its open ones, only when asked for)."""
         self._fetch_open_of(quotas_of)
         self._fetch(self._lots, LotRow, lots)
         self._fetch(self._participants, ParticipantRow, participants)
@@ -394,18 +406,18 @@ class PrefetchedState(DbState):
             self._fetch(self._quotas, QuotaRow, [quota_id])
         return self._quotas[quota_id]
 
-    def quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
-        # Read once per batch: the batch's own changes are layered over it (MemoryState).
-        key = (holder, year)
-        if key not in self._quotas_of:
-            self._quotas_of[key] = super().quotas(holder, year)
-        return self._quotas_of[key]
-
     def open_quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
         key = (holder, year)
         if key not in self._open_of:
             self._fetch_open_of([key])
         return self._open_of[key]
+
+    def last_quota(self, holder: str, year: int, deposit: str | None) -> QuotaState | None:
+        # Read once per batch, when an extraction goes beyond its open quotas.
+        key = (holder, year, deposit)
+        if key not in self._last_of:
+            self._last_of[key] = super().last_quota(holder, year, deposit)
+        return self._last_of[key]
 
     def event_index(self, event_id: str) -> int | None:
         if event_id not in self._events:

@@ -201,7 +201,9 @@ class QuotaRow(SQLModel, table=True):
 
     __tablename__ = "quotas"
     __table_args__ = (
-        Index("ix_quotas_holder_year", "holder", "year"),
+        # The last quota of a (holder, year, deposit) (migration 0008): StateReader.last_quota
+        # reads the end of a range; a (holder, year) is a range of it too.
+        Index("ix_quotas_last", "holder", "year", "deposit", "issued_index"),
         # The quotas with room left (migration 0007): StateReader.open_quotas reads a range.
         Index(
             "ix_quotas_open",

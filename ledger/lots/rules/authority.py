@@ -193,7 +193,11 @@ def check_quota(event: LotExtract, reader: StateReader, tolerances: Tolerances) 
     """QUOTA_EXCEEDED: a mine in a quota-controlled jurisdiction extracts without a quota for
     the year (and deposit) or beyond it. The jurisdiction is the mine's registered country
     (signed by the operator) or the site's (claimed by the mine): either one under quota
-    judges it, so a quota-bound mine cannot escape by naming a site across the border."""
+    judges it, so a quota-bound mine cannot escape by naming a site across the border.
+
+    The evidence names the quotas the extraction draws on (its open ones and the last one,
+    which takes the excess), not every quota of the year: a mine's year may hold thousands,
+    and the finding reads only what licences.quotas_for reads."""
     mine = reader.participant(event.actor)
     countries = {event.site.country} | ({mine.country} if mine is not None else set())
     judged = sorted(countries & tolerances.quota_countries)
@@ -205,10 +209,12 @@ def check_quota(event: LotExtract, reader: StateReader, tolerances: Tolerances) 
     room = licences.room_g(quotas)
     if quotas and use <= room:
         return []
-    if quotas:
+    drawn = [quota.id for quota in licences.charge_quotas(quotas, use)]
+    last = quotas[-1].id if quotas else None
+    if last is not None:
         said = (
-            f"REO {grams(use)} extracted, {grams(room)} left of its {year} "
-            f"{event.deposit} quota ({', '.join(quota.id for quota in quotas)})"
+            f"REO {grams(use)} extracted, {grams(room)} left of its {year} {event.deposit} "
+            f"quotas ({', '.join(drawn)}): {grams(use - room)} beyond them, charged to {last}"
         )
     else:
         said = f"no quota for {year} and {event.deposit} in {'/'.join(judged)}"
@@ -220,6 +226,8 @@ def check_quota(event: LotExtract, reader: StateReader, tolerances: Tolerances) 
         "jurisdiction": judged,
         "reo_g": use,
         "room_g": room,
-        "quotas": [quota.id for quota in quotas],
+        "quotas": drawn,
+        "excess_on": last,
+        "excess_g": use - room,
     }
     return [make_flag(QUOTA_EXCEEDED, event.lot.id, message, evidence, tolerances)]
