@@ -55,38 +55,56 @@ def _grammar_problem(
 ) -> tuple[str, str, dict[str, object]] | None:
     """(lot, message, evidence) of what the process may not take or make, or None."""
     process, outputs = event.process, event.outputs
+    keeping = process in _KEEPING
+    takes = tolerances.process_takes.get(process, frozenset())
+    makes = tolerances.process_makes.get(process, frozenset())
+    problem = (
+        _keeping_problem(process, sorted(set(taken)), outputs)
+        if keeping
+        else _process_problem(process, takes, makes, taken, outputs)
+    )
+    if problem is None:
+        return None
+    lot, message = problem
     evidence: dict[str, object] = {
         "process": process,
         "input_products": sorted(set(taken)),
         "output_products": sorted({out.product for out in outputs}),
     }
-    if process in _KEEPING:
-        return _keeping_problem(process, taken, outputs, evidence)
-    takes = tolerances.process_takes.get(process, frozenset())
-    makes = tolerances.process_makes.get(process, frozenset())
-    evidence |= {"takes": sorted(takes), "makes": sorted(makes)}
-    wrong_in = sorted({product for product in taken if product not in takes})
+    if not keeping:
+        evidence |= {"takes": sorted(takes), "makes": sorted(makes)}
+    return lot, message, evidence
+
+
+def _process_problem(
+    process: str,
+    takes: frozenset[str],
+    makes: frozenset[str],
+    taken: list[str],
+    outputs: Sequence[NewLot],
+) -> tuple[str, str] | None:
+    wrong_in = sorted(set(taken) - takes)
     wrong_out = [out for out in outputs if out.product not in makes]
     if wrong_in or wrong_out:
         parts = [f"takes {_names(takes)}, not {_names(wrong_in)}"] if wrong_in else []
         if wrong_out:
             parts.append(f"makes {_names(makes)}, not {wrong_out[0].product} ({wrong_out[0].id})")
         lot = (wrong_out or outputs)[0].id
-        return lot, f"{process} {'; '.join(parts)}", evidence
-    same = {product for product in taken} == {out.product for out in outputs}
-    if same and len(set(taken)) == 1 and process not in _SAME_PRODUCT_ALLOWED:
-        message = f"{process} made {taken[0]} of {taken[0]}: nothing changed what the lot is"
-        return outputs[0].id, message, evidence
+        return lot, f"{process} {'; '.join(parts)}"
+    if process in _SAME_PRODUCT_ALLOWED or len(set(taken)) != 1:
+        return None
+    if all(out.product == taken[0] for out in outputs):
+        return outputs[
+            0
+        ].id, f"{process} made {taken[0]} of {taken[0]}: nothing changed what the lot is"
     return None
 
 
 def _keeping_problem(
-    process: str, taken: list[str], outputs: Sequence[NewLot], evidence: dict[str, object]
-) -> tuple[str, str, dict[str, object]] | None:
-    products = sorted(set(taken))
+    process: str, products: list[str], outputs: Sequence[NewLot]
+) -> tuple[str, str] | None:
     if len(products) > 1:
-        message = f"{process} of {_names(products)}: a blend's inputs share one product"
-        return outputs[0].id, message, evidence
+        return outputs[0].id, f"{process} of {_names(products)}: a blend's inputs share one product"
     changed = [out for out in outputs if out.product != products[0]]
     if not changed:
         return None
@@ -95,7 +113,7 @@ def _keeping_problem(
         f"{process} of {products[0]} made {first.product} ({first.id}): a {process} keeps "
         f"the product of its inputs"
     )
-    return first.id, message, evidence
+    return first.id, message
 
 
 def range_flag(
