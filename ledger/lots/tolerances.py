@@ -218,6 +218,9 @@ class Tolerances:
     recovery_elements: frozenset[str] = RECOVERY_ELEMENTS
     element_recovery_margin: float = 0.10  # one element's recovery: two assays' noise, 3.5σ
     element_recovery_min_ppm: int = 100  # less of an element than this is assay noise
+    # Not a setting, derived in __post_init__ (the rule reads it per transform): the rare
+    # earths judged one by one outside alloying, the controlled ones and recovery_elements.
+    recovery_judged: frozenset[str] = field(init=False, repr=False, compare=False)
 
     # Lineage balance (LINEAGE_IMBALANCE): a lot's claim of a rare earth vs what its ancestry
     # back to the mines supplied (at most) and guarantees (at least), all steps together.
@@ -304,6 +307,8 @@ class Tolerances:
     def __post_init__(self) -> None:
         held = (self.controlled | LINEAGE_HIGH_VALUE) & RARE_EARTHS
         object.__setattr__(self, "lineage_held", tuple(sorted(held)))
+        judged = (self.controlled | self.recovery_elements) & RARE_EARTHS
+        object.__setattr__(self, "recovery_judged", judged)
         # A configuration error must fail at start-up, not turn every rule silent.
         for item in fields(self):
             value = getattr(self, item.name)

@@ -22,9 +22,7 @@ _MIXING = frozenset({"split", "blend"})
 
 def judged_elements(process: str, tolerances: Tolerances) -> frozenset[str]:
     """The elements whose recovery `process` is judged on one by one."""
-    if process == "alloying":
-        return RARE_EARTHS
-    return (tolerances.controlled | tolerances.recovery_elements) & RARE_EARTHS
+    return RARE_EARTHS if process == "alloying" else tolerances.recovery_judged
 
 
 def check_elements(
