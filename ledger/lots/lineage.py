@@ -30,6 +30,7 @@ INDEX = {element: i for i, element in enumerate(ELEMENTS)}
 _ALL = frozenset(ELEMENTS)
 _INTEGER = "(?:0|-?[1-9][0-9]*)"
 _CANONICAL = re.compile(f"{_INTEGER}(?:,{_INTEGER}){{{2 * N - 1}}}")  # what `text` writes
+_TEXT = ",".join(["%d"] * (2 * N))  # the integers in decimal, joined by ","
 
 MIXING = frozenset({"split", "blend"})
 # The least of each element a process passes on (DOMAIN §2 floors; the lowest case of each:
@@ -98,9 +99,9 @@ def parse(stored: str) -> Budget:
     return tuple(map(int, stored.split(",")))
 
 
-def text(budget: Vector) -> str:
+def text(budget: Budget) -> str:
     """The stored text of a budget."""
-    return ",".join(map(str, budget))
+    return _TEXT % budget
 
 
 _EMPTY: Budget = (0,) * (2 * N)
