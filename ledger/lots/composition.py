@@ -135,9 +135,9 @@ def _sum_masses(
     for mass_g, composition in parts:
         # As element_masses computes it, without the intermediate dict. Each element's sum
         # runs over the parts in order, whatever the order of the elements within a part.
-        elements = composition.keys() if only is None else composition.keys() & only
-        for element in elements:
-            grams[element] = grams.get(element, 0.0) + mass_g * composition[element] / PPM
+        for element, ppm in composition.items():
+            if only is None or element in only:
+                grams[element] = grams.get(element, 0.0) + mass_g * ppm / PPM
     return grams
 
 
