@@ -112,7 +112,7 @@ def _check_transform(
     # The inputs' mixture, which several rules read: made once, for the processes that do.
     feed = transform.feed_of(inputs) if event.process in transform.FEED_PROCESSES else None
     floor = transform.recovery_floor(event.process, inputs, tolerances, feed)
-    recovered = transform.check_recovery(event, inputs, found, tolerances, feed)
+    recovered = transform.check_recovery(event, inputs, found, tolerances, floor)
     return [
         *grammar.check_transform(event, inputs, tolerances),
         *transform.check_mass(event, inputs, found, tolerances),

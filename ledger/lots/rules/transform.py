@@ -161,14 +161,15 @@ def check_recovery(
     inputs: Inputs,
     found: Mapping[str, ElementBalance],
     tolerances: Tolerances,
-    feed: ElementMap | None = None,
+    floor_case: tuple[float, str],
 ) -> list[Flag]:
-    """YIELD_BELOW_FLOOR: recovery < floor × (1 − margin).
+    """YIELD_BELOW_FLOOR: recovery < floor × (1 − margin); `floor_case` is the process's
+    floor and the name of its case, recovery_floor's.
 
     Rare-earth recovery (Σ RE out / Σ RE in) for processes, plain mass for split and
     blend, whose masses are exact where compositions carry assay noise.
     """
-    floor, case = recovery_floor(event.process, inputs, tolerances, feed)
+    floor, case = floor_case
     basis, amount_in, amount_out = _recovered(event, inputs, found)
     if amount_in <= 0 or floor <= 0:
         return []
