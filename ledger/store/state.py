@@ -1,5 +1,6 @@
 """The custody state in the database: rows read into the pure core's models."""
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from types import SimpleNamespace
@@ -130,14 +131,22 @@ LICENCE_FIELDS = tuple(item.name for item in fields(LicenceState))
 QUOTA_FIELDS = tuple(item.name for item in fields(QuotaState))
 
 
-def _lot_from_values(values: tuple[Any, ...]) -> LotState:
+def _lot_from_values(
+    values: tuple[Any, ...], budgets: dict[str, lineage.Budget] | None = None
+) -> LotState:
     """lot_from_row of the values of LOT_FIELDS: the composition as read is already a fresh
-    dict; origins become a tuple, the lineage's text a budget."""
+    dict; origins become a tuple, the lineage's text a budget. `budgets`: the budgets of the
+    texts read so far, to parse each text once (lots often share a budget)."""
     composition, origins, budget = values[4], values[11], values[_LINEAGE]
     if type(composition) is not dict:
         composition = dict(composition)
     if budget is not None:
-        budget = lineage.parse(budget)
+        if budgets is None:
+            budget = lineage.parse(budget)
+        elif (parsed := budgets.get(budget)) is not None:
+            budget = parsed
+        else:
+            budget = budgets[budget] = lineage.parse(budget)
     changed = (
         *values[:4],
         composition,
@@ -192,6 +201,10 @@ def stored_records(session: Session, model: type[SQLModel]) -> dict[str, Any]:
     id: the audit compares them with the replayed state. A row that is no record's (a lots
     row whose lineage is not a budget's text) stays its values, which no record equals."""
     names, convert = _CONVERTERS[model]
+    if model is LotRow:
+        # Each distinct lineage text is parsed once (at 20,000 entries 12,099 lots hold 4,811).
+        budgets: dict[str, lineage.Budget] = {}
+        convert = functools.partial(_lot_from_values, budgets=budgets)
     records: dict[str, Any] = {}
     for values in select_all_tuples(session, table(model), names):
         try:

@@ -46,6 +46,20 @@ DAMAGE: dict[str, tuple[list[str], bool]] = {
         [f"UPDATE lots SET lineage = :budget WHERE id = {FIRST_LOT}"],
         False,
     ),
+    # stored_records parses each lineage text once: a text two lots hold is one budget read
+    # for both, and a text that is no budget's is refused for each lot that holds it.
+    "a lot's lineage, another lot's budget": (
+        [
+            "UPDATE lots SET lineage = (SELECT min(other.lineage) FROM lots other WHERE "
+            "other.lineage <> (SELECT first.lineage FROM lots first WHERE "
+            f"first.id = {FIRST_LOT})) WHERE id = {FIRST_LOT}"
+        ],
+        False,
+    ),
+    "two lots' lineage, the same text that is no budget's": (
+        ["UPDATE lots SET lineage = :budget WHERE id IN (SELECT id FROM lots ORDER BY id LIMIT 2)"],
+        False,
+    ),
     "a lot's lineage forgotten": (
         [f"UPDATE lots SET lineage = NULL WHERE id = {FIRST_LOT}"],
         False,
