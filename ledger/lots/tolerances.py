@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 from ledger.lots.composition import RARE_EARTHS
+from ledger.lots.words import Terms, terms
 
 # Processes that add no untracked mass: total mass out cannot exceed total mass in. Not
 # cracking (carbonate, chloride, water join), not alloying (Fe, B, Co come from untracked
@@ -304,11 +305,21 @@ class Tolerances:
 
     severity: Mapping[str, str] = field(default_factory=lambda: SEVERITY)  # code -> severity
 
+    # The description term lists above, each term tokenized once (__post_init__): a rule
+    # looks up a description's words in them (ledger/lots/rules/wording.py).
+    non_re_words: Terms = field(init=False, repr=False, compare=False)
+    re_words: Terms = field(init=False, repr=False, compare=False)
+    generic_words: Terms = field(init=False, repr=False, compare=False)
+    ndfeb_words: Terms = field(init=False, repr=False, compare=False)
+    smco_words: Terms = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         held = (self.controlled | LINEAGE_HIGH_VALUE) & RARE_EARTHS
         object.__setattr__(self, "lineage_held", tuple(sorted(held)))
         judged = (self.controlled | self.recovery_elements) & RARE_EARTHS
         object.__setattr__(self, "recovery_judged", judged)
+        for name in ("non_re", "re", "generic", "ndfeb", "smco"):
+            object.__setattr__(self, f"{name}_words", terms(getattr(self, f"{name}_terms")))
         # A configuration error must fail at start-up, not turn every rule silent.
         for item in fields(self):
             value = getattr(self, item.name)

@@ -20,8 +20,10 @@ from ledger.lots.composition import (
     fingerprint,
 )
 from ledger.lots.records import Edge, LotState, build, evolve
-from ledger.lots.rules.labels import terms_in
+from ledger.lots.rules.wording import terms_in
 from ledger.lots.tolerances import NON_RE_TERMS, RE_TERMS
+from ledger.lots.words import read
+from ledger.lots.words import terms as ready
 from ledger.store import bulk
 from ledger.store.state import LOT_FIELDS, _lot_from_values, lot_from_row
 from ledger.store.tables import FlagRow, LotRow
@@ -137,4 +139,4 @@ def test_terms_are_found_as_the_plain_regex_finds_them(text: str) -> None:
             for term in terms
             if re.search(rf"(?<![a-z0-9]){re.escape(term.lower())}(?![a-z0-9])", lowered)
         ]
-        assert terms_in(text, terms) == expected
+        assert terms_in(read(text), ready(terms)) == expected

@@ -25,6 +25,7 @@ from ledger.lots.rules.flags import (
 )
 from ledger.lots.rules.labels import check_description, check_hs_code, check_magnet_family
 from ledger.lots.tolerances import Tolerances
+from ledger.lots.words import read
 
 Bounds = tuple[float, float]  # an element's least and most ppm in the declared lots
 
@@ -44,14 +45,17 @@ def check_declaration(
     controlled = tolerances.controlled_for(country)
     if not lots:
         raise ValueError(f"declaration {declaration.id!r}: no lot states given to check it on")
+    # Each lot's controlled elements, which three rules read: found once.
+    held = [(lot, _controlled_in(lot, tolerances, controlled)) for lot in lots]
+    words = read(declaration.description)  # the description, which two rules read
     return [
         *_check_mass(declaration, lots, tolerances),
         *check_hs_code(declaration, lots, tolerances),
-        *check_description(declaration, lots, tolerances, controlled),
-        *_check_licence(declaration, lots, tolerances, controlled),
-        *_check_hidden(declaration, lots, tolerances, controlled),
-        *_check_composition(declaration, lots, tolerances, controlled),
-        *check_magnet_family(declaration, lots, tolerances),
+        *check_description(declaration, words, lots, tolerances, controlled),
+        *_check_licence(declaration, held, tolerances),
+        *_check_hidden(declaration, held, tolerances, controlled),
+        *_check_composition(declaration, lots, held, tolerances),
+        *check_magnet_family(declaration, words, lots, tolerances),
     ]
 
 
@@ -96,17 +100,16 @@ def _list(found: Mapping[str, int]) -> str:
     return ", ".join(f"{element} {ppm(value)}" for element, value in found.items())
 
 
-def _check_licence(
-    declaration: Declaration,
-    lots: Sequence[LotState],
-    tolerances: Tolerances,
-    controlled: frozenset[str],
-) -> list[Flag]:
+# Each declared lot and the controlled elements it holds at or above the threshold.
+_Held = Sequence[tuple[LotState, dict[str, int]]]
+
+
+def _check_licence(declaration: Declaration, held: _Held, tolerances: Tolerances) -> list[Flag]:
     """CONTROLLED_WITHOUT_LICENCE: a lot holds a controlled element, no licence is declared."""
-    holders = [
-        (lot, found) for lot in lots if (found := _controlled_in(lot, tolerances, controlled))
-    ]
-    if declaration.licence is not None or not holders:
+    if declaration.licence is not None:
+        return []
+    holders = [(lot, found) for lot, found in held if found]
+    if not holders:
         return []
     lot, found = holders[0]
     tail = more(len(holders), "lot")
@@ -123,10 +126,7 @@ def _check_licence(
 
 
 def _check_hidden(
-    declaration: Declaration,
-    lots: Sequence[LotState],
-    tolerances: Tolerances,
-    controlled: frozenset[str],
+    declaration: Declaration, held: _Held, tolerances: Tolerances, controlled: frozenset[str]
 ) -> list[Flag]:
     """CONTROLLED_WITHOUT_LICENCE: a controlled element of the record is absent from (or zero
     in) the declared composition; a licence does not excuse hiding what it licenses."""
@@ -136,12 +136,8 @@ def _check_hidden(
     absent = controlled - {e for e, value in declared.items() if value > 0}
     hidden = [
         (lot, missing)
-        for lot in lots
-        if (
-            missing := {
-                e: v for e, v in _controlled_in(lot, tolerances, controlled).items() if e in absent
-            }
-        )
+        for lot, found in held
+        if (missing := {e: v for e, v in found.items() if e in absent})
     ]
     if not hidden:
         return []
@@ -161,10 +157,7 @@ def _check_hidden(
 
 
 def _check_composition(
-    declaration: Declaration,
-    lots: Sequence[LotState],
-    tolerances: Tolerances,
-    controlled: frozenset[str],
+    declaration: Declaration, lots: Sequence[LotState], held: _Held, tolerances: Tolerances
 ) -> list[Flag]:
     """COMPOSITION_MISMATCH: declared composition vs the lots' mass-weighted record.
 
@@ -179,13 +172,13 @@ def _check_composition(
     if declared is None:
         return []
     # Per lot, as the licence rule: other lots cannot dilute a lot's Dy out of the check.
-    held = frozenset(e for lot in lots for e in _controlled_in(lot, tolerances, controlled))
-    off = _off_elements(declared, _record_bounds(lots, declared.keys()), held, tolerances)
+    carried = frozenset(e for _, found in held for e in found)
+    off = _off_elements(declared, _record_bounds(lots, declared.keys()), carried, tolerances)
     if not off:
         return []
     first = max(off, key=_gap)
     over = f"mass-weighted over {count(len(lots), 'lot')}"
-    message = f"{_describe(first, declaration.id, over, held, tolerances)}"
+    message = f"{_describe(first, declaration.id, over, carried, tolerances)}"
     evidence = {
         "declaration": declaration.id,
         "elements": [

@@ -14,8 +14,9 @@ from ledger.lots.rules.flags import (
     percent,
     ppm,
 )
-from ledger.lots.rules.wording import named_in, terms_in
+from ledger.lots.rules.wording import names_any, terms_in
 from ledger.lots.tolerances import Tolerances
+from ledger.lots.words import Text, terms
 
 FERROALLOY = "720299"
 CERIUM_COMPOUNDS = "284610"
@@ -95,6 +96,7 @@ def check_hs_code(
 
 def check_description(
     declaration: Declaration,
+    words: Text,
     lots: Sequence[LotState],
     tolerances: Tolerances,
     controlled: frozenset[str] | None = None,
@@ -103,19 +105,20 @@ def check_description(
     or a generic one ("permanent magnets", "alloy") for lots that carry a controlled element.
 
     Mislabelling the goods in words is the same fraud as in digits, so it shares the code.
+    `words`: the description read (words.read).
     """
     text = declaration.description
-    named = terms_in(text, tolerances.non_re_terms)
     bearing = [lot for lot in lots if re_ppm(lot.composition_ppm) >= tolerances.re_bearing_ppm]
-    if not bearing or named_in(text, tolerances.re_terms):
+    if not bearing or names_any(words, tolerances.re_words):
         return []
+    named = terms_in(words, tolerances.non_re_words)
     if not named:
         # Generic words under a code that does not fit: the code's flag says it already.
-        generic = named_in(text, tolerances.generic_terms) and not any(
+        generic = names_any(words, tolerances.generic_words) and not any(
             hs_problem(declaration.hs_code, lot, tolerances) for lot in bearing
         )
         listed = tolerances.controlled if controlled is None else controlled
-        return _generic(declaration, bearing, tolerances, listed) if generic else []
+        return _generic(declaration, words, bearing, tolerances, listed) if generic else []
     lot = bearing[0]
     message = (
         f"description {text!r} names {', '.join(named)}, no rare earth, but {lot.id} holds "
@@ -132,6 +135,7 @@ def check_description(
 
 def _generic(
     declaration: Declaration,
+    words: Text,
     bearing: Sequence[LotState],
     tolerances: Tolerances,
     controlled: frozenset[str],
@@ -143,7 +147,7 @@ def _generic(
     hidden = [
         (lot, held)
         for lot in bearing
-        if (held := _controlled(lot, tolerances, controlled)) and not named_in(text, held)
+        if (held := _controlled(lot, tolerances, controlled)) and not names_any(words, terms(held))
     ]
     if not hidden:
         return []
@@ -208,16 +212,16 @@ def _most_ppm(composition: Mapping[str, int], elements: Sequence[str]) -> float:
 
 
 def check_magnet_family(
-    declaration: Declaration, lots: Sequence[LotState], tolerances: Tolerances
+    declaration: Declaration, words: Text, lots: Sequence[LotState], tolerances: Tolerances
 ) -> list[Flag]:
     """COMPOSITION_MISMATCH: the description names NdFeB for SmCo material or the reverse.
 
     Both families share HS 8505.11, so the code cannot tell them apart: the contradiction is
-    between the words and the recorded composition.
+    between the words and the recorded composition. `words`: the description read.
     """
     text = declaration.description
-    says_ndfeb = bool(named_in(text, tolerances.ndfeb_terms))
-    says_smco = bool(named_in(text, tolerances.smco_terms))
+    says_ndfeb = names_any(words, tolerances.ndfeb_words)
+    says_smco = names_any(words, tolerances.smco_words)
     if says_ndfeb == says_smco:
         return []
     claimed = NDFEB if says_ndfeb else SMCO

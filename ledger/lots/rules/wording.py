@@ -1,19 +1,18 @@
 """The words of a description: terms as whole words, and negations that do not name them.
 
-A description is read as a sequence of word tokens (lower-case runs of letters and digits,
-decimal numbers, "%" and "-"), in one linear pass; a term is a sequence of such tokens and
-occurs where they follow each other, which is the whole-word match (a term is not found
-inside a longer word; "rare-earth" and "rare earth" are two terms). An occurrence negated
+A description is read as a sequence of word tokens (ledger/lots/words.py: lower-case runs of
+letters and digits, decimal numbers, "%" and "-"), in one linear pass; a term is a sequence
+of such tokens (its list tokenized once: Terms) and occurs where they follow each other,
+which is the whole-word match (a term is not found inside a longer word; "rare-earth" and
+"rare earth" are two terms). An occurrence negated
 names nothing: "REE-free", "free of rare earths", "no rare earth", "non-rare-earth",
 "without REE", "0 % rare earth", "rare earth content: none".
 """
 
-import functools
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-# One alternative per token kind, no nested repetition: linear in the text's length.
-_TOKEN = re.compile(r"[0-9]+(?:\.[0-9]+)?|[a-z0-9]+|[%-]")
+from ledger.lots.words import Terms, Text
+
 _HYPHEN = "-"  # joins words; the negation looks through it ("REE-free", "non-rare-earth")
 # A word right before a term that negates it.
 NEGATE_BEFORE = frozenset({"no", "non", "not", "without", "zero", "nil", "excluding", "trace"})
@@ -30,16 +29,6 @@ _NOT_THERE = frozenset({"present", "contained", "detected", "included"})
 # Words between a term and its negation ("rare earth content: none").
 _BETWEEN = frozenset({"content", "contents", "level", "levels", "is", "are"})
 _UNITS = frozenset({"%", "ppm", "percent", "pct"})
-
-
-def tokens(text: str) -> tuple[str, ...]:
-    """The word tokens of `text`, lower-case."""
-    return tuple(_TOKEN.findall(text.lower()))
-
-
-@functools.lru_cache(maxsize=1024)
-def _term(term: str) -> tuple[str, ...]:
-    return tokens(term)
 
 
 def _zero(token: str) -> bool:
@@ -90,35 +79,34 @@ def occurs(words: Sequence[str], term: Sequence[str], *, negatable: bool = True)
     """Whether `term` occurs in `words` as whole words (and, if `negatable`, not negated)."""
     if not term:
         return False
-    size, head = len(term), term[0]
-    return any(
-        word == head
-        and tuple(words[at : at + size]) == tuple(term)
-        and not (negatable and negated(words, at, at + size))
-        for at, word in enumerate(words)
-    )
+    words, wanted = tuple(words), tuple(term)
+    size, at = len(wanted), -1
+    for _ in range(words.count(wanted[0])):  # each place of the term's first word
+        at = words.index(wanted[0], at + 1)
+        if words[at : at + size] == wanted and not (negatable and negated(words, at, at + size)):
+            return True
+    return False
 
 
-def terms_in(text: str, terms: Iterable[str]) -> list[str]:
-    """The terms that occur in `text` as whole words, case-insensitively, negated or not: a
+def terms_in(text: Text, terms: Terms) -> list[str]:
+    """The terms that occur in `text` as whole words, negated or not, in the list's order: a
     description that mentions nickel at all speaks of nickel."""
-    return _found(text, terms, negatable=False)
+    # A term whose first word is absent cannot occur: only the terms headed by a word of
+    # the text are looked for, then given in the list's order.
+    words, by_head = text.words, terms.by_head
+    places = sorted(
+        place
+        for head in text.present & terms.heads
+        for place, term in by_head[head]
+        if occurs(words, term, negatable=False)
+    )
+    return [terms.listed[place] for place in places]
 
 
-def named_in(text: str, terms: Iterable[str]) -> list[str]:
-    """The terms that `text` names as whole words, case-insensitively, not negated: "REE-free"
+def names_any(text: Text, terms: Terms) -> bool:
+    """Whether `text` names some term of `terms` as whole words, not negated: "REE-free"
     does not say the goods are rare earths."""
-    return _found(text, terms, negatable=True)
-
-
-def _found(text: str, terms: Iterable[str], *, negatable: bool) -> list[str]:
-    words = tokens(text)
-    present = frozenset(words)
-    # A term whose first word is absent cannot occur: the scan runs only on the others.
-    return [
-        term
-        for term in terms
-        if (found := _term(term))
-        and found[0] in present
-        and occurs(words, found, negatable=negatable)
-    ]
+    words, by_head = text.words, terms.by_head
+    return any(
+        occurs(words, term) for head in text.present & terms.heads for _, term in by_head[head]
+    )
