@@ -274,13 +274,16 @@ class DbState(StateReader):
         return tuple(_quota_from_values(tuple(values)) for values in rows)
 
     def last_quota(self, holder: str, year: int, deposit: str | None) -> QuotaState | None:
-        # One row at the end of a range of ix_quotas_last (migration 0008).
+        # One row at the end of a range of ix_quotas_last (migration 0008), ordered as the
+        # index backwards: PostgreSQL does not take `deposit IS NULL` as fixing the column
+        # for the order, and ordered by issue alone it sorts the whole range.
         quotas = table(QuotaRow)
         same = quotas.c.deposit.is_(None) if deposit is None else quotas.c.deposit == deposit
+        order = [quotas.c[name].desc() for name in ("holder", "year", "deposit", "issued_index")]
         row = self.session.execute(
             select(*(quotas.c[name] for name in QUOTA_FIELDS))
             .where(quotas.c.holder == holder, quotas.c.year == year, same)
-            .order_by(quotas.c.issued_index.desc())
+            .order_by(*order)
             .limit(1)
         ).first()
         return None if row is None else _quota_from_values(tuple(row))
