@@ -57,10 +57,13 @@ def check_licence(
             "licence": declaration.licence,
         }
     else:
+        this = licences.elemental_g(licence.elements, lots)
         reasons = [
             *_foreign(event.actor, licence, reader),
-            *_reasons(event, lots, licence, controlled, tolerances, totals),
+            *_reasons(event, lots, licence, controlled, tolerances, totals, this),
         ]
+        if not reasons:
+            return []
         evidence = {
             "declaration": declaration.id,
             "licence": licence.id,
@@ -68,10 +71,8 @@ def check_licence(
             "elements": list(licence.elements),
             "max_mass_g": licence.max_mass_g,
             "used_g": licence.used_g,
-            "this_g": licences.elemental_g(licence.elements, lots),
+            "this_g": this,
         }
-    if not reasons:
-        return []
     evidence["reasons"] = reasons
     more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
     message = f"declaration {declaration.id}: {reasons[0]}{more}"
@@ -85,8 +86,10 @@ def _reasons(
     controlled: frozenset[str],
     tolerances: Tolerances,
     totals: bool,
+    this: int,
 ) -> list[str]:
-    """Every way `licence` fails to cover the declaration, in DESIGN §9.1's order."""
+    """Every way `licence` fails to cover the declaration, in DESIGN §9.1's order; `this`:
+    the grams of the licence's elements in `lots` (licences.elemental_g)."""
     declaration, name = event.declaration, f"licence {licence.id}"
     when = datetime.fromisoformat(event.time)
     # A declaration is made after its lots' last events (less the clocks' slack), whatever
@@ -112,7 +115,6 @@ def _reasons(
     carried = _carried(lots, controlled, tolerances) - set(licence.elements)
     if carried:
         reasons.append(f"{name} does not name {', '.join(sorted(carried))}, which the lots carry")
-    this = licences.elemental_g(licence.elements, lots)
     if totals and licence.holder == event.actor and licence.used_g + this > licence.max_mass_g:
         reasons.append(
             f"{name} allows {grams(licence.max_mass_g)} of {'+'.join(licence.elements)}; "
