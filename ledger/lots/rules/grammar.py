@@ -122,9 +122,10 @@ def range_flag(
     """A flag when `composition` is outside every range of `product`, else None."""
     bounds = tolerances.product_re_ppm.get(product)
     if bounds is not None:
-        if _within(_held(composition, "RE"), bounds):
-            return None
         held = re_ppm(composition)
+        # The listed total in range is a value the lot can hold: no need to read the rest.
+        if bounds[0] <= held <= bounds[1] or _within(_held(composition, "RE"), bounds):
+            return None
         message = (
             f"{lot} holds {percent(held / 1e6)} rare earths; {product} holds "
             f"{percent(bounds[0] / 1e6)}–{percent(bounds[1] / 1e6)}"
