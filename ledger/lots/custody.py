@@ -29,6 +29,11 @@ from ledger.lots.records import (
 )
 
 _SPLIT_OR_BLEND = frozenset({"split", "blend"})
+_MINE = frozenset({"mine"})
+_MAKERS = frozenset({"mine", "processor"})
+_ONLY_ACTIVE = frozenset({ACTIVE})
+_ONLY_IN_TRANSIT = frozenset({IN_TRANSIT})
+_TESTERS = frozenset({"lab", "customs"})
 
 
 def _effects(
@@ -50,7 +55,7 @@ _ASSAYABLE = frozenset({ACTIVE, IN_TRANSIT, DECLARED})
 
 
 def extract(event: LotExtract, event_hash: str, index: int, reader: StateReader) -> Effects:
-    require_role(reader, event.actor, {"mine"}, event.type)
+    require_role(reader, event.actor, _MINE, event.type)
     check_prev(event.prev, [])
     require_new_lot(reader, event.lot.id, "lot.id", ())
     # An extracted lot is its own origin: every descendant carries its id back to the mine.
@@ -76,12 +81,12 @@ def transform(event: LotTransform, event_hash: str, index: int, reader: StateRea
         # Mixing changes no material, so any custodian may split or blend what it holds.
         require_participant(reader, event.actor, "actor")
     else:
-        require_role(reader, event.actor, {"mine", "processor"}, event.type)
+        require_role(reader, event.actor, _MAKERS, event.type)
     refs = [(f"inputs.{i}.lot", ref.lot) for i, ref in enumerate(event.inputs)]
     inputs = require_lots(reader, refs)
     check_prev(event.prev, inputs)
     require_custodian(inputs, refs, event.actor)
-    require_status(inputs, refs, {ACTIVE}, "lot_not_active")
+    require_status(inputs, refs, _ONLY_ACTIVE, "lot_not_active")
     consumed = _consume(event, inputs, event_hash, index)
     origins = tuple(sorted({origin for lot in inputs for origin in lot.origins}))
     deposits = {lot.deposit for lot in inputs}
@@ -179,7 +184,7 @@ def assay(event: LotAssay, event_hash: str, index: int, reader: StateReader) -> 
     lots = require_lots(reader, refs)
     check_prev(event.prev, lots)
     # A lab or customs officer may test a lot it does not hold; anyone else must hold it.
-    if not actor.roles & {"lab", "customs"}:
+    if actor.roles.isdisjoint(_TESTERS):
         require_custodian(lots, refs, event.actor)
     require_status(lots, refs, _ASSAYABLE, "lot_not_active")
     # A certificate dated at its sampling may be posted after the lot moved on: the lot's
@@ -202,7 +207,7 @@ def ship(event: LotShip, event_hash: str, index: int, reader: StateReader) -> Ef
     lots = require_lots(reader, refs)
     check_prev(event.prev, lots)
     require_custodian(lots, refs, event.actor)
-    require_status(lots, refs, {ACTIVE}, "lot_not_active")
+    require_status(lots, refs, _ONLY_ACTIVE, "lot_not_active")
     moved = (
         touch(
             lot,
@@ -222,7 +227,7 @@ def receive(event: LotReceive, event_hash: str, index: int, reader: StateReader)
     refs = [(f"lots.{i}.lot", ref.lot) for i, ref in enumerate(event.lots)]
     lots = require_lots(reader, refs)
     check_prev(event.prev, lots)
-    require_status(lots, refs, {IN_TRANSIT}, "lot_not_in_transit")
+    require_status(lots, refs, _ONLY_IN_TRANSIT, "lot_not_in_transit")
     for lot, (field, _) in zip(lots, refs, strict=True):
         if lot.pending_to != event.actor:
             # Who it was shipped to is not the sender's to know (DESIGN §6).

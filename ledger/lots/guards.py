@@ -49,7 +49,7 @@ def require_role(
     reader: StateReader, actor: str, roles: Collection[str], event_type: str
 ) -> ParticipantState:
     participant = require_participant(reader, actor, "actor")
-    if not participant.roles & set(roles):
+    if participant.roles.isdisjoint(roles):
         raise Rejection(
             403,
             "role_not_allowed",
@@ -164,5 +164,19 @@ def require_new_lot(reader: StateReader, lot_id: str, field: str, taken: Collect
 
 
 def touch(lot: LotState, event_hash: str, index: int, **changes: Any) -> LotState:
-    """`lot` after the event at `index`: the event is its new head."""
-    return evolve(lot, head=event_hash, updated_index=index, **changes)
+    """`lot` after the event at `index`: the event is its new head. Equal to
+    evolve(lot, head=event_hash, updated_index=index, **changes), in one step: the custody
+    replay touches every lot an event names."""
+    new = object.__new__(LotState)
+    values = vars(new)
+    values.update(vars(lot))
+    values.update(changes)
+    values["head"] = event_hash
+    values["updated_index"] = index
+    if len(values) != _LOT_FIELDS or "head" in changes or "updated_index" in changes:
+        # The plain path names the unknown field, or refuses head/updated_index given twice.
+        return evolve(lot, head=event_hash, updated_index=index, **changes)
+    return new
+
+
+_LOT_FIELDS = len(LotState.__dataclass_fields__)
