@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from ledger.lots.scenarios.adversary import HONEST_CASES, STRATEGIES, Adversary, Campaign
+from ledger.demo.adversary import HONEST_CASES, STRATEGIES, Adversary, Campaign
 
 SERIOUS = frozenset({"medium", "high"})
 
@@ -164,7 +164,7 @@ def report(adversary: Adversary, entries: int, seconds: float, scores: list[Kind
         "## The adversary\n\n"
         "Evasion strategies of colluding key holders (a refinery's, a trader's and an "
         "exporter's keys, an authority that issues what it is asked) and honest edge cases, "
-        "from `ledger/lots/scenarios/adversary.py`, posted on the same ledger after the "
+        "from `ledger/demo/adversary.py`, posted on the same ledger after the "
         "scenario, each instance a generated chain with its sizes and ratios drawn from the "
         "seed.\n\n"
         f"- {adversary.campaigns[-1].instance + 1} instances of each of "

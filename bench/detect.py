@@ -6,7 +6,7 @@
 Starts `ree-ledger serve` on a fresh SQLite home, registers the scenario's participants,
 posts every step in order (batches of honest steps; each step meant to be refused alone),
 and prints, per flag code, recall on injected cases and false positives on clean lots.
-Then, on the same ledger, the adversary (ledger/lots/scenarios/adversary.py): `--adversary`
+Then, on the same ledger, the adversary (ledger/demo/adversary.py): `--adversary`
 instances of every evasion strategy and honest edge case, scored per strategy (caught, by
 which codes, the target lots' verdicts) and per honest case (false flags).
 `--write` also writes the tables to docs/detection.md.
@@ -32,16 +32,16 @@ from typing import Any
 import httpx
 
 from bench import adversary as adversary_score
-from ledger.home import Home
-from ledger.lots.rules import FLAG_CODES
-from ledger.lots.scenarios import Scenario, ScenarioStep, generate, span
-from ledger.lots.scenarios.adversary import (
+from ledger.demo import Scenario, ScenarioStep, generate, span
+from ledger.demo.adversary import (
     HONEST_CASES,
     STRATEGIES,
     Adversary,
     adversary_span,
     play,
 )
+from ledger.home import Home
+from ledger.lots.rules import FLAG_CODES
 from ledger.service import scenario_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -266,7 +266,7 @@ def write_report(
     path.write_text(
         "# Detection benchmark\n\n"
         "Measured by `make bench-detect` (`python -m bench.detect --write`): a seeded scenario "
-        "from `ledger/lots/scenarios` posted through the HTTP API of a `ree-ledger serve` on "
+        "from `ledger/demo` posted through the HTTP API of a `ree-ledger serve` on "
         "SQLite, every flag taken from the write responses.\n\n"
         f"- seed {args.seed}, {args.chains} chains, fraud rate {args.fraud_rate}\n"
         f"- {len(scenario.all_lots)} lots, {outcome.entries} entries, "

@@ -26,8 +26,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.lots.scenarios import generate, span
-from ledger.lots.scenarios.cast import NAME
+from ledger.demo import generate, span
+from ledger.demo.cast import NAME
 from ledger.service import scenario_run
 from ledger.tlog import keys
 from ledger.tlog.encoding import canonical, sha256

@@ -8,7 +8,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.lots.scenarios import Scenario, ScenarioStep
+from ledger.demo import Scenario, ScenarioStep
 from ledger.service import registry
 from ledger.tlog import keys
 from ledger.tlog.encoding import canonical

@@ -7,9 +7,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from ledger.demo import Scenario, generate, span
 from ledger.home import Home
 from ledger.lots.records import Rejection
-from ledger.lots.scenarios import Scenario, generate, span
 from ledger.service import scenario_run
 from ledger.service.ingest import ingest
 from ledger.service.tokens import issue_token

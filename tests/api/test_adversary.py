@@ -8,11 +8,11 @@ from fastapi.testclient import TestClient
 
 from bench import adversary as adversary_score
 from bench.detect import run_scenario
+from ledger.demo.adversary import HONEST_CASES, adversary_span, play
+from ledger.demo.edge_cases import BlendTwoDeposits, LateCertificate
+from ledger.demo.evasion_border import Transship
+from ledger.demo.evasion_lineage import RatchetDown, SmallLots
 from ledger.home import Home
-from ledger.lots.scenarios.adversary import HONEST_CASES, adversary_span, play
-from ledger.lots.scenarios.edge_cases import BlendTwoDeposits, LateCertificate
-from ledger.lots.scenarios.evasion_border import Transship
-from ledger.lots.scenarios.evasion_lineage import RatchetDown, SmallLots
 
 KINDS = (SmallLots, RatchetDown, Transship, LateCertificate, BlendTwoDeposits)
 

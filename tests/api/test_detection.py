@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from bench.detect import REJECTED, run_scenario, score
+from ledger.demo import generate, span
 from ledger.home import Home
 from ledger.lots.rules import FLAG_CODES
-from ledger.lots.scenarios import generate, span
 
 
 def test_every_injected_fraud_is_caught_and_clean_lots_stay_clean(

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from ledger.demo import generate
 from ledger.home import Home, init_home
 from ledger.lots.events import EVENT_TYPES, InvalidEvent, parse_event
-from ledger.lots.scenarios import generate
 from ledger.service import audit as audit_service
 from ledger.service.audit import TrustedKeys, audit
 from ledger.service.ingest import ingest

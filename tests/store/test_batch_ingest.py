@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from ledger.demo import generate, span
 from ledger.home import Home, init_home
 from ledger.lots import lineage
 from ledger.lots.memory import MemoryState
 from ledger.lots.rules import check_event
-from ledger.lots.scenarios import generate, span
 from ledger.lots.state import Effects, Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
 from ledger.service import preverify, scenario_run

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ledger.demo.adversary import HONEST_CASES, STRATEGIES, Adversary, play
+from ledger.demo.play import Play
 from ledger.lots.events import parse_event
 from ledger.lots.memory import MemoryState
 from ledger.lots.rules import Flag, check_event
-from ledger.lots.scenarios.adversary import HONEST_CASES, STRATEGIES, Adversary, play
-from ledger.lots.scenarios.play import Play
 from ledger.lots.state import ParticipantState, Rejection, apply_event
 from ledger.lots.tolerances import Tolerances
 from ledger.tlog.encoding import canonical, sha256

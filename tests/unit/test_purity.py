@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PURE = ["ledger/tlog", "ledger/lots", "ledger/verify"]
+PURE = ["ledger/tlog", "ledger/lots", "ledger/verify", "ledger/demo"]
 FORBIDDEN = {
     "sqlmodel",
     "sqlalchemy",

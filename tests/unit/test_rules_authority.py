@@ -273,7 +273,7 @@ def test_a_licence_from_another_countrys_authority_does_not_cover_the_export() -
     assert len(found) == 1 and "issued by us-commerce of US" in found[0]
 
 
-# Found by the adversary (ledger/lots/scenarios/adversary.py).
+# Found by the adversary (ledger/demo/adversary.py).
 
 
 @pytest.mark.parametrize(

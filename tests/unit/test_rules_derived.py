@@ -3,10 +3,10 @@ exactly what it finds deriving them again itself."""
 
 from datetime import UTC, datetime
 
+from ledger.demo import generate
 from ledger.lots.events import parse_event
 from ledger.lots.memory import MemoryState
 from ledger.lots.rules import check_event
-from ledger.lots.scenarios import generate
 from ledger.lots.state import ParticipantState, Rejection, apply_event
 from ledger.lots.tolerances import Tolerances
 from ledger.tlog.encoding import canonical, sha256

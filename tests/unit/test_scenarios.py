@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from ledger.demo import PATTERNS, Scenario, ScenarioStep, generate, span
 from ledger.lots.events import Event, parse_event
 from ledger.lots.fields import ROLES
 from ledger.lots.memory import MemoryState
 from ledger.lots.rules import Flag, check_event
-from ledger.lots.scenarios import PATTERNS, Scenario, ScenarioStep, generate, span
 from ledger.lots.state import LotState, ParticipantState, Rejection, apply_event
 from ledger.lots.tolerances import Tolerances
 from ledger.tlog.encoding import canonical, sha256

@@ -10,9 +10,9 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ledger.lots.scenarios.book import Book
-from ledger.lots.scenarios.cast import PARTICIPANTS
-from ledger.lots.scenarios.edge_cases import (
+from ledger.demo.book import Book
+from ledger.demo.cast import PARTICIPANTS
+from ledger.demo.edge_cases import (
     AssayedOutputs,
     AtTheFloor,
     BlendTwoDeposits,
@@ -23,7 +23,7 @@ from ledger.lots.scenarios.edge_cases import (
     UnlistedTb,
     UsExporter,
 )
-from ledger.lots.scenarios.evasion_border import (
+from ledger.demo.evasion_border import (
     BackdatedDeclaration,
     LicenceReuse,
     LicenceText,
@@ -35,7 +35,7 @@ from ledger.lots.scenarios.evasion_border import (
     TokenDy,
     Transship,
 )
-from ledger.lots.scenarios.evasion_lineage import (
+from ledger.demo.evasion_lineage import (
     CrackedMetal,
     GramToHundred,
     RatchetAfterLoss,
@@ -45,7 +45,7 @@ from ledger.lots.scenarios.evasion_lineage import (
     SmallLots,
     UnlistedRoom,
 )
-from ledger.lots.scenarios.evasion_mine import (
+from ledger.demo.evasion_mine import (
     AlloyDropsDy,
     FeedLaundering,
     HeavySpike,
@@ -53,11 +53,11 @@ from ledger.lots.scenarios.evasion_mine import (
     QuotaUnderreport,
     SeparationLosesTb,
 )
-from ledger.lots.scenarios.evasion_unseen import DepositOther, QuotaBackdate, UnmeasuredOre
-from ledger.lots.scenarios.generator import CHAIN_SPAN, STAGGER, log_order
-from ledger.lots.scenarios.model import Scenario
-from ledger.lots.scenarios.plan import DECK, draw
-from ledger.lots.scenarios.play import Play
+from ledger.demo.evasion_unseen import DepositOther, QuotaBackdate, UnmeasuredOre
+from ledger.demo.generator import CHAIN_SPAN, STAGGER, log_order
+from ledger.demo.model import Scenario
+from ledger.demo.plan import DECK, draw
+from ledger.demo.play import Play
 
 # The evasions first, then the ones invented here.
 STRATEGIES: tuple[type[Play], ...] = (

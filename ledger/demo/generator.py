@@ -6,11 +6,11 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from ledger.lots.scenarios.authority_frauds import LicenceMisuse, QuotaEvasion
-from ledger.lots.scenarios.book import Book
-from ledger.lots.scenarios.cast import PARTICIPANTS
-from ledger.lots.scenarios.chains import Chain
-from ledger.lots.scenarios.custody_frauds import (
+from ledger.demo.authority_frauds import LicenceMisuse, QuotaEvasion
+from ledger.demo.book import Book
+from ledger.demo.cast import PARTICIPANTS
+from ledger.demo.chains import Chain
+from ledger.demo.custody_frauds import (
     Diversion,
     DoubleUse,
     LineageRatchet,
@@ -21,16 +21,16 @@ from ledger.lots.scenarios.custody_frauds import (
     TimeTravel,
     WrongOrigin,
 )
-from ledger.lots.scenarios.customs_frauds import (
+from ledger.demo.customs_frauds import (
     DeclaredMass,
     HiddenControlled,
     MagnetSwap,
     Mislabel,
     Relabel,
 )
-from ledger.lots.scenarios.model import PATTERNS, Injection, Scenario, ScenarioStep
-from ledger.lots.scenarios.plan import DECK, draw
-from ledger.lots.scenarios.tamper import Tamper
+from ledger.demo.model import PATTERNS, Injection, Scenario, ScenarioStep
+from ledger.demo.plan import DECK, draw
+from ledger.demo.tamper import Tamper
 
 # One injector per pattern, in the order of PATTERNS.
 INJECTORS: tuple[type[Tamper], ...] = (

@@ -4,14 +4,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledger.lots.scenarios import actions
-from ledger.lots.scenarios import plan as plans
-from ledger.lots.scenarios.book import Book, Lot
-from ledger.lots.scenarios.cast import MINES
-from ledger.lots.scenarios.chemistry import REY, Composition, cap
-from ledger.lots.scenarios.model import REJECT, REJECTED
-from ledger.lots.scenarios.plan import Plan
-from ledger.lots.scenarios.tamper import Draft, Tamper
+from ledger.demo import actions
+from ledger.demo import plan as plans
+from ledger.demo.book import Book, Lot
+from ledger.demo.cast import MINES
+from ledger.demo.chemistry import REY, Composition, cap
+from ledger.demo.model import REJECT, REJECTED
+from ledger.demo.plan import Plan
+from ledger.demo.tamper import Draft, Tamper
 
 _NOT_CONCENTRATE = ("oxide", "metal", "powder", "magnet")
 

@@ -5,16 +5,16 @@ element the mine did not measure reported later at the top of its room."""
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from ledger.demo import actions, chemistry, processes
+from ledger.demo import plan as plans
+from ledger.demo import reference as ref
+from ledger.demo.book import Book, Lot
+from ledger.demo.cast import QUOTA_AUTHORITY, Mine
+from ledger.demo.chemistry import Composition, cap
+from ledger.demo.evasion_mine import BASTNAESITE_MINES, MINE
+from ledger.demo.plan import Plan
+from ledger.demo.play import Play
 from ledger.lots import licences
-from ledger.lots.scenarios import actions, chemistry, processes
-from ledger.lots.scenarios import plan as plans
-from ledger.lots.scenarios import reference as ref
-from ledger.lots.scenarios.book import Book, Lot
-from ledger.lots.scenarios.cast import QUOTA_AUTHORITY, Mine
-from ledger.lots.scenarios.chemistry import Composition, cap
-from ledger.lots.scenarios.evasion_mine import BASTNAESITE_MINES, MINE
-from ledger.lots.scenarios.plan import Plan
-from ledger.lots.scenarios.play import Play
 
 
 class QuotaBackdate(Play):

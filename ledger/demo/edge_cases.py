@@ -6,19 +6,19 @@ a licence drawn to exactly its maximum, outputs assayed rather than computed."""
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from ledger.demo import actions, chemistry, paperwork, processes
+from ledger.demo import plan as plans
+from ledger.demo import reference as ref
+from ledger.demo.book import Book, Lot
+from ledger.demo.cast import COUNTRY, Mine
+from ledger.demo.chains import GAPS
+from ledger.demo.chemistry import Composition, cap
+from ledger.demo.evasion_lineage import dy_magnet, dy_metal
+from ledger.demo.evasion_mine import LIGHT_MINES, MINE
+from ledger.demo.plan import Plan
+from ledger.demo.play import Play, declare, elemental_g, issue_licence, move, split
+from ledger.demo.tamper import Draft
 from ledger.lots import licences
-from ledger.lots.scenarios import actions, chemistry, paperwork, processes
-from ledger.lots.scenarios import plan as plans
-from ledger.lots.scenarios import reference as ref
-from ledger.lots.scenarios.book import Book, Lot
-from ledger.lots.scenarios.cast import COUNTRY, Mine
-from ledger.lots.scenarios.chains import GAPS
-from ledger.lots.scenarios.chemistry import Composition, cap
-from ledger.lots.scenarios.evasion_lineage import dy_magnet, dy_metal
-from ledger.lots.scenarios.evasion_mine import LIGHT_MINES, MINE
-from ledger.lots.scenarios.plan import Plan
-from ledger.lots.scenarios.play import Play, declare, elemental_g, issue_licence, move, split
-from ledger.lots.scenarios.tamper import Draft
 from ledger.lots.tolerances import QUOTA_COUNTRIES, Tolerances
 
 FLOORS = Tolerances().recovery_floors

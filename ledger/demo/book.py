@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from ledger.lots.scenarios.model import ACCEPT, ScenarioStep
+from ledger.demo.model import ACCEPT, ScenarioStep
 from ledger.tlog.encoding import canonical, sha256
 
 

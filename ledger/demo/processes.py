@@ -4,8 +4,8 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 
-from ledger.lots.scenarios import reference as ref
-from ledger.lots.scenarios.chemistry import (
+from ledger.demo import reference as ref
+from ledger.demo.chemistry import (
     COMPOUND_GANGUE,
     CONCENTRATE_GANGUE,
     CRACKING_CARRYOVER,

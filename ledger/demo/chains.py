@@ -5,13 +5,13 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from types import MappingProxyType
 
+from ledger.demo import actions, chemistry, paperwork, processes
+from ledger.demo import reference as ref
+from ledger.demo.book import Book, Lot
+from ledger.demo.cast import COUNTRY, CUSTOMS_OF, PORT_LAB
+from ledger.demo.plan import Plan
+from ledger.demo.tamper import Tamper
 from ledger.lots import licences
-from ledger.lots.scenarios import actions, chemistry, paperwork, processes
-from ledger.lots.scenarios import reference as ref
-from ledger.lots.scenarios.book import Book, Lot
-from ledger.lots.scenarios.cast import COUNTRY, CUSTOMS_OF, PORT_LAB
-from ledger.lots.scenarios.plan import Plan
-from ledger.lots.scenarios.tamper import Tamper
 from ledger.lots.tolerances import QUOTA_COUNTRIES
 
 # Hours between events (ranges); "overseas" is a sea passage, "domestic" rail or road.

@@ -4,8 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ledger.lots.scenarios.model import ScenarioParticipant
-from ledger.lots.scenarios.reference import (
+from ledger.demo.model import ScenarioParticipant
+from ledger.demo.reference import (
     TREO_BAYAN_OBO,
     TREO_IONIC_CLAY,
     TREO_MOUNT_WELD,

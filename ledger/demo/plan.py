@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
-from ledger.lots.scenarios.cast import CLUSTERS, COUNTRY, MINES, Cluster, Mine
+from ledger.demo.cast import CLUSTERS, COUNTRY, MINES, Cluster, Mine
 
 # How far a chain goes before export; the deck is dealt in shuffled rounds so that every
 # run of twenty chains holds exactly these proportions (and chains=200 makes > 2,000 lots).

@@ -4,11 +4,11 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from ledger.lots.scenarios import reference as ref
-from ledger.lots.scenarios.book import Lot
-from ledger.lots.scenarios.cast import COUNTRY
-from ledger.lots.scenarios.chemistry import mean, three_figures
-from ledger.lots.scenarios.plan import Plan
+from ledger.demo import reference as ref
+from ledger.demo.book import Lot
+from ledger.demo.cast import COUNTRY
+from ledger.demo.chemistry import mean, three_figures
+from ledger.demo.plan import Plan
 
 # Oxide and metal cuts in words, for specs and declarations.
 CUT_NAMES: Mapping[str, str] = MappingProxyType(

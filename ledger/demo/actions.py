@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledger.lots.scenarios.book import Book, Lot, rfc3339
-from ledger.lots.scenarios.cast import COUNTRY, EXPORT_AUTHORITY, NAME, QUOTA_AUTHORITY, Mine
-from ledger.lots.scenarios.chemistry import Composition
-from ledger.lots.scenarios.model import ACCEPT
+from ledger.demo.book import Book, Lot, rfc3339
+from ledger.demo.cast import COUNTRY, EXPORT_AUTHORITY, NAME, QUOTA_AUTHORITY, Mine
+from ledger.demo.chemistry import Composition
+from ledger.demo.model import ACCEPT
 
 Part = tuple[Lot, int]  # a lot and the grams an event names for it
 

@@ -4,18 +4,18 @@ feed laundered through a separation, another mine's quota."""
 
 from dataclasses import replace
 
+from ledger.demo import actions, chemistry
+from ledger.demo import plan as plans
+from ledger.demo import reference as ref
+from ledger.demo.authority_frauds import CN_MINES
+from ledger.demo.book import Book, Lot
+from ledger.demo.cast import MINES, Mine
+from ledger.demo.chemistry import Composition, cap
+from ledger.demo.evasion_lineage import dy_magnet
+from ledger.demo.plan import Plan
+from ledger.demo.play import Play
+from ledger.demo.tamper import Draft
 from ledger.lots import licences
-from ledger.lots.scenarios import actions, chemistry
-from ledger.lots.scenarios import plan as plans
-from ledger.lots.scenarios import reference as ref
-from ledger.lots.scenarios.authority_frauds import CN_MINES
-from ledger.lots.scenarios.book import Book, Lot
-from ledger.lots.scenarios.cast import MINES, Mine
-from ledger.lots.scenarios.chemistry import Composition, cap
-from ledger.lots.scenarios.evasion_lineage import dy_magnet
-from ledger.lots.scenarios.plan import Plan
-from ledger.lots.scenarios.play import Play
-from ledger.lots.scenarios.tamper import Draft
 
 RARE_EARTHS = frozenset(ref.REY) | {"Sc"}
 LIGHT_MINES = tuple(mine for mine in MINES if mine.profile in ("bastnaesite", "monazite"))

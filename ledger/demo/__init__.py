@@ -1,7 +1,7 @@
 """Seeded, realistic rare-earth supply chains with injected frauds, for the demo and tests."""
 
-from ledger.lots.scenarios.generator import generate, span
-from ledger.lots.scenarios.model import (
+from ledger.demo.generator import generate, span
+from ledger.demo.model import (
     PATTERNS,
     Injection,
     Scenario,

@@ -6,14 +6,14 @@ lineage to the mines' supply."""
 import math
 from dataclasses import replace
 
-from ledger.lots.scenarios import actions
-from ledger.lots.scenarios import plan as plans
-from ledger.lots.scenarios import reference as ref
-from ledger.lots.scenarios.authority_frauds import CN_DY_MAGNETS
-from ledger.lots.scenarios.book import Book, Lot
-from ledger.lots.scenarios.cast import MINES
-from ledger.lots.scenarios.plan import Plan
-from ledger.lots.scenarios.play import Play, blend, move, scaled, single_split, split
+from ledger.demo import actions
+from ledger.demo import plan as plans
+from ledger.demo import reference as ref
+from ledger.demo.authority_frauds import CN_DY_MAGNETS
+from ledger.demo.book import Book, Lot
+from ledger.demo.cast import MINES
+from ledger.demo.plan import Plan
+from ledger.demo.play import Play, blend, move, scaled, single_split, split
 
 DY_METAL_MINES = tuple(mine for mine in MINES if "dy" in plans.METALS[mine.profile])
 TRADER = "shanghai-re-trading"

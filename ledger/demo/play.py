@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledger.lots.scenarios import actions
-from ledger.lots.scenarios.book import Book, Lot, rfc3339
-from ledger.lots.scenarios.cast import CUSTOMS_OF, EXPORT_AUTHORITY
-from ledger.lots.scenarios.chains import GAPS, Chain
-from ledger.lots.scenarios.chemistry import Composition, cap
-from ledger.lots.scenarios.plan import Plan
-from ledger.lots.scenarios.tamper import Tamper
+from ledger.demo import actions
+from ledger.demo.book import Book, Lot, rfc3339
+from ledger.demo.cast import CUSTOMS_OF, EXPORT_AUTHORITY
+from ledger.demo.chains import GAPS, Chain
+from ledger.demo.chemistry import Composition, cap
+from ledger.demo.plan import Plan
+from ledger.demo.tamper import Tamper
 
 
 class Play(Tamper):

@@ -6,17 +6,17 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from ledger.lots.scenarios import actions, chemistry, paperwork
-from ledger.lots.scenarios import plan as plans
-from ledger.lots.scenarios import reference as ref
-from ledger.lots.scenarios.authority_frauds import CN_DY_MAGNETS
-from ledger.lots.scenarios.book import Book, Lot
-from ledger.lots.scenarios.cast import CUSTOMS_OF
-from ledger.lots.scenarios.chemistry import mean, three_figures
-from ledger.lots.scenarios.evasion_lineage import dy_magnet, dy_metal
-from ledger.lots.scenarios.evasion_mine import CLAY_LIGHT_MINES
-from ledger.lots.scenarios.plan import Plan
-from ledger.lots.scenarios.play import Play, declare, elemental_g, issue_licence, move, split
+from ledger.demo import actions, chemistry, paperwork
+from ledger.demo import plan as plans
+from ledger.demo import reference as ref
+from ledger.demo.authority_frauds import CN_DY_MAGNETS
+from ledger.demo.book import Book, Lot
+from ledger.demo.cast import CUSTOMS_OF
+from ledger.demo.chemistry import mean, three_figures
+from ledger.demo.evasion_lineage import dy_magnet, dy_metal
+from ledger.demo.evasion_mine import CLAY_LIGHT_MINES
+from ledger.demo.plan import Plan
+from ledger.demo.play import Play, declare, elemental_g, issue_licence, move, split
 
 TEXT_LICENCES = ("L", "LIC", "licence on file", "MOFCOM approved", "EL/2026/117", "N/A - sample")
 NEGATED = (

@@ -4,11 +4,11 @@ goods, and ore mined without a quota or beyond it."""
 from dataclasses import replace
 from typing import Any
 
-from ledger.lots.scenarios import plan as plans
-from ledger.lots.scenarios.book import Lot
-from ledger.lots.scenarios.cast import CLUSTERS, COUNTRY, MINES
-from ledger.lots.scenarios.plan import DESTINATIONS, Plan
-from ledger.lots.scenarios.tamper import Tamper
+from ledger.demo import plan as plans
+from ledger.demo.book import Lot
+from ledger.demo.cast import CLUSTERS, COUNTRY, MINES
+from ledger.demo.plan import DESTINATIONS, Plan
+from ledger.demo.tamper import Tamper
 
 # The mines whose Dy magnets a Chinese exporter declares, under China's control list.
 CN_DY_MAGNETS = tuple(

@@ -8,7 +8,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 
-from ledger.lots.scenarios import reference as ref
+from ledger.demo import reference as ref
 
 Masses = dict[str, float]
 Composition = dict[str, int]

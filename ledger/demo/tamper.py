@@ -4,10 +4,10 @@ import random
 from datetime import datetime
 from typing import Any
 
-from ledger.lots.scenarios.book import Book, Lot
-from ledger.lots.scenarios.chemistry import Composition, Masses
-from ledger.lots.scenarios.model import Injection
-from ledger.lots.scenarios.plan import Plan
+from ledger.demo.book import Book, Lot
+from ledger.demo.chemistry import Composition, Masses
+from ledger.demo.model import Injection
+from ledger.demo.plan import Plan
 
 Draft = tuple[str, Masses]  # an output lot's id and its element grams before they are fixed
 

@@ -3,14 +3,14 @@
 from dataclasses import replace
 from typing import Any
 
-from ledger.lots.scenarios import plan as plans
-from ledger.lots.scenarios import reference as ref
-from ledger.lots.scenarios.authority_frauds import CN_DY_MAGNETS
-from ledger.lots.scenarios.book import Lot
-from ledger.lots.scenarios.cast import MINES
-from ledger.lots.scenarios.chemistry import mean, three_figures
-from ledger.lots.scenarios.plan import Plan
-from ledger.lots.scenarios.tamper import Tamper
+from ledger.demo import plan as plans
+from ledger.demo import reference as ref
+from ledger.demo.authority_frauds import CN_DY_MAGNETS
+from ledger.demo.book import Lot
+from ledger.demo.cast import MINES
+from ledger.demo.chemistry import mean, three_figures
+from ledger.demo.plan import Plan
+from ledger.demo.tamper import Tamper
 
 # DOMAIN §4's cases on record: the code and words a mislabelled product travels under.
 WRONG_LABELS = {
