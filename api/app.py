@@ -9,7 +9,7 @@ from api import errors
 from api.limits import BodySizeLimit
 from api.routers import bundle, entries, epcis, flags, health, log, lots, pages, qr, signin
 from api.security_headers import SecurityHeaders
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.home import Home, bind_identity
 from ledger.lots.tolerances import Tolerances
 from ledger.runtime import settle_collector

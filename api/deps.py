@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from api.errors import ApiError
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.lots.policy import CustodyPolicy
 from ledger.lots.state import ParticipantState
 from ledger.lots.tolerances import Tolerances

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from api.deps import DbDep, SettingsDep
 from api.routers.pages import SESSION_COOKIE, Visitor, form_ok, form_token, message, render
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.service.tokens import resolve_token
 
 SIGNIN_COOKIE = "ree_signin"

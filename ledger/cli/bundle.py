@@ -5,8 +5,8 @@ from pathlib import Path
 
 import typer
 
-from api.settings import Settings
 from ledger.cli.context import fail, one_line_errors
+from ledger.config import Settings
 from ledger.lots.events import Event, ParticipantKeyAdd, ParticipantKeyRevoke, ParticipantRegister
 from ledger.lots.rules.flags import grams
 from ledger.lots.tolerances import Tolerances

@@ -9,7 +9,7 @@ from typing import Annotated, NoReturn, ParamSpec, TypeVar
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.home import HomeError
 from ledger.lots.state import Rejection
 from ledger.tlog.errors import EncodingError, VerificationError

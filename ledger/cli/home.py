@@ -6,9 +6,9 @@ from pathlib import Path
 import typer
 import uvicorn
 
-from api.settings import Settings
 from ledger.cli.context import HomeOption, one_line_errors, settings_for
 from ledger.cli.demo_witnesses import demo_witnesses
+from ledger.config import Settings
 from ledger.home import Home, bind_identity, init_home
 from ledger.store.engine import Database
 from ledger.store.migrate import upgrade

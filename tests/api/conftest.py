@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.home import Home, init_home
 from ledger.service.tokens import issue_token
 from tests.support import Party, licence_issue, quota_issue, register

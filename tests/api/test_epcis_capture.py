@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.home import Home, init_home
 from ledger.service.epcis_schema import SCHEMA_FILE
 from ledger.verify.entry import parse_entry

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from api.routers.qr import MAX_LABELS, MAX_LABELS_ANONYMOUS
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.home import Home
 from ledger.qr import lot_page_url
 from tests.api.conftest import ORIGIN, Ledger

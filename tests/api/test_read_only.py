@@ -18,7 +18,7 @@ from sqlalchemy import make_url
 
 from api.app import create_app
 from api.errors import READ_ONLY_RETRY_AFTER_S
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.home import Home
 from tests.api.conftest import ORIGIN, Ledger
 from tests.api.test_epcis_chain import capture_request, document_of

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.home import Home
 from ledger.lots.tolerances import Tolerances
 from ledger.service import witnesses

@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.home import init_home
 from tests.reliability.harness import START_TIMEOUT_S, free_port
 

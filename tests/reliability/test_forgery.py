@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, update
 
 from api.app import create_app
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.service.ingest import ingest
 from ledger.store.engine import Database
 from ledger.tlog import keys, merkle

@@ -25,7 +25,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from api.app import create_app
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.home import Home, init_home
 from tests.api.conftest import Ledger
 from tests.reliability.harness import SCALE

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from api.app import create_app
-from api.settings import Settings
+from ledger.config import Settings
 from ledger.home import Home, init_home
 from ledger.service import tokens
 from tests.api.conftest import Ledger

@@ -1,4 +1,4 @@
-"""Server settings from REE_LEDGER_* variables, built in create_app(), never at import."""
+"""Settings from REE_LEDGER_* variables, for the server and the CLI; built on use, not at import."""
 
 from pathlib import Path
 
