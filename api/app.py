@@ -15,8 +15,8 @@ from ledger.lots.tolerances import Tolerances
 from ledger.runtime import settle_collector
 from ledger.service import submitter
 from ledger.service.epcis_schema import InstalledSchema
-from ledger.service.identity import LogIdentity
 from ledger.store.engine import Database
+from ledger.store.identity import LogIdentity
 
 
 def create_app(settings: Settings | None = None, identity: LogIdentity | None = None) -> FastAPI:

@@ -11,9 +11,9 @@ from ledger.lots.policy import CustodyPolicy
 from ledger.lots.state import ParticipantState
 from ledger.lots.tolerances import Tolerances
 from ledger.service.epcis_schema import InstalledSchema
-from ledger.service.identity import LogIdentity
 from ledger.service.tokens import resolve_token
 from ledger.store.engine import Database
+from ledger.store.identity import LogIdentity
 from ledger.tlog.encoding import parse_json
 from ledger.tlog.errors import EncodingError
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.service.identity import LogIdentity
 from ledger.store import log as logstore
 from ledger.store.engine import Database
+from ledger.store.identity import LogIdentity
 from ledger.store.migrate import upgrade
 from ledger.tlog import keys
 from ledger.tlog.encoding import b64decode, b64encode

@@ -32,12 +32,12 @@ from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.records import KeyState, LotState, Rejection
 from ledger.lots.state import authorise_key
 from ledger.lots.tolerances import Tolerances
-from ledger.service.identity import LogIdentity
 from ledger.service.ingest import DEFAULT_TOLERANCES, Accepted, ingest
 from ledger.service.queries import NotFound
 from ledger.store import findings
 from ledger.store import log as logstore
 from ledger.store.engine import Database
+from ledger.store.identity import LogIdentity
 from ledger.store.state import DbState
 from ledger.store.tables import EntryRow, LotEventRow
 from ledger.tlog.encoding import parse_json

@@ -28,12 +28,12 @@ from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.rules import Flag, check_event
 from ledger.lots.state import Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
-from ledger.service.identity import LogIdentity
 from ledger.service.preverify import preverify
 from ledger.store import log as logstore
 from ledger.store.batch import BatchWriter
 from ledger.store.bulk import insert_tuples, table
 from ledger.store.engine import Database
+from ledger.store.identity import LogIdentity
 from ledger.store.state import PrefetchedState
 from ledger.store.tables import EntryRow, FlagRow, TreeNodeRow
 from ledger.tlog import merkle

@@ -20,8 +20,8 @@ from sqlmodel import col
 
 from ledger.lots.events import Event, ParticipantKeyAdd, ParticipantRegister
 from ledger.lots.state import Rejection
-from ledger.service.identity import LogIdentity
 from ledger.store.engine import Database
+from ledger.store.identity import LogIdentity
 from ledger.store.tables import KeyRow
 from ledger.tlog.envelope import pae
 from ledger.verify.entry import ParsedEntry, parse_entry

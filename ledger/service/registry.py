@@ -6,9 +6,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.service.identity import OPERATOR, LogIdentity
 from ledger.service.ingest import Accepted, ingest
 from ledger.store.engine import Database
+from ledger.store.identity import OPERATOR, LogIdentity
 from ledger.tlog import keys
 from ledger.tlog.encoding import b64encode, canonical
 from ledger.tlog.envelope import sign_envelope

@@ -15,11 +15,11 @@ import pytest
 
 from ledger.home import Home, init_home
 from ledger.service import witnesses
-from ledger.service.identity import LogIdentity
 from ledger.service.ingest import ingest
 from ledger.service.submitter import Outcome, Submitter
 from ledger.store import witnesses as witnessstore
 from ledger.store.engine import Database
+from ledger.store.identity import LogIdentity
 from ledger.tlog.witness_protocol import AddCheckpoint, format_add_checkpoint
 from tests.reliability.harness import free_port
 from tests.support import Party, extract, register

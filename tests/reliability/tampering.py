@@ -37,12 +37,12 @@ from sqlmodel import SQLModel
 import ledger.store.tables  # noqa: F401  (registers the tables in SQLModel.metadata)
 from ledger.home import Home, init_home
 from ledger.service import witnesses
-from ledger.service.identity import LogIdentity
 from ledger.service.ingest import ingest
 from ledger.service.registry import key_add_event
 from ledger.service.tokens import issue_token
 from ledger.store import witnesses as witnessstore
 from ledger.store.engine import Database
+from ledger.store.identity import LogIdentity
 from ledger.tlog import merkle
 from ledger.tlog.cosignature import cosign, witness_vkey
 from ledger.tlog.keys import raw_public_key

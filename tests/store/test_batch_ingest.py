@@ -17,12 +17,12 @@ from ledger.lots.rules import check_event
 from ledger.lots.state import Effects, Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
 from ledger.service import preverify, scenario_run
-from ledger.service.identity import LogIdentity
 from ledger.service.ingest import _entry_values, ingest
 from ledger.store import log as logstore
 from ledger.store.batch import LICENCE_COLUMNS, QUOTA_COLUMNS
 from ledger.store.engine import Database
 from ledger.store.findings import add_flags
+from ledger.store.identity import LogIdentity
 from ledger.store.state import DbState, PrefetchedState
 from ledger.store.tables import (
     CheckpointRow,

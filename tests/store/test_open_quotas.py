@@ -16,9 +16,9 @@ from sqlmodel import Session
 from ledger.home import Home, init_home
 from ledger.lots.memory import MemoryState
 from ledger.service.audit import TrustedKeys, audit
-from ledger.service.identity import LogIdentity
 from ledger.service.ingest import ingest
 from ledger.store.engine import Database
+from ledger.store.identity import LogIdentity
 from ledger.store.state import DbState, PrefetchedState
 from ledger.store.tables import FlagRow, QuotaRow
 from tests.support import Party, event, register

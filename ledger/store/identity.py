@@ -1,4 +1,5 @@
-"""The log's identity: its origin, the key that signs checkpoints, and the operator's key."""
+"""The log's identity, as its database records it: its origin, the key that signs checkpoints, and
+the operator's key."""
 
 from dataclasses import dataclass
 
