@@ -18,14 +18,14 @@ from sqlmodel import col
 
 from bench.perf_server import CLI
 from ledger.service.audit import PAGE, entry_pages
+from ledger.service.audit_pool import CHUNK, worker_pool, worker_precheck
 from ledger.store import log as logstore
 from ledger.store.engine import Database
 from ledger.store.tables import EntryRow, KeyRow
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64decode
 from ledger.tlog.keys import key_id
-from ledger.verify.audit_pool import CHUNK, worker_pool
-from ledger.verify.log import VERIFIED, Prechecked, precheck
+from ledger.verify.log import VERIFIED, Prechecked
 
 VERIFY_SECONDS = 2.0
 
@@ -108,7 +108,7 @@ class PrecheckRun:
 
 def run_precheck(url: str, workers: int) -> PrecheckRun:
     """Every entry's envelope, payload, columns and signature checked by `workers` processes,
-    as `ree-ledger audit` hands them out (`ledger.verify.audit_pool`: pages of rows read in
+    as `ree-ledger audit` hands them out (`ledger.service.audit_pool`: pages of rows read in
     this process, chunks of 250 to the pool, the stored keys tried); no replay. Raises unless
     every signature verifies."""
     db = Database(url)
@@ -125,7 +125,7 @@ def run_precheck(url: str, workers: int) -> PrecheckRun:
                 pending: deque[Future[Prechecked]] = deque()
                 for page in entry_pages(session, PAGE):
                     for at in range(0, len(page), CHUNK):
-                        pending.append(pool.submit(precheck, page[at : at + CHUNK]))
+                        pending.append(pool.submit(worker_precheck, page[at : at + CHUNK]))
                     while len(pending) > 4 * workers:
                         entries += _verified(pending.popleft().result())
                 while pending:

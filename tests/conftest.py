@@ -92,14 +92,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def fresh_memos() -> Iterator[None]:
-    """Empty the process's verification memos (ledger/verify/memo.py) before and after."""
-    from ledger.verify import memo
+    """Empty the process's verification memos (ledger.service.provenance.MEMOS) before and
+    after."""
+    from ledger.service.provenance import MEMOS
 
-    memo.MEMO.clear()
-    memo.INCLUSIONS.clear()
+    MEMOS.clear()
     yield
-    memo.MEMO.clear()
-    memo.INCLUSIONS.clear()
+    MEMOS.clear()
 
 
 @pytest.fixture

@@ -15,6 +15,13 @@ from sqlmodel import Session, SQLModel, col
 from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.records import Edge
 from ledger.lots.rules import Flag
+from ledger.service.audit_pool import (
+    SIGNATURE_CHUNK,
+    PageSignatures,
+    inline_pages,
+    prechecked_pages,
+    worker_pool,
+)
 from ledger.store import log as logstore
 from ledger.store.bulk import driver_rows
 from ledger.store.engine import Database
@@ -37,13 +44,6 @@ from ledger.store.tables import (
 )
 from ledger.tlog.encoding import b64encode
 from ledger.tlog.note import Checkpoint
-from ledger.verify.audit_pool import (
-    SIGNATURE_CHUNK,
-    PageSignatures,
-    inline_pages,
-    prechecked_pages,
-    worker_pool,
-)
 from ledger.verify.log import (
     AuditFailure,
     LogAuditor,
@@ -86,7 +86,7 @@ def audit(
 
     The replay is sequential. With `jobs` worker processes (default: one per core), each
     page of entries is handed to them ahead of the replay for steps (1)–(3) and the
-    signatures (`ledger.verify.audit_pool`); the replay takes their verdicts entry by entry
+    signatures (`ledger.service.audit_pool`); the replay takes their verdicts entry by entry
     and judges a page only once every signature of it is in, so the first failure named is
     the one the sequential audit (`jobs=0`: everything in this process) names.
     """

@@ -31,6 +31,10 @@ from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.keys import key_id
 from ledger.tlog.note import Checkpoint, open_checkpoint
 from ledger.verify.lot import ProvenEntry, StepResult, TrustRoots, verify_entries
+from ledger.verify.memo import Memos
+
+# This process's memos of verified entries and inclusions, kept across requests.
+MEMOS = Memos()
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ def provenance(db: Database, lot_id: str) -> Provenance:
         roots = _roots(session, rows, checkpoint, meta)
     present = [i for i in indices if i in rows]
     results = verify_entries(
-        [ProvenEntry(i, rows[i].envelope, proofs[i]) for i in present], roots, history
+        [ProvenEntry(i, rows[i].envelope, proofs[i]) for i in present], roots, history, MEMOS
     )
     # A lot's history naming an entry the store does not hold is a broken record, not an error.
     results += [

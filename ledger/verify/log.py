@@ -270,24 +270,14 @@ def check_node(level: int, idx: int, expected: bytes, stored: bytes | None, entr
         )
 
 
-_KEYS: dict[str, bytes] = {}
-
-
-def use_keys(keys: Mapping[str, bytes]) -> None:
-    """Set the keys `precheck` tries in this process (a worker's initializer)."""
-    _KEYS.clear()
-    _KEYS.update(keys)
-
-
-def precheck(rows: Sequence[Row], keys: Mapping[str, bytes] | None = None) -> Prechecked:
-    """Steps (1)–(3) for each row, and (4)'s arithmetic with the public key `keys` (by
-    default those of `use_keys`) gives its keyid, if any: everything about an entry that does
-    not depend on the entries before it. Which key is the right one is the replay's call.
+def precheck(rows: Sequence[Row], keys: Mapping[str, bytes]) -> Prechecked:
+    """Steps (1)–(3) for each row, and (4)'s arithmetic with the public key `keys` gives its
+    keyid, if any: everything about an entry that does not depend on the entries before it.
+    Which key is the right one is the replay's call.
 
     A top-level function, for a process pool; what it returns is small: a verdict byte per
     row, the payloads of the rows that passed (1)–(3), the failures of those that did not.
     """
-    keys = _KEYS if keys is None else keys
     verdicts = bytearray(len(rows))
     payloads: list[bytes | None] = [None] * len(rows)
     failures: dict[int, AuditFailure] = {}

@@ -1,12 +1,13 @@
 """Verify the entries of one lot's ancestry against a checkpoint: steps (1)–(4), (11) and (12).
 
-Every step is checked on every call. What a call may reuse from an earlier one in the same
-process is the result of the pure, costly parts, memoised on their exact inputs: the parse of
-the stored envelope bytes (steps 1–3) and whether the signature in those bytes verifies with
-a given public key (the arithmetic of step 4), in `VerifiedEntries`; and whether an inclusion
-proof verifies against a checkpoint (step 11), in `VerifiedInclusions`. A signature not
-verified before is checked with libsodium, and one libsodium refuses with pyca/cryptography,
-whose verdict is the one reported (as at ingest and in the audit).
+Every step is checked on every call. What a call may reuse from earlier ones given the same
+`Memos` (the service keeps one per process) is the result of the pure, costly parts,
+memoised on their exact inputs: the parse of the stored envelope bytes (steps 1–3) and
+whether the signature in those bytes verifies with a given public key (the arithmetic of
+step 4), in `VerifiedEntries`; and whether an inclusion proof verifies against a checkpoint
+(step 11), in `VerifiedInclusions`. A signature not verified before is checked with
+libsodium, and one libsodium refuses with pyca/cryptography, whose verdict is the one
+reported (as at ingest and in the audit).
 """
 
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ from ledger.tlog.envelope import pae
 from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.note import Checkpoint
 from ledger.verify.entry import ParsedEntry, check_signature, parse_entry
-from ledger.verify.memo import INCLUSIONS, MEMO
+from ledger.verify.memo import Memos, VerifiedEntries
 from ledger.verify.signatures import failed_signatures
 
 
@@ -58,29 +59,33 @@ class TrustRoots:
 
 
 def verify_entries(
-    entries: Sequence[ProvenEntry], roots: TrustRoots, history: Mapping[str, Sequence[int]]
+    entries: Sequence[ProvenEntry],
+    roots: TrustRoots,
+    history: Mapping[str, Sequence[int]],
+    memos: Memos,
 ) -> list[StepResult]:
-    """Check every entry; `history` lists, per lot, the indices of the entries touching it."""
+    """Check every entry; `history` lists, per lot, the indices of the entries touching it;
+    `memos` holds what earlier calls verified and is added to."""
     problems: dict[int, list[str]] = {entry.index: [] for entry in entries}
     parsed: dict[int, ParsedEntry] = {}
     canonical: set[int] = set()
     to_verify: list[tuple[int, bytes, bytes, bytes]] = []  # (index, public key, sig, message)
     for entry in entries:
-        found = _parse(entry, problems[entry.index])
+        found = _parse(entry, memos.entries, problems[entry.index])
         if found is None:
             continue
         parsed[entry.index] = found
         if found.leaf_bytes == entry.envelope:
             canonical.add(entry.index)
         public_key = _authorised_key(found, entry.index, roots, problems[entry.index])
-        if public_key is not None and not MEMO.verified(found, public_key):
+        if public_key is not None and not memos.entries.verified(found, public_key):
             sig = found.envelope.signatures[0].sig
             message = pae(found.envelope.payload_type, found.envelope.payload)
             to_verify.append((entry.index, public_key, sig, message))
-    _check_signatures(to_verify, parsed, canonical, problems)
+    _check_signatures(to_verify, parsed, canonical, memos.entries, problems)
     for entry in entries:
         if (found := parsed.get(entry.index)) is not None:
-            _check_inclusion(found, entry, roots.checkpoint, problems[entry.index])
+            _check_inclusion(found, entry, roots.checkpoint, memos, problems[entry.index])
     for index, found in parsed.items():
         _check_links(parsed, index, found, history, problems[index])
     results = []
@@ -91,10 +96,10 @@ def verify_entries(
     return results
 
 
-def _parse(entry: ProvenEntry, problems: list[str]) -> ParsedEntry | None:
+def _parse(entry: ProvenEntry, memo: VerifiedEntries, problems: list[str]) -> ParsedEntry | None:
     # (1)-(3): the stored bytes are a canonical envelope of a valid event. A memo hit is
     # the parse of exactly these bytes, which were canonical.
-    known = MEMO.parsed(entry.envelope)
+    known = memo.parsed(entry.envelope)
     if known is not None:
         return known
     try:
@@ -105,7 +110,7 @@ def _parse(entry: ProvenEntry, problems: list[str]) -> ParsedEntry | None:
     if found.leaf_bytes != entry.envelope:
         problems.append("(1) the stored envelope is not in canonical form")
     else:
-        MEMO.remember(found)
+        memo.remember(found)
     return found
 
 
@@ -126,6 +131,7 @@ def _check_signatures(
     items: list[tuple[int, bytes, bytes, bytes]],
     parsed: Mapping[int, ParsedEntry],
     canonical: set[int],
+    memo: VerifiedEntries,
     problems: Mapping[int, list[str]],
 ) -> None:
     # (4), second half: the signature over PAE(payloadType, payload) verifies with that key,
@@ -141,17 +147,21 @@ def _check_signatures(
                 problems[index].append(f"(4) {exc.detail}")
                 continue
         if index in canonical:
-            MEMO.remember(found, public_key)
+            memo.remember(found, public_key)
 
 
 def _check_inclusion(
-    found: ParsedEntry, entry: ProvenEntry, checkpoint: Checkpoint, problems: list[str]
+    found: ParsedEntry,
+    entry: ProvenEntry,
+    checkpoint: Checkpoint,
+    memos: Memos,
+    problems: list[str],
 ) -> None:
     # (11): the entry is in the tree the checkpoint signs.
-    digest = INCLUSIONS.digest(
+    digest = memos.inclusions.digest(
         entry.index, checkpoint.size, found.leaf_hash, entry.proof, checkpoint.root
     )
-    if digest is not None and INCLUSIONS.passed(digest):
+    if digest is not None and memos.inclusions.passed(digest):
         return
     try:
         merkle.verify_inclusion(
@@ -161,7 +171,7 @@ def _check_inclusion(
         problems.append(f"(11) inclusion in checkpoint {checkpoint.size}: {exc}")
         return
     if digest is not None:
-        INCLUSIONS.add(digest)
+        memos.inclusions.add(digest)
 
 
 def _check_links(

@@ -1,4 +1,5 @@
-"""Per-process memos of the pure, costly parts of verifying an ancestry (ledger.verify.lot).
+"""Memos of the pure, costly parts of verifying an ancestry (ledger.verify.lot); the process's
+own are the service's (ledger.service.provenance.MEMOS).
 
 Keyed by exact inputs: the stored envelope bytes (their parse, and the public keys their
 signature verified with) and a digest of everything an inclusion check reads. A hit is a
@@ -164,5 +165,13 @@ class VerifiedInclusions:
                 self._known.popitem(last=False)
 
 
-MEMO = VerifiedEntries()
-INCLUSIONS = VerifiedInclusions()
+@dataclass(frozen=True)
+class Memos:
+    """What `verify_entries` may reuse: the entries' parses and signatures, and inclusions."""
+
+    entries: VerifiedEntries = field(default_factory=VerifiedEntries)
+    inclusions: VerifiedInclusions = field(default_factory=VerifiedInclusions)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.inclusions.clear()

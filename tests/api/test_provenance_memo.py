@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from ledger.lots.tolerances import Tolerances
+from ledger.service.provenance import MEMOS
 from ledger.tlog import keys
 from ledger.tlog.encoding import b64decode
 from ledger.verify import lot as verify_lot_module
-from ledger.verify import memo
 from ledger.verify.bundle import verify_bundle
 from ledger.verify.bundle_format import parse_bundle
 from tests.api.conftest import Ledger
@@ -50,7 +50,7 @@ def _first_read(ledger: Ledger, cast: dict[str, Party]) -> dict[str, Any]:
     body = _read(ledger, cast["auditor"])
     assert body["verdict"] == "ok", body
     assert all(step["verified"] and not step["problems"] for step in body["steps"])
-    assert len(memo.MEMO) >= 3 and len(memo.INCLUSIONS) >= 3
+    assert len(MEMOS.entries) >= 3 and len(MEMOS.inclusions) >= 3
     return body
 
 
@@ -104,7 +104,7 @@ def test_an_envelope_changed_after_a_first_read_is_reported(
     _first_read(ledger, cast)
     target = indices[1]
     stored = _stored(database_url, target)
-    assert memo.MEMO.parsed(stored) is not None  # the memo holds it: the test bites
+    assert MEMOS.entries.parsed(stored) is not None  # the memo holds it: the test bites
     _store(database_url, target, _one_character_of(stored, field))
 
     problems = _problems(_read(ledger, cast["auditor"]))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from ledger.service import audit as audit_service
+from ledger.service import audit_pool
 from ledger.service.audit import TrustedKeys
 from ledger.store.engine import Database
-from ledger.verify import audit_pool
 from tests.store.test_audit_pipeline import (
     Ledger,
     _flip,

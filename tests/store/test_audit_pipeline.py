@@ -18,13 +18,13 @@ from ledger.demo import generate
 from ledger.home import Home, init_home
 from ledger.lots.events import EVENT_TYPES, InvalidEvent, parse_event
 from ledger.service import audit as audit_service
+from ledger.service import audit_pool
 from ledger.service.audit import TrustedKeys, audit
 from ledger.service.ingest import ingest
 from ledger.service.scenario_run import registrations
 from ledger.store.engine import Database
 from ledger.tlog import keys, merkle
 from ledger.tlog.encoding import b64decode, b64encode, canonical, sha256
-from ledger.verify import audit_pool
 from ledger.verify.log import (
     REDO,
     UNTRIED,

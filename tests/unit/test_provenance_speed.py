@@ -2,23 +2,16 @@
 
 import json
 
-import pytest
-
 from ledger.lots.records import KeyState
 from ledger.tlog import merkle
 from ledger.tlog.encoding import canonical, parse_json
 from ledger.tlog.note import Checkpoint
-from ledger.verify import memo
 from ledger.verify.entry import ParsedEntry, parse_entry
 from ledger.verify.lot import ProvenEntry, TrustRoots, verify_entries
-from ledger.verify.memo import VerifiedEntries, VerifiedInclusions
+from ledger.verify.memo import Memos, VerifiedEntries, VerifiedInclusions
 from tests.support import Party, extract
 
 MINE = Party("memo-mine")
-
-
-# Each test starts and ends with empty verification memos (tests/conftest.py).
-pytestmark = pytest.mark.usefixtures("fresh_memos")
 
 
 def _envelopes(count: int) -> list[bytes]:
@@ -99,37 +92,40 @@ def test_inclusion_digest_is_of_every_input_and_refuses_odd_lengths() -> None:
 
 
 def test_a_second_verification_gives_the_same_results_from_the_memo() -> None:
+    memos = Memos()
     entries, roots = _log(_envelopes(5))
-    first = verify_entries(entries, roots, {})
+    first = verify_entries(entries, roots, {}, memos)
     assert all(result.ok for result in first)
-    assert len(memo.MEMO) == 5 and len(memo.INCLUSIONS) == 5
-    again = verify_entries(entries, roots, {})
+    assert len(memos.entries) == 5 and len(memos.inclusions) == 5
+    again = verify_entries(entries, roots, {}, memos)
     assert again == first
     assert [a.event is b.event for a, b in zip(first, again, strict=True)] == [True] * 5
 
 
 def test_a_non_canonical_envelope_is_reported_every_time_and_not_memoised() -> None:
+    memos = Memos()
     envelopes = _envelopes(3)
     entries, roots = _log(envelopes)
     spaced = json.dumps(json.loads(envelopes[1])).encode()  # same content, with spaces
     assert spaced != envelopes[1]
     entries[1] = ProvenEntry(1, spaced, entries[1].proof)
     for _ in range(2):
-        results = verify_entries(entries, roots, {})
+        results = verify_entries(entries, roots, {}, memos)
         assert results[1].problems[0] == "(1) the stored envelope is not in canonical form"
         assert results[0].ok and results[2].ok
-    assert memo.MEMO.parsed(spaced) is None and len(memo.MEMO) == 2
+    assert memos.entries.parsed(spaced) is None and len(memos.entries) == 2
 
 
 def test_a_bad_signature_is_reported_every_time_and_never_memoised() -> None:
+    memos = Memos()
     envelopes = _envelopes(2)
     forged = canonical(Party(MINE.id).envelope(extract(MINE, "ORE-F"), keyid=MINE.keyid))
     entries, roots = _log([*envelopes, forged])
     for _ in range(2):
-        results = verify_entries(entries, roots, {})
+        results = verify_entries(entries, roots, {}, memos)
         assert [result.ok for result in results] == [True, True, False]
         assert results[2].problems == (
             f"(4) the signature by {MINE.keyid} does not verify over the payload",
         )
-    known = memo.MEMO.parsed(forged)  # its parse is memoised, its signature not
-    assert known is not None and not memo.MEMO.verified(known, MINE.public_key)
+    known = memos.entries.parsed(forged)  # its parse is memoised, its signature not
+    assert known is not None and not memos.entries.verified(known, MINE.public_key)

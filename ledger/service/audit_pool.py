@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from ledger.runtime import settle_collector
-from ledger.verify.log import LogAuditor, Prechecked, Row, precheck, use_keys
+from ledger.verify.log import LogAuditor, Prechecked, Row, precheck
 from ledger.verify.signatures import failed_signatures
 
 # Entries per task of the pool, and pages handed to it ahead of the replay.
@@ -67,9 +67,19 @@ def worker_pool(workers: int, keys: Mapping[str, bytes]) -> Iterator[Executor | 
     pool.shutdown(wait=True)
 
 
+# The keys a worker process tries on the signatures, set once when it starts.
+_KEYS: dict[str, bytes] = {}
+
+
 def _start_worker(keys: Mapping[str, bytes]) -> None:
     settle_collector()
-    use_keys(keys)
+    _KEYS.clear()
+    _KEYS.update(keys)
+
+
+def worker_precheck(rows: list[Row]) -> Prechecked:
+    """`precheck` in a worker of `worker_pool`, with the keys the worker was started with."""
+    return precheck(rows, _KEYS)
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -92,9 +102,9 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-# What `precheck` and the signatures run, and the command line's module, which the
-# `ree-ledger` script imports.
-_WORKER_MODULES = ["ledger.verify.log", "ledger.verify.signatures"]
+# What the workers run (this module's `worker_precheck`, `precheck` and the signatures), and
+# the command line's module, which the `ree-ledger` script imports.
+_WORKER_MODULES = [__name__, "ledger.verify.log", "ledger.verify.signatures"]
 _MAIN_MODULES = ["ledger.cli.main"]
 
 
@@ -112,7 +122,7 @@ def prechecked_pages(pool: Executor, pages: Iterator[list[Row]]) -> Iterator[lis
     def chunked(page: list[Row]) -> list[Chunk]:
         starts = range(0, len(page), CHUNK)
         return [
-            Chunk(page[at : at + CHUNK], pool.submit(precheck, page[at : at + CHUNK]))
+            Chunk(page[at : at + CHUNK], pool.submit(worker_precheck, page[at : at + CHUNK]))
             for at in starts
         ]
 
@@ -158,7 +168,7 @@ def _submit_all(pool: Executor, tasks: list[tuple[list[Row], "Future[Prechecked]
     to the task's own future."""
     for rows, found in tasks:
         try:
-            submitted = pool.submit(precheck, rows)
+            submitted = pool.submit(worker_precheck, rows)
         except BaseException as exc:  # the pool is shut down: the replay has stopped
             found.set_exception(exc)
             continue
