@@ -1,10 +1,11 @@
-"""RFC 9162 Merkle tree: hashing, proofs read from stored perfect subtrees, verification."""
+"""RFC 9162 Merkle tree: hashing, and proofs read from stored perfect subtrees.
+
+Their verification is in `ledger.tlog.merkle_verify`."""
 
 import hashlib
 from collections.abc import Callable, Sequence
 
 from ledger.tlog.encoding import sha256
-from ledger.tlog.errors import VerificationError
 
 LEAF_HASH_PREFIX = 0
 NODE_HASH_PREFIX = 1
@@ -72,7 +73,7 @@ def inclusion_plan(index: int, size: int) -> InclusionPlan:
     """Return the stored nodes of the inclusion proof of leaf `index` in `size`, bottom-up.
 
     The leaf's path parts from the last leaf's at level `inner`, the bit length of
-    index ^ (size - 1) (as `_decompose` splits a proof):
+    index ^ (size - 1) (as `merkle_verify` splits a proof):
     - below `inner - 1` every sibling is a perfect subtree: one stored node each;
     - at `inner - 1` the sibling is on the right and is the last subtree of its level,
       `right_edge(inner - 1, size)`: one node, or several that fold into one proof hash;
@@ -179,71 +180,6 @@ def consistency_proof(first: int, second: int, get_node: NodeReader) -> list[byt
     return [_fold([get_node(*n) for n in group]) for group in _consistency_groups(first, second)]
 
 
-def verify_inclusion(
-    index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes], root: bytes
-) -> None:
-    """Check that `leaf_hash` is leaf `index` of the tree of `size` with `root`.
-
-    Raises VerificationError for any failure, bad arguments (index >= size) included.
-    """
-    _verify_match(root_from_inclusion_proof(index, size, leaf_hash, proof), root)
-
-
-def root_from_inclusion_proof(
-    index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes]
-) -> bytes:
-    """Return the root implied by an inclusion proof; requires 0 <= index < size."""
-    if not 0 <= index < size:
-        raise VerificationError(f"leaf index {index} is outside a tree of size {size}")
-    _check_hash(leaf_hash, "leaf hash")
-    _check_proof_hashes(proof)
-    inner, border = _decompose(index, size)
-    if len(proof) != inner + border:
-        raise VerificationError(f"wrong proof size {len(proof)}, want {inner + border}")
-    seed = _chain_inner(leaf_hash, proof[:inner], index)
-    return _chain_border_right(seed, proof[inner:])
-
-
-def verify_consistency(
-    size1: int, size2: int, root1: bytes, root2: bytes, proof: Sequence[bytes]
-) -> None:
-    """Check that the tree of `size1` with `root1` is a prefix of `size2` with `root2`.
-
-    Requires 0 < size1 <= size2; any failure, bad sizes included, raises VerificationError.
-    """
-    _verify_match(root_from_consistency_proof(size1, size2, root1, proof), root2)
-
-
-def root_from_consistency_proof(
-    size1: int, size2: int, root1: bytes, proof: Sequence[bytes]
-) -> bytes:
-    """Return the root of the tree of `size2` implied by `root1` and a consistency proof."""
-    if size2 < size1:
-        raise VerificationError(f"size2 ({size2}) < size1 ({size1})")
-    # Refused even for (0, 0), as the shared transparency-dev vectors require: an empty
-    # tree's root is fixed, so a "proof" from it can only mislead.
-    if size1 <= 0:
-        raise VerificationError("a consistency proof from the empty tree proves nothing")
-    if size1 == size2:
-        if proof:
-            raise VerificationError("size1 == size2, but the proof is not empty")
-        return root1
-    if not proof:
-        raise VerificationError("empty consistency proof")
-    _check_proof_hashes(proof)
-    inner, border = _decompose(size1 - 1, size2)
-    shift = _trailing_zeros(size1)
-    inner -= shift  # the proof starts at the subtree of 2**shift leaves that ends at size1
-    # When size1 is that very subtree, the verifier already holds its hash: root1.
-    seed, path = (root1, proof) if size1 == 1 << shift else (proof[0], proof[1:])
-    if len(path) != inner + border:
-        raise VerificationError(f"wrong proof size {len(proof)} for sizes {size1}, {size2}")
-    mask = (size1 - 1) >> shift
-    hash1 = _chain_border_right(_chain_inner_right(seed, path[:inner], mask), path[inner:])
-    _verify_match(hash1, root1)
-    return _chain_border_right(_chain_inner(seed, path[:inner], mask), path[inner:])
-
-
 class CompactRange:
     """The right edge of a growing tree: the O(log n) perfect subtrees that fold to its root."""
 
@@ -266,7 +202,8 @@ class CompactRange:
 
     def append(self, leaf_hash: bytes) -> list[tuple[int, int, bytes]]:
         """Append a leaf; return (level, index, hash) of every subtree it completes, leaf first."""
-        _check_hash(leaf_hash, "leaf hash", error=ValueError)
+        if len(leaf_hash) != HASH_SIZE:
+            raise ValueError(f"leaf hash must be {HASH_SIZE} bytes, got {len(leaf_hash)}")
         level, index, node = 0, self._size, leaf_hash
         completed = [(level, index, node)]
         # Each trailing one bit of the old size is a left sibling this leaf now completes.
@@ -289,7 +226,7 @@ def _range_nodes(begin: int, end: int) -> list[NodeId]:
     while begin < end:
         level = (end - begin).bit_length() - 1
         if begin:
-            level = min(level, _trailing_zeros(begin))
+            level = min(level, trailing_zeros(begin))
         nodes.append((level, begin >> level))
         begin += 1 << level
     return nodes
@@ -320,7 +257,7 @@ def _consistency_groups(first: int, second: int) -> list[list[NodeId]]:
     if first == second:
         return []
     # The largest perfect subtree ending at `first`, and its inclusion path in `second`.
-    level = _trailing_zeros(first)
+    level = trailing_zeros(first)
     index = (first - 1) >> level
     groups = _path_groups(level, index, second)
     if index == 0:  # first is a power of two: that subtree is root1, which the verifier has
@@ -336,49 +273,6 @@ def _fold(hashes: Sequence[bytes]) -> bytes:
     return node
 
 
-def _decompose(index: int, size: int) -> tuple[int, int]:
-    """Split the proof length of leaf `index` in `size` at where its path leaves size-1's."""
-    inner = (index ^ (size - 1)).bit_length()
-    border = (index >> inner).bit_count()
-    return inner, border
-
-
-def _chain_inner(seed: bytes, proof: Sequence[bytes], index: int) -> bytes:
-    for i, sibling in enumerate(proof):
-        seed = node_hash(sibling, seed) if (index >> i) & 1 else node_hash(seed, sibling)
-    return seed
-
-
-def _chain_inner_right(seed: bytes, proof: Sequence[bytes], index: int) -> bytes:
-    # Only left siblings count: the result is the hash of the older, smaller tree.
-    for i, sibling in enumerate(proof):
-        if (index >> i) & 1:
-            seed = node_hash(sibling, seed)
-    return seed
-
-
-def _chain_border_right(seed: bytes, proof: Sequence[bytes]) -> bytes:
-    for sibling in proof:
-        seed = node_hash(sibling, seed)
-    return seed
-
-
-def _trailing_zeros(value: int) -> int:
+def trailing_zeros(value: int) -> int:
+    """The number of zero bits below the lowest one bit of `value` (> 0)."""
     return (value & -value).bit_length() - 1
-
-
-def _verify_match(calculated: bytes, expected: bytes) -> None:
-    if calculated != expected:
-        raise VerificationError(
-            f"calculated root {calculated.hex()} does not match expected root {expected.hex()}"
-        )
-
-
-def _check_hash(value: bytes, what: str, error: type[Exception] = VerificationError) -> None:
-    if len(value) != HASH_SIZE:
-        raise error(f"{what} must be {HASH_SIZE} bytes, got {len(value)}")
-
-
-def _check_proof_hashes(proof: Sequence[bytes]) -> None:
-    for position, value in enumerate(proof):
-        _check_hash(value, f"proof hash {position}")

@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from ledger.tlog import merkle
+from ledger.tlog import merkle, merkle_verify
 from ledger.tlog.encoding import b64decode, b64encode
 from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.note import MAX_TREE_SIZE, Checkpoint, open_checkpoint
@@ -85,7 +85,9 @@ def verify_tlog_proof(
     a malformed `vkey`).
     """
     checkpoint = open_checkpoint(proof.checkpoint, vkey, origin=origin)
-    merkle.verify_inclusion(proof.index, checkpoint.size, leaf_hash, proof.hashes, checkpoint.root)
+    merkle_verify.verify_inclusion(
+        proof.index, checkpoint.size, leaf_hash, proof.hashes, checkpoint.root
+    )
     return checkpoint
 
 

@@ -14,7 +14,7 @@ from ledger.lots.provenance import (
 )
 from ledger.lots.records import Edge, LotState, Rejection
 from ledger.lots.tolerances import Tolerances
-from ledger.tlog import merkle
+from ledger.tlog import merkle_verify
 from ledger.tlog.cosignature import WitnessKey, verify_cosignatures
 from ledger.tlog.encoding import b64decode, b64encode
 from ledger.tlog.errors import EncodingError, VerificationError
@@ -250,7 +250,7 @@ def _check_inclusion(
         return
     try:
         hashes = [b64decode(value) for value in proof.hashes]
-        merkle.verify_inclusion(
+        merkle_verify.verify_inclusion(
             entry.index, checkpoint.size, parsed.leaf_hash, hashes, checkpoint.root
         )
     except (EncodingError, VerificationError) as exc:

@@ -13,7 +13,7 @@ from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.rules import Flag, check_event
 from ledger.lots.state import Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
-from ledger.tlog import merkle
+from ledger.tlog import merkle, merkle_verify
 from ledger.tlog.encoding import b64encode, parse_json
 from ledger.tlog.envelope import EVENT_PAYLOAD_TYPE, pae
 from ledger.tlog.errors import EncodingError, VerificationError
@@ -250,7 +250,7 @@ class LogAuditor:
     def check_consistency(self, old: Checkpoint, new: Checkpoint, proof: Sequence[bytes]) -> None:
         """(9): the stored tree proves the newer checkpoint extends the older one."""
         try:
-            merkle.verify_consistency(old.size, new.size, old.root, new.root, proof)
+            merkle_verify.verify_consistency(old.size, new.size, old.root, new.root, proof)
         except VerificationError as exc:
             raise AuditFailure(
                 9, f"consistency proof {old.size} -> {new.size} from stored nodes fails: {exc}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ledger.lots.events import Event
 from ledger.lots.records import KeyState, Rejection
-from ledger.tlog import merkle
+from ledger.tlog import merkle_verify
 from ledger.tlog.encoding import parse_json
 from ledger.tlog.envelope import pae
 from ledger.tlog.errors import EncodingError, VerificationError
@@ -164,7 +164,7 @@ def _check_inclusion(
     if digest is not None and memos.inclusions.passed(digest):
         return
     try:
-        merkle.verify_inclusion(
+        merkle_verify.verify_inclusion(
             entry.index, checkpoint.size, found.leaf_hash, list(entry.proof), checkpoint.root
         )
     except (VerificationError, ValueError) as exc:

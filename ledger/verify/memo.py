@@ -117,7 +117,7 @@ class VerifiedEntries:
 class VerifiedInclusions:
     """A bounded, thread-safe LRU set of inclusion checks that passed (step 11).
 
-    A member is the SHA-256 of every input of `merkle.verify_inclusion`: index, tree size,
+    A member is the SHA-256 of every input of `merkle_verify.verify_inclusion`: index, tree size,
     leaf hash, root and the proof's hashes, in an unambiguous encoding (decimal numbers, then
     hashes of exactly 32 bytes; inputs of any other length are not memoised). The check is
     a pure function of those inputs, so a member passed with exactly these inputs. The proof

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.tlog import merkle
+from ledger.tlog import merkle, merkle_verify
 from ledger.tlog.cosignature import cosign
 from ledger.tlog.encoding import b64encode, sha256
 from ledger.tlog.errors import EncodingError, VerificationError
@@ -166,7 +166,7 @@ def _inconsistency(
             )
         return "a consistency proof between equal sizes must be empty" if request.proof else None
     try:
-        merkle.verify_consistency(
+        merkle_verify.verify_consistency(
             previous.size, checkpoint.size, previous.root, checkpoint.root, request.proof
         )
     except VerificationError as exc:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from ledger.tlog import merkle
+from ledger.tlog import merkle, merkle_verify
 from ledger.tlog.encoding import b64decode, canonical, sha256
 from ledger.tlog.note import open_checkpoint
 from tests.api.conftest import Ledger
@@ -16,7 +16,7 @@ def _verify_acknowledgement(ledger: Ledger, body: dict[str, Any], envelope: dict
     assert b64decode(body["leaf_hash"]) == leaf_hash
     proof = body["inclusion_proof"]
     assert proof["index"] == body["index"] and proof["size"] == checkpoint.size
-    merkle.verify_inclusion(
+    merkle_verify.verify_inclusion(
         body["index"],
         checkpoint.size,
         leaf_hash,
@@ -114,7 +114,7 @@ def test_consistency_proof_links_two_checkpoints(ledger: Ledger, cast: dict[str,
     )
     assert response.status_code == 200
     proof = [b64decode(h) for h in response.json()["hashes"]]
-    merkle.verify_consistency(old.size, new.size, old.root, new.root, proof)
+    merkle_verify.verify_consistency(old.size, new.size, old.root, new.root, proof)
 
 
 def test_inclusion_proof_endpoint_verifies_for_every_entry(
@@ -130,7 +130,7 @@ def test_inclusion_proof_endpoint_verifies_for_every_entry(
         proof = ledger.client.get(
             "/v1/proofs/inclusion", params={"index": index, "size": checkpoint.size}
         ).json()
-        merkle.verify_inclusion(
+        merkle_verify.verify_inclusion(
             index,
             checkpoint.size,
             merkle.leaf_hash(canonical(entry["envelope"])),

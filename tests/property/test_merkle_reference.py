@@ -19,9 +19,8 @@ from ledger.tlog.merkle import (
     right_edge,
     root_at,
     root_nodes,
-    verify_consistency,
-    verify_inclusion,
 )
+from ledger.tlog.merkle_verify import verify_consistency, verify_inclusion
 
 MAX_SIZE = 256
 ENTRIES = [b"entry %d" % i for i in range(2 * MAX_SIZE)]

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from ledger.tlog import merkle
+from ledger.tlog import merkle, merkle_verify
 from ledger.tlog.encoding import b64decode, canonical, sha256
 from ledger.tlog.note import Checkpoint, open_checkpoint
 
@@ -101,7 +101,7 @@ def verify_checkpoints(book: CheckpointBook, log_vkey: str, base_url: str) -> li
             )
             assert answer.status_code == 200, answer.text
             proof = [b64decode(h) for h in answer.json()["hashes"]]
-            merkle.verify_consistency(older.size, newer.size, older.root, newer.root, proof)
+            merkle_verify.verify_consistency(older.size, newer.size, older.root, newer.root, proof)
     return ordered
 
 
@@ -109,7 +109,7 @@ def verify_inclusions(acks: Iterable[Ack], log_vkey: str) -> None:
     """Each ack's inclusion proof leads from its leaf to the root its checkpoint signs."""
     for ack in acks:
         checkpoint = open_checkpoint(ack.checkpoint, log_vkey)
-        merkle.verify_inclusion(
+        merkle_verify.verify_inclusion(
             ack.index, checkpoint.size, ack.leaf_hash, ack.inclusion, checkpoint.root
         )
 

@@ -20,7 +20,7 @@ from api.app import create_app
 from ledger.config import Settings
 from ledger.service.ingest import ingest
 from ledger.store.engine import Database
-from ledger.tlog import keys, merkle
+from ledger.tlog import keys, merkle, merkle_verify
 from ledger.tlog.encoding import b64decode, b64encode, canonical
 from ledger.tlog.envelope import sign_envelope
 from ledger.tlog.errors import VerificationError
@@ -185,7 +185,7 @@ def _client_verifies_consistency(client: TestClient, held: Checkpoint, vkey: str
     if answer.status_code != 200:
         raise VerificationError(f"no consistency proof: {answer.json()['detail']}")
     proof = [b64decode(h) for h in answer.json()["hashes"]]
-    merkle.verify_consistency(held.size, latest.size, held.root, latest.root, proof)
+    merkle_verify.verify_consistency(held.size, latest.size, held.root, latest.root, proof)
 
 
 def test_a_rollback_passes_the_audit_but_not_a_client_holding_a_later_checkpoint(

@@ -39,7 +39,7 @@ from ledger.store.tables import (
     QuotaRow,
     TreeNodeRow,
 )
-from ledger.tlog import merkle
+from ledger.tlog import merkle_verify
 from ledger.tlog.note import Checkpoint, sign_checkpoint
 from ledger.verify.entry import check_signature, parse_entry
 from ledger.verify.signatures import signature_verifies
@@ -299,7 +299,7 @@ def test_find_nodes_reads_nodes_of_many_levels_and_leaves_out_absent_ones(
             root = logstore.head(session).root
             leaf = logstore.entry(session, 5)
             assert leaf is not None
-            merkle.verify_inclusion(5, size, bytes(leaf.leaf_hash), proof, bytes(root))
+            merkle_verify.verify_inclusion(5, size, bytes(leaf.leaf_hash), proof, bytes(root))
     finally:
         db.dispose()
     assert set(found) == {(0, 0), (0, 12), (1, 3), (2, 2), (3, 0)}

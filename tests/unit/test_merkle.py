@@ -22,9 +22,11 @@ from ledger.tlog.merkle import (
     node_hash,
     right_edge,
     root_at,
-    root_from_inclusion_proof,
     root_from_leaves,
     root_nodes,
+)
+from ledger.tlog.merkle_verify import (
+    root_from_inclusion_proof,
     verify_consistency,
     verify_inclusion,
 )
