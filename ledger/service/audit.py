@@ -26,7 +26,7 @@ from ledger.store import log as logstore
 from ledger.store.bulk import driver_rows
 from ledger.store.engine import Database
 from ledger.store.nodes import find_node_ranges
-from ledger.store.state import stored_records
+from ledger.store.rows import stored_records
 from ledger.store.tables import (
     CheckpointRow,
     DeclarationRow,

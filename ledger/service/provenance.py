@@ -23,7 +23,7 @@ from ledger.store import findings
 from ledger.store import log as logstore
 from ledger.store.engine import Database
 from ledger.store.findings import StoredFlag
-from ledger.store.state import key_from_row, lot_from_row
+from ledger.store.rows import key_from_row, lot_from_row
 from ledger.store.tables import EntryRow, KeyRow, LotRow
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64decode

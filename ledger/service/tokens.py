@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from ledger.lots.state import ParticipantState, Rejection
 from ledger.store import log as logstore
 from ledger.store.engine import Database
-from ledger.store.state import participant_from_row
+from ledger.store.rows import participant_from_row
 from ledger.store.tables import KeyRow, ParticipantRow, ReadTokenRow
 
 TOKEN_PREFIX = "rlt_"

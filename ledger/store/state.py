@@ -1,16 +1,11 @@
 """The custody state in the database: rows read into the pure core's models."""
 
-import functools
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import fields
-from types import SimpleNamespace
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlmodel import Session, SQLModel, col
 
-from ledger.lots import lineage
-from ledger.lots.records import build
 from ledger.lots.state import (
     DeclarationState,
     KeyState,
@@ -20,7 +15,18 @@ from ledger.lots.state import (
     QuotaState,
     StateReader,
 )
-from ledger.store.bulk import IN_CHUNK, driver_rows, select_all_tuples, select_in_tuples, table
+from ledger.store.bulk import IN_CHUNK, driver_rows, select_in_tuples, table
+from ledger.store.rows import (
+    CONVERTERS,
+    QUOTA_FIELDS,
+    declaration_from_row,
+    key_from_row,
+    licence_from_row,
+    lot_from_row,
+    participant_from_row,
+    quota_from_row,
+    quota_from_values,
+)
 from ledger.store.tables import (
     DeclarationRow,
     EntryRow,
@@ -32,186 +38,6 @@ from ledger.store.tables import (
 )
 
 T = TypeVar("T")
-
-
-def lot_from_row(row: LotRow) -> LotState:
-    return LotState(
-        id=row.id,
-        product=row.product,
-        spec=row.spec,
-        mass_g=row.mass_g,
-        composition_ppm=dict(row.composition_ppm),
-        custodian=row.custodian,
-        status=row.status,
-        head=row.head,
-        created_index=row.created_index,
-        updated_index=row.updated_index,
-        pending_to=row.pending_to,
-        origins=tuple(row.origins),
-        deposit=row.deposit,
-        time=row.time,
-        shipped_mass_g=row.shipped_mass_g,
-        lineage=None if row.lineage is None else lineage.parse(row.lineage),
-        created_time=row.created_time,
-    )
-
-
-def participant_from_row(row: ParticipantRow) -> ParticipantState:
-    return ParticipantState(
-        id=row.id,
-        name=row.name,
-        country=row.country,
-        roles=frozenset(row.roles),
-        registered_index=row.registered_index,
-    )
-
-
-def key_from_row(row: KeyRow) -> KeyState:
-    return KeyState(
-        keyid=row.keyid,
-        participant=row.participant,
-        public_key=bytes(row.public_key),
-        valid_from=row.valid_from,
-        revoked_at=row.revoked_at,
-    )
-
-
-def declaration_from_row(row: DeclarationRow) -> DeclarationState:
-    return DeclarationState(
-        id=row.id,
-        exporter=row.exporter,
-        lots=tuple(row.lots),
-        status=row.status,
-        declared_index=row.declared_index,
-        hs_code=row.hs_code,
-        declared_mass_g=row.declared_mass_g,
-        destination=row.destination,
-        licence=row.licence,
-        licence_g=row.licence_g,
-    )
-
-
-def licence_from_row(row: Any) -> LicenceState:
-    return LicenceState(
-        id=row.id,
-        authority=row.authority,
-        holder=row.holder,
-        elements=tuple(row.elements),
-        destination=None if row.destination is None else tuple(row.destination),
-        hs_codes=None if row.hs_codes is None else tuple(row.hs_codes),
-        max_mass_g=row.max_mass_g,
-        valid_from=row.valid_from,
-        valid_until=row.valid_until,
-        issued_index=row.issued_index,
-        revoked_index=row.revoked_index,
-        used_g=row.used_g,
-    )
-
-
-def quota_from_row(row: Any) -> QuotaState:
-    return QuotaState(
-        id=row.id,
-        authority=row.authority,
-        holder=row.holder,
-        year=row.year,
-        reo_mass_g=row.reo_mass_g,
-        deposit=row.deposit,
-        issued_index=row.issued_index,
-        used_g=row.used_g,
-    )
-
-
-# The columns of each table, in the order of its record's fields (they have the same names).
-LOT_FIELDS = tuple(item.name for item in fields(LotState))
-_LINEAGE = LOT_FIELDS.index("lineage")  # stored as text (lineage.text), held as a tuple
-PARTICIPANT_FIELDS = tuple(item.name for item in fields(ParticipantState))
-KEY_FIELDS = tuple(item.name for item in fields(KeyState))
-DECLARATION_FIELDS = tuple(item.name for item in fields(DeclarationState))
-LICENCE_FIELDS = tuple(item.name for item in fields(LicenceState))
-QUOTA_FIELDS = tuple(item.name for item in fields(QuotaState))
-
-
-def _lot_from_values(
-    values: tuple[Any, ...], budgets: dict[str, lineage.Budget] | None = None
-) -> LotState:
-    """lot_from_row of the values of LOT_FIELDS: the composition as read is already a fresh
-    dict; origins become a tuple, the lineage's text a budget. `budgets`: the budgets of the
-    texts read so far, to parse each text once (lots often share a budget)."""
-    composition, origins, budget = values[4], values[11], values[_LINEAGE]
-    if type(composition) is not dict:
-        composition = dict(composition)
-    if budget is not None:
-        if budgets is None:
-            budget = lineage.parse(budget)
-        elif (parsed := budgets.get(budget)) is not None:
-            budget = parsed
-        else:
-            budget = budgets[budget] = lineage.parse(budget)
-    changed = (
-        *values[:4],
-        composition,
-        *values[5:11],
-        tuple(origins),
-        *values[12:_LINEAGE],
-        budget,
-        *values[_LINEAGE + 1 :],
-    )
-    return build(LotState, dict(zip(LOT_FIELDS, changed, strict=True)))
-
-
-def _participant_from_values(values: tuple[Any, ...]) -> ParticipantState:
-    return participant_from_row(_attributes(PARTICIPANT_FIELDS, values))
-
-
-def _key_from_values(values: tuple[Any, ...]) -> KeyState:
-    return key_from_row(_attributes(KEY_FIELDS, values))
-
-
-def _declaration_from_values(values: tuple[Any, ...]) -> DeclarationState:
-    return declaration_from_row(_attributes(DECLARATION_FIELDS, values))
-
-
-def _licence_from_values(values: tuple[Any, ...]) -> LicenceState:
-    return licence_from_row(_attributes(LICENCE_FIELDS, values))
-
-
-def _quota_from_values(values: tuple[Any, ...]) -> QuotaState:
-    return build(QuotaState, dict(zip(QUOTA_FIELDS, values, strict=True)))
-
-
-def _attributes(names: Sequence[str], values: Sequence[Any]) -> Any:
-    """A row's values as attributes, as the *_from_row converters read an ORM row."""
-    return SimpleNamespace(**dict(zip(names, values, strict=True)))
-
-
-# Per state table: its columns in the order of its record's fields (the key first), and what
-# makes the record of a row of them.
-_CONVERTERS: dict[type[SQLModel], tuple[tuple[str, ...], Callable[[tuple[Any, ...]], Any]]] = {
-    LotRow: (LOT_FIELDS, _lot_from_values),
-    ParticipantRow: (PARTICIPANT_FIELDS, _participant_from_values),
-    KeyRow: (KEY_FIELDS, _key_from_values),
-    DeclarationRow: (DECLARATION_FIELDS, _declaration_from_values),
-    LicenceRow: (LICENCE_FIELDS, _licence_from_values),
-    QuotaRow: (QUOTA_FIELDS, _quota_from_values),
-}
-
-
-def stored_records(session: Session, model: type[SQLModel]) -> dict[str, Any]:
-    """Every row of a state table (lots, participants, keys, declarations) as its record, by
-    id: the audit compares them with the replayed state. A row that is no record's (a lots
-    row whose lineage is not a budget's text) stays its values, which no record equals."""
-    names, convert = _CONVERTERS[model]
-    if model is LotRow:
-        # Each distinct lineage text is parsed once (at 20,000 entries 12,099 lots hold 4,811).
-        budgets: dict[str, lineage.Budget] = {}
-        convert = functools.partial(_lot_from_values, budgets=budgets)
-    records: dict[str, Any] = {}
-    for values in select_all_tuples(session, table(model), names):
-        try:
-            records[str(values[0])] = convert(values)
-        except ValueError:
-            records[str(values[0])] = values
-    return records
 
 
 _LAST_QUOTA = (
@@ -271,14 +97,14 @@ class DbState(StateReader):
             .where(col(QuotaRow.holder) == holder, col(QuotaRow.year) == year)
             .order_by(col(QuotaRow.issued_index))
         ).all()
-        return tuple(_quota_from_values(tuple(values)) for values in rows)
+        return tuple(quota_from_values(tuple(values)) for values in rows)
 
     def open_quotas(self, holder: str, year: int) -> tuple[QuotaState, ...]:
         # A range of the partial index ix_quotas_open (migration 0007), not of all the quotas.
         rows = self.session.execute(
             _open_quotas().where(col(QuotaRow.holder) == holder, col(QuotaRow.year) == year)
         ).all()
-        return tuple(_quota_from_values(tuple(values)) for values in rows)
+        return tuple(quota_from_values(tuple(values)) for values in rows)
 
     def last_quota(self, holder: str, year: int, deposit: str | None) -> QuotaState | None:
         # One row at the end of a range of ix_quotas_last (migration 0008), ordered as the
@@ -292,7 +118,7 @@ class DbState(StateReader):
             else ("deposit = ?", (holder, year, deposit))
         )
         rows = driver_rows(self.session, _LAST_QUOTA.format(same=same), params)
-        return _quota_from_values(tuple(rows[0])) if rows else None
+        return quota_from_values(tuple(rows[0])) if rows else None
 
     def event_index(self, event_id: str) -> int | None:
         found = self.session.execute(
@@ -366,7 +192,7 @@ class PrefetchedState(DbState):
             chunk = holders[start : start + IN_CHUNK]
             query = _open_quotas().where(columns.holder.in_(chunk), columns.year.in_(years))
             for values in self.session.execute(query):
-                quota = _quota_from_values(tuple(values))
+                quota = quota_from_values(tuple(values))
                 listed = found.get((quota.holder, quota.year))
                 if listed is not None:
                     listed.append(quota)
@@ -394,7 +220,7 @@ class PrefetchedState(DbState):
         if not wanted:
             return
         cache.update(dict.fromkeys(wanted))
-        names, convert = _CONVERTERS[model]
+        names, convert = CONVERTERS[model]
         for values in select_in_tuples(self.session, table(model), names[0], wanted, names):
             cache[str(values[0])] = convert(values)
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from ledger.service.audit import TrustedKeys, audit
 from ledger.store.engine import Database
-from ledger.store.state import (
+from ledger.store.rows import (
     LOT_FIELDS,
     declaration_from_row,
     key_from_row,

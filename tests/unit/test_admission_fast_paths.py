@@ -25,7 +25,7 @@ from ledger.lots.tolerances import NON_RE_TERMS, RE_TERMS
 from ledger.lots.words import read
 from ledger.lots.words import terms as ready
 from ledger.store import bulk
-from ledger.store.state import LOT_FIELDS, _lot_from_values, lot_from_row
+from ledger.store.rows import LOT_FIELDS, lot_from_row, lot_from_values
 from ledger.store.tables import FlagRow, LotRow
 
 LOT = LotState(
@@ -64,8 +64,8 @@ def test_a_lot_read_as_values_equals_one_read_as_a_row() -> None:
     values = tuple(getattr(LOT, name) for name in LOT_FIELDS)
     listed = (*values[:11], list(LOT.origins), *values[12:])
     row: Any = SimpleNamespace(**dict(zip(LOT_FIELDS, listed, strict=True)))
-    assert _lot_from_values(listed) == lot_from_row(row) == LOT
-    assert vars(_lot_from_values(listed)) == vars(LOT)
+    assert lot_from_values(listed) == lot_from_row(row) == LOT
+    assert vars(lot_from_values(listed)) == vars(LOT)
 
 
 @pytest.mark.parametrize(

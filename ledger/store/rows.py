@@ -1,0 +1,210 @@
+"""State rows read into the pure core's records: one converter per state table, the columns
+in the order of its record's fields."""
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+from types import SimpleNamespace
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from ledger.lots import lineage
+from ledger.lots.records import build
+from ledger.lots.state import (
+    DeclarationState,
+    KeyState,
+    LicenceState,
+    LotState,
+    ParticipantState,
+    QuotaState,
+)
+from ledger.store.bulk import select_all_tuples, table
+from ledger.store.tables import (
+    DeclarationRow,
+    KeyRow,
+    LicenceRow,
+    LotRow,
+    ParticipantRow,
+    QuotaRow,
+)
+
+
+def lot_from_row(row: LotRow) -> LotState:
+    return LotState(
+        id=row.id,
+        product=row.product,
+        spec=row.spec,
+        mass_g=row.mass_g,
+        composition_ppm=dict(row.composition_ppm),
+        custodian=row.custodian,
+        status=row.status,
+        head=row.head,
+        created_index=row.created_index,
+        updated_index=row.updated_index,
+        pending_to=row.pending_to,
+        origins=tuple(row.origins),
+        deposit=row.deposit,
+        time=row.time,
+        shipped_mass_g=row.shipped_mass_g,
+        lineage=None if row.lineage is None else lineage.parse(row.lineage),
+        created_time=row.created_time,
+    )
+
+
+def participant_from_row(row: ParticipantRow) -> ParticipantState:
+    return ParticipantState(
+        id=row.id,
+        name=row.name,
+        country=row.country,
+        roles=frozenset(row.roles),
+        registered_index=row.registered_index,
+    )
+
+
+def key_from_row(row: KeyRow) -> KeyState:
+    return KeyState(
+        keyid=row.keyid,
+        participant=row.participant,
+        public_key=bytes(row.public_key),
+        valid_from=row.valid_from,
+        revoked_at=row.revoked_at,
+    )
+
+
+def declaration_from_row(row: DeclarationRow) -> DeclarationState:
+    return DeclarationState(
+        id=row.id,
+        exporter=row.exporter,
+        lots=tuple(row.lots),
+        status=row.status,
+        declared_index=row.declared_index,
+        hs_code=row.hs_code,
+        declared_mass_g=row.declared_mass_g,
+        destination=row.destination,
+        licence=row.licence,
+        licence_g=row.licence_g,
+    )
+
+
+def licence_from_row(row: Any) -> LicenceState:
+    return LicenceState(
+        id=row.id,
+        authority=row.authority,
+        holder=row.holder,
+        elements=tuple(row.elements),
+        destination=None if row.destination is None else tuple(row.destination),
+        hs_codes=None if row.hs_codes is None else tuple(row.hs_codes),
+        max_mass_g=row.max_mass_g,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        issued_index=row.issued_index,
+        revoked_index=row.revoked_index,
+        used_g=row.used_g,
+    )
+
+
+def quota_from_row(row: Any) -> QuotaState:
+    return QuotaState(
+        id=row.id,
+        authority=row.authority,
+        holder=row.holder,
+        year=row.year,
+        reo_mass_g=row.reo_mass_g,
+        deposit=row.deposit,
+        issued_index=row.issued_index,
+        used_g=row.used_g,
+    )
+
+
+# The columns of each table, in the order of its record's fields (they have the same names).
+LOT_FIELDS = tuple(item.name for item in fields(LotState))
+_LINEAGE = LOT_FIELDS.index("lineage")  # stored as text (lineage.text), held as a tuple
+PARTICIPANT_FIELDS = tuple(item.name for item in fields(ParticipantState))
+KEY_FIELDS = tuple(item.name for item in fields(KeyState))
+DECLARATION_FIELDS = tuple(item.name for item in fields(DeclarationState))
+LICENCE_FIELDS = tuple(item.name for item in fields(LicenceState))
+QUOTA_FIELDS = tuple(item.name for item in fields(QuotaState))
+
+
+def lot_from_values(
+    values: tuple[Any, ...], budgets: dict[str, lineage.Budget] | None = None
+) -> LotState:
+    """lot_from_row of the values of LOT_FIELDS: the composition as read is already a fresh
+    dict; origins become a tuple, the lineage's text a budget. `budgets`: the budgets of the
+    texts read so far, to parse each text once (lots often share a budget)."""
+    composition, origins, budget = values[4], values[11], values[_LINEAGE]
+    if type(composition) is not dict:
+        composition = dict(composition)
+    if budget is not None:
+        if budgets is None:
+            budget = lineage.parse(budget)
+        elif (parsed := budgets.get(budget)) is not None:
+            budget = parsed
+        else:
+            budget = budgets[budget] = lineage.parse(budget)
+    changed = (
+        *values[:4],
+        composition,
+        *values[5:11],
+        tuple(origins),
+        *values[12:_LINEAGE],
+        budget,
+        *values[_LINEAGE + 1 :],
+    )
+    return build(LotState, dict(zip(LOT_FIELDS, changed, strict=True)))
+
+
+def _participant_from_values(values: tuple[Any, ...]) -> ParticipantState:
+    return participant_from_row(_attributes(PARTICIPANT_FIELDS, values))
+
+
+def _key_from_values(values: tuple[Any, ...]) -> KeyState:
+    return key_from_row(_attributes(KEY_FIELDS, values))
+
+
+def _declaration_from_values(values: tuple[Any, ...]) -> DeclarationState:
+    return declaration_from_row(_attributes(DECLARATION_FIELDS, values))
+
+
+def _licence_from_values(values: tuple[Any, ...]) -> LicenceState:
+    return licence_from_row(_attributes(LICENCE_FIELDS, values))
+
+
+def quota_from_values(values: tuple[Any, ...]) -> QuotaState:
+    return build(QuotaState, dict(zip(QUOTA_FIELDS, values, strict=True)))
+
+
+def _attributes(names: Sequence[str], values: Sequence[Any]) -> Any:
+    """A row's values as attributes, as the *_from_row converters read an ORM row."""
+    return SimpleNamespace(**dict(zip(names, values, strict=True)))
+
+
+# Per state table: its columns in the order of its record's fields (the key first), and what
+# makes the record of a row of them.
+CONVERTERS: dict[type[SQLModel], tuple[tuple[str, ...], Callable[[tuple[Any, ...]], Any]]] = {
+    LotRow: (LOT_FIELDS, lot_from_values),
+    ParticipantRow: (PARTICIPANT_FIELDS, _participant_from_values),
+    KeyRow: (KEY_FIELDS, _key_from_values),
+    DeclarationRow: (DECLARATION_FIELDS, _declaration_from_values),
+    LicenceRow: (LICENCE_FIELDS, _licence_from_values),
+    QuotaRow: (QUOTA_FIELDS, quota_from_values),
+}
+
+
+def stored_records(session: Session, model: type[SQLModel]) -> dict[str, Any]:
+    """Every row of a state table (lots, participants, keys, declarations) as its record, by
+    id: the audit compares them with the replayed state. A row that is no record's (a lots
+    row whose lineage is not a budget's text) stays its values, which no record equals."""
+    names, convert = CONVERTERS[model]
+    if model is LotRow:
+        # Each distinct lineage text is parsed once (at 20,000 entries 12,099 lots hold 4,811).
+        budgets: dict[str, lineage.Budget] = {}
+        convert = functools.partial(lot_from_values, budgets=budgets)
+    records: dict[str, Any] = {}
+    for values in select_all_tuples(session, table(model), names):
+        try:
+            records[str(values[0])] = convert(values)
+        except ValueError:
+            records[str(values[0])] = values
+    return records
