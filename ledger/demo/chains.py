@@ -12,7 +12,7 @@ from ledger.demo.cast import COUNTRY, CUSTOMS_OF, PORT_LAB
 from ledger.demo.plan import Plan
 from ledger.demo.tamper import Tamper
 from ledger.lots import licences
-from ledger.lots.tolerances import QUOTA_COUNTRIES
+from ledger.lots.domain import QUOTA_COUNTRIES
 
 # Hours between events (ranges); "overseas" is a sea passage, "domestic" rail or road.
 GAPS: Mapping[str, tuple[int, int]] = MappingProxyType(

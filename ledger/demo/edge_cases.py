@@ -19,7 +19,8 @@ from ledger.demo.plan import Plan
 from ledger.demo.play import Play, declare, elemental_g, issue_licence, move, split
 from ledger.demo.tamper import Draft
 from ledger.lots import licences
-from ledger.lots.tolerances import QUOTA_COUNTRIES, Tolerances
+from ledger.lots.domain import QUOTA_COUNTRIES
+from ledger.lots.tolerances import Tolerances
 
 FLOORS = Tolerances().recovery_floors
 

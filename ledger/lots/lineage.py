@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from ledger.lots.composition import PPM, RARE_EARTHS, REY
+from ledger.lots.domain import RECOVERY_FLOORS
 from ledger.lots.records import LotState
-from ledger.lots.tolerances import RECOVERY_FLOORS
 
 Budget = tuple[int, ...]  # what a lot holds: upper_mg of each of ELEMENTS, then lower_mg
 Vector = Sequence[int]  # the same, as computed along the way; never mutated

@@ -19,9 +19,9 @@ from ledger.lots.composition import (
     distance,
     fingerprint,
 )
+from ledger.lots.domain import NON_RE_TERMS, RE_TERMS
 from ledger.lots.records import Edge, LotState, build, evolve
 from ledger.lots.rules.wording import terms_in
-from ledger.lots.tolerances import NON_RE_TERMS, RE_TERMS
 from ledger.lots.words import read
 from ledger.lots.words import terms as ready
 from ledger.store import bulk

@@ -8,9 +8,10 @@ from dataclasses import replace
 import pytest
 
 from ledger.lots.composition import RARE_EARTHS
+from ledger.lots.domain import LINEAGE_HIGH_VALUE
 from ledger.lots.lineage import ELEMENTS, N
 from ledger.lots.rules.lineage import _judge
-from ledger.lots.tolerances import LINEAGE_HIGH_VALUE, Tolerances
+from ledger.lots.tolerances import Tolerances
 
 CONFIGS = [
     Tolerances(),
