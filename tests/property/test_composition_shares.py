@@ -2,7 +2,7 @@
 literal definitions they were written as: the same floats, in the same order, exactly.
 
 composition.ree_distribution sums and sorts in one pass; fingerprint_of and heavy_of read a
-distribution made once; origin.ratios takes it from its caller. Findings carry these floats
+distribution made once; ratios.ratios takes it from its caller. Findings carry these floats
 (evidence, messages), so "close" is not enough: every value must be bit for bit the same.
 """
 
@@ -25,7 +25,7 @@ from ledger.lots.composition import (
     ree_distribution,
     unlisted_ppm,
 )
-from ledger.lots.rules import origin
+from ledger.lots.rules import origin, ratios
 from ledger.lots.tolerances import Tolerances
 
 _OTHER_HREE = frozenset(("Ho", "Er", "Tm", "Yb", "Lu"))
@@ -107,8 +107,8 @@ def test_shares_equal_the_literal_definitions(composition: dict[str, float]) -> 
     assert _same(fingerprint_of(shares), literal_fingerprint(composition))
     assert repr(heavy_share(composition)) == repr(literal_heavy(composition))
     assert repr(heavy_of(shares)) == repr(literal_heavy(composition))
-    assert _same(origin.ratios(composition), literal_ratios(composition))
-    assert _same(origin.ratios(composition, shares), literal_ratios(composition))
+    assert _same(ratios.ratios(composition), literal_ratios(composition))
+    assert _same(ratios.ratios(composition, shares), literal_ratios(composition))
 
 
 @settings(max_examples=500, deadline=None)

@@ -6,7 +6,7 @@ import pytest
 
 from ledger.lots.composition import DEPOSIT_PROFILES, closest_profile, distance, fingerprint
 from ledger.lots.rules import check_event
-from ledger.lots.rules.origin import ratios
+from ledger.lots.rules.ratios import ratios
 from tests.unit.test_rules_builders import (
     TOL,
     blend_shares,
