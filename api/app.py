@@ -7,24 +7,30 @@ from fastapi import FastAPI
 
 from api import errors
 from api.limits import BodySizeLimit
+from api.reads import TreeSizeHeader
 from api.routers import bundle, entries, epcis, flags, health, log, lots, pages, qr, signin
 from api.security_headers import SecurityHeaders
 from ledger.config import Settings
-from ledger.home import Home, bind_identity
+from ledger.home import Home, bind_identity, check_replica
 from ledger.lots.tolerances import Tolerances
 from ledger.runtime import settle_collector
 from ledger.service import submitter
 from ledger.service.epcis_schema import InstalledSchema
 from ledger.store.engine import Database
 from ledger.store.identity import LogIdentity
+from ledger.store.replicas import ReadPool
 
 
 def create_app(settings: Settings | None = None, identity: LogIdentity | None = None) -> FastAPI:
-    """Build the app: settings, identity (from the home's key files) and the database engine."""
+    """Build the app: settings, identity (from the home's key files), the database engine
+    and those of the read replicas (each checked to hold this log)."""
     settings = settings or Settings()
     identity = identity or Home(settings.home).identity(settings.origin)
     db = Database(settings.database_url)
     bind_identity(db, identity)
+    reads = ReadPool(db, settings.read_database_urls())
+    for replica in reads.replicas:
+        check_replica(replica, identity)
     app = FastAPI(
         title="ree-ledger",
         version="1",
@@ -38,6 +44,7 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
     app.state.settings = settings
     app.state.identity = identity
     app.state.db = db
+    app.state.reads = reads
     app.state.tolerances = Tolerances()
     app.state.policy = settings.custody_policy()
     app.state.epcis_schema = InstalledSchema.of(settings.home, settings.epcis_schema)
@@ -57,6 +64,7 @@ def create_app(settings: Settings | None = None, identity: LogIdentity | None = 
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(TreeSizeHeader)
     return app
 
 
@@ -71,6 +79,7 @@ async def _witness_submitter(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if halt is not None:
             halt()
+        app.state.reads.dispose()
 
 
 def create_served_app() -> FastAPI:

@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.reads import BEHIND_RETRY_AFTER_S, ReplicaBehind
 from ledger.lots.state import Rejection
-from ledger.store.writable import refuses_writes
+from ledger.store.writable import cancelled_by_conflict, refuses_writes
 
 PROBLEM_TYPE_BASE = "https://ree-ledger.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -81,6 +82,13 @@ def database_read_only(exc: Exception) -> JSONResponse:
     return answer
 
 
+def try_again(code: str, detail: str, retry_after: int, **extra: Any) -> JSONResponse:
+    """503 with Retry-After: a state that passes, not the client's fault nor a bug."""
+    answer = problem(503, code, _title(code), detail, **extra)
+    answer.headers["Retry-After"] = str(retry_after)
+    return answer
+
+
 def install(app: FastAPI) -> None:
     """Route every error through problem+json."""
 
@@ -106,7 +114,19 @@ def install(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem(exc.status_code, code, _title(code), str(exc.detail))
 
+    @app.exception_handler(ReplicaBehind)
+    async def _behind(_request: Request, exc: ReplicaBehind) -> JSONResponse:
+        return try_again("replica_behind", exc.detail, BEHIND_RETRY_AFTER_S, size=exc.tree_size)
+
     async def _database(_request: Request, exc: Exception) -> JSONResponse:
+        if cancelled_by_conflict(exc):
+            LOGGER.info("the database cancelled a statement: %s", getattr(exc, "orig", exc))
+            return try_again(
+                "database_conflict",
+                "the database cancelled the query (on a read replica: a conflict with the "
+                "changes it replays); nothing was written: send the same request again",
+                BEHIND_RETRY_AFTER_S,
+            )
         if not refuses_writes(exc):
             raise exc  # on to the 500 below, with its traceback in the log
         return database_read_only(exc)

@@ -15,6 +15,9 @@ class Settings(BaseSettings):
 
     home: Path = Path(".ree-ledger")
     database_url: str = ""
+    # Read replicas (PostgreSQL hot standbys of database_url), comma-separated: the read
+    # routes answer from them in turn; empty: reads go to database_url (docs/operations.md).
+    read_database_url: str = ""
     origin: str = DEFAULT_ORIGIN
     public_url: str = "http://127.0.0.1:8000"
     # Limits on what a client may send; documented in docs/operations.md.
@@ -55,6 +58,10 @@ class Settings(BaseSettings):
             if not (len(country) == 2 and country.isascii() and country.isupper()):
                 raise ValueError(f"customs_jurisdictions: {country!r} is not an alpha-2 code")
         return value
+
+    def read_database_urls(self) -> list[str]:
+        """The read replicas' URLs, in the order given."""
+        return [url.strip() for url in self.read_database_url.split(",") if url.strip()]
 
     def custody_policy(self) -> CustodyPolicy:
         """The custody rules these settings configure, for ingest and for every replay."""

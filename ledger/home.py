@@ -121,9 +121,21 @@ def bind_identity(db: Database, identity: LogIdentity) -> None:
             logstore.write_meta(session, wanted)
             session.commit()
             return
+    _same_log(stored, wanted, "use the home whose keys created it")
+
+
+def check_replica(db: Database, identity: LogIdentity) -> None:
+    """Check that a read replica holds this log (its recorded identity is `identity`): a
+    replica of another log would serve that log's entries under this one's name."""
+    with db.read_session() as session:
+        stored = logstore.read_meta(session)
+    where = db.engine.url.render_as_string(hide_password=True)
+    _same_log(stored, identity.meta(), f"check REE_LEDGER_READ_DATABASE_URL ({where})")
+
+
+def _same_log(stored: dict[str, str], wanted: dict[str, str], advice: str) -> None:
     if stored != wanted:
         differing = sorted(name for name in wanted if stored.get(name) != wanted[name])
         raise HomeError(
-            f"the database belongs to another log ({', '.join(differing)} differ): "
-            "use the home whose keys created it"
+            f"the database belongs to another log ({', '.join(differing)} differ): {advice}"
         )

@@ -339,6 +339,10 @@ class TemporaryPostgres:
                 "-c synchronous_commit=off",
                 "-c full_page_writes=off",
                 "-c max_connections=100",
+                # A streaming replica may be made of it (tests/pgreplica.py): these are the
+                # defaults, stated; initdb's pg_hba.conf trusts replication from 127.0.0.1.
+                "-c wal_level=replica",
+                "-c max_wal_senders=10",
             ]
         )
         # A fresh log per attempt, so the tail we show is this attempt's.

@@ -2,10 +2,11 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import DbDep, ReaderDep
+from api.deps import ReaderDep
 from api.errors import ApiError
+from api.reads import ReadDbDep, require_lot
 from api.routers.lots import LotPath
 from ledger.service import queries
 from ledger.service.bundle import lot_bundle
@@ -18,8 +19,9 @@ ProofFormat = Literal["tlog-proof"]
 
 @router.get("/{lot}/bundle", response_model_exclude_none=True)
 def get_bundle(
-    db: DbDep,
+    db: ReadDbDep,
     reader: ReaderDep,
+    request: Request,
     response: Response,
     lot: str = LotPath,
     proof_format: ProofFormat | None = Query(
@@ -40,6 +42,7 @@ def get_bundle(
     try:
         bundle = lot_bundle(db, lot, reader, tlog_proofs=proof_format == "tlog-proof")
     except queries.NotFound as exc:
+        require_lot(request, lot)
         raise ApiError(404, "unknown_lot", str(exc)) from exc
     except queries.Forbidden as exc:
         raise ApiError(403, "not_your_lot", str(exc)) from exc

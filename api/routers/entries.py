@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from api import views
 from api.deps import (
@@ -16,6 +16,7 @@ from api.deps import (
     TolerancesDep,
 )
 from api.errors import ApiError
+from api.reads import ReadDbDep, require_size
 from api.schemas import (
     BatchAccepted,
     BatchIn,
@@ -80,13 +81,14 @@ def post_batch(
 
 
 @router.get("/{index}")
-def get_entry(index: EntryIndex, db: DbDep, reader: ReaderDep) -> EntryOut:
+def get_entry(index: EntryIndex, db: ReadDbDep, reader: ReaderDep, request: Request) -> EntryOut:
     """One entry; its payload holds commercial detail, so a read token is needed."""
     if reader is None:
         raise ApiError(401, "token_required", "entries hold commercial detail: send a read token")
     try:
         row = queries.get_entry(db, index)
     except queries.NotFound as exc:
+        require_size(request, index + 1)
         raise ApiError(404, "unknown_entry", str(exc)) from exc
     if not (reader.roles & queries.OVERSIGHT_ROLES) and reader.id != row.actor:
         raise ApiError(403, "not_your_entry", f"entry {index} was posted by another participant")

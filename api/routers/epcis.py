@@ -21,11 +21,13 @@ from api.deps import (
     TolerancesDep,
 )
 from api.errors import ApiError
+from api.reads import ReadDbDep, require_lot
 from api.schemas import EntryAccepted, EnvelopeIn, request_body
 from ledger.epcis.schema import EpcisValidator, SchemaUnavailable
 from ledger.epcis.vocabulary import DOCUMENT_PAYLOAD_TYPE, EPCIS_EVENT_TYPES
 from ledger.lots.records import LotState, ParticipantState
 from ledger.service import epcis, queries
+from ledger.store.engine import Database
 
 router = APIRouter(tags=["epcis"])
 
@@ -78,19 +80,20 @@ def _may_read(reader: ParticipantState, lot: LotState) -> None:
         )
 
 
-def _lot(db: DbDep, lot_id: str) -> LotState:
+def _lot(db: Database, request: Request, lot_id: str) -> LotState:
     try:
         return epcis.find_lot(db, lot_id)
     except queries.NotFound as exc:
+        require_lot(request, lot_id)
         raise ApiError(404, "unknown_lot", str(exc)) from exc
 
 
 @router.get("/v1/lots/{lot}/epcis", response_class=JSONResponse)
 def get_lot_epcis(
-    db: DbDep, reader: ReaderDep, identity: IdentityDep, lot: str = LotPath
+    db: ReadDbDep, request: Request, reader: ReaderDep, identity: IdentityDep, lot: str = LotPath
 ) -> JSONResponse:
     """The lot's whole ancestry as an EPCISDocument (JSON-LD), events in log order."""
-    _may_read(_reader(reader), _lot(db, lot))
+    _may_read(_reader(reader), _lot(db, request, lot))
     try:
         document = epcis.export_lot(db, lot, identity.origin, datetime.now(UTC))
     except queries.NotFound as exc:
@@ -98,10 +101,12 @@ def get_lot_epcis(
     return JSONResponse(document, media_type=LD_JSON)
 
 
-def _check_query(db: DbDep, reader: ParticipantState, query: epcis.EventQuery) -> None:
+def _check_query(
+    db: Database, request: Request, reader: ParticipantState, query: epcis.EventQuery
+) -> None:
     """The reader may see what the query asks for, and the query makes sense."""
     if query.lot is not None:
-        _may_read(reader, _lot(db, query.lot))
+        _may_read(reader, _lot(db, request, query.lot))
     elif not reader.roles & queries.OVERSIGHT_ROLES:
         raise ApiError(403, "lot_required", "only customs and auditors query every lot: pass lot=")
     if query.event_type is not None and query.event_type not in EPCIS_EVENT_TYPES:
@@ -120,7 +125,7 @@ def _check_query(db: DbDep, reader: ParticipantState, query: epcis.EventQuery) -
 @router.get("/v1/epcis/events", response_class=JSONResponse)
 def get_events(
     request: Request,
-    db: DbDep,
+    db: ReadDbDep,
     reader: ReaderDep,
     identity: IdentityDep,
     lot: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")] = None,
@@ -139,7 +144,7 @@ def get_events(
     lot; any other reader must name a lot it holds.
     """
     query = epcis.EventQuery(lot, event_type, biz_step, start, end, after, limit)
-    _check_query(db, _reader(reader), query)
+    _check_query(db, request, _reader(reader), query)
     page = epcis.query_events(db, query, identity.origin, datetime.now(UTC))
     headers = {}
     if page.next_after is not None:

@@ -5,8 +5,9 @@ from typing import Literal
 from fastapi import APIRouter, Query
 
 from api import views
-from api.deps import DbDep, JsonBody, ReaderDep, TolerancesDep
+from api.deps import JsonBody, ReaderDep, TolerancesDep
 from api.errors import ApiError
+from api.reads import ReadDbDep
 from api.schemas import DeclarationCheck, FlagPage, request_body
 from ledger.lots.events import Declaration
 from ledger.lots.records import ParticipantState
@@ -28,7 +29,7 @@ def _oversight(reader: ParticipantState | None, what: str) -> ParticipantState:
 
 @router.get("/flags")
 def get_flags(
-    db: DbDep,
+    db: ReadDbDep,
     reader: ReaderDep,
     code: str | None = Query(None, description=f"one of {', '.join(FLAG_CODES)}"),
     lot: str | None = Query(None, max_length=64),
@@ -54,7 +55,7 @@ def get_flags(
     ),
 )
 def check_declaration(
-    body: JsonBody, db: DbDep, reader: ReaderDep, tolerances: TolerancesDep
+    body: JsonBody, db: ReadDbDep, reader: ReaderDep, tolerances: TolerancesDep
 ) -> DeclarationCheck:
     """The flags a declaration would raise against the record; nothing is written."""
     _oversight(reader, "the declaration check")

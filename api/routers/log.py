@@ -1,10 +1,10 @@
 """The open half of the log: its identity, checkpoint and proofs."""
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from api.deps import DbDep
 from api.errors import ApiError
+from api.reads import ReadDbDep, require_size
 from api.schemas import ConsistencyProof, InclusionProof, LogOut
 from ledger.service import queries, witnesses
 from ledger.tlog.encoding import b64encode
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1", tags=["log"])
 
 
 @router.get("/log")
-def get_log(db: DbDep) -> LogOut:
+def get_log(db: ReadDbDep) -> LogOut:
     info = queries.log_info(db)
     return LogOut(
         origin=info.origin, size=info.size, log_key=info.log_key, operator_key=info.operator_key
@@ -22,7 +22,7 @@ def get_log(db: DbDep) -> LogOut:
 
 @router.get("/checkpoint", response_class=PlainTextResponse)
 def get_checkpoint(
-    db: DbDep,
+    db: ReadDbDep,
     unwitnessed: bool = Query(
         False, description="the newest checkpoint, whether or not a quorum of witnesses cosigned it"
     ),
@@ -38,21 +38,23 @@ def get_checkpoint(
 
 @router.get("/proofs/inclusion")
 def get_inclusion_proof(
-    db: DbDep, index: int = Query(ge=0), size: int = Query(ge=1)
+    db: ReadDbDep, request: Request, index: int = Query(ge=0), size: int = Query(ge=1)
 ) -> InclusionProof:
     try:
         hashes = queries.inclusion_proof(db, index, size)
     except queries.BadRange as exc:
+        require_size(request, size)
         raise ApiError(422, "bad_range", str(exc)) from exc
     return InclusionProof(index=index, size=size, hashes=[b64encode(h) for h in hashes])
 
 
 @router.get("/proofs/consistency")
 def get_consistency_proof(
-    db: DbDep, first: int = Query(ge=1), second: int = Query(ge=1)
+    db: ReadDbDep, request: Request, first: int = Query(ge=1), second: int = Query(ge=1)
 ) -> ConsistencyProof:
     try:
         hashes = queries.consistency_proof(db, first, second)
     except queries.BadRange as exc:
+        require_size(request, second)
         raise ApiError(422, "bad_range", str(exc)) from exc
     return ConsistencyProof(first=first, second=second, hashes=[b64encode(h) for h in hashes])

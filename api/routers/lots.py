@@ -1,10 +1,11 @@
 """Lot state and provenance: the open verdict for anyone, commercial detail for those allowed."""
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
 from api import views
-from api.deps import DbDep, ReaderDep
+from api.deps import ReaderDep
 from api.errors import ApiError
+from api.reads import ReadDbDep, require_lot
 from api.schemas import LotDetail, LotPublic, ProvenanceDetail, ProvenancePublic
 from ledger.lots.records import LotState, ParticipantState
 from ledger.service import queries
@@ -30,7 +31,9 @@ def _may_read(reader: ParticipantState | None, lot: LotState) -> bool:
 
 
 @router.get("/{lot}")
-def get_lot(db: DbDep, reader: ReaderDep, lot: str = LotPath) -> LotDetail | LotPublic:
+def get_lot(
+    db: ReadDbDep, reader: ReaderDep, request: Request, lot: str = LotPath
+) -> LotDetail | LotPublic:
     """Public view without a token; detail for customs, auditors and the lot's holder.
 
     `flags` are those on the lot and on every lot upstream of it.
@@ -38,6 +41,7 @@ def get_lot(db: DbDep, reader: ReaderDep, lot: str = LotPath) -> LotDetail | Lot
     try:
         state, flags = queries.get_lot(db, lot)
     except queries.NotFound as exc:
+        require_lot(request, lot)
         raise ApiError(404, "unknown_lot", str(exc)) from exc
     if _may_read(reader, state):
         return views.lot_detail(state, flags)
@@ -46,12 +50,13 @@ def get_lot(db: DbDep, reader: ReaderDep, lot: str = LotPath) -> LotDetail | Lot
 
 @router.get("/{lot}/provenance")
 def get_provenance(
-    db: DbDep, reader: ReaderDep, lot: str = LotPath
+    db: ReadDbDep, reader: ReaderDep, request: Request, lot: str = LotPath
 ) -> ProvenanceDetail | ProvenancePublic:
     """The ancestry back to the mines, every step verified, each mine's share, a verdict."""
     try:
         found = provenance(db, lot)
     except queries.NotFound as exc:
+        require_lot(request, lot)
         raise ApiError(404, "unknown_lot", str(exc)) from exc
     if _may_read(reader, found.lot):
         return views.provenance_detail(found)

@@ -19,12 +19,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from api.declaration_form import CheckForm, declaration_body, shown_again
 from api.deps import DbDep, TolerancesDep
+from api.reads import BEHIND_RETRY_AFTER_S, ReadDbDep, ReplicaBehind, require_lot
 from ledger.lots.records import ParticipantState, Rejection
 from ledger.lots.rules.flags import grams, percent
 from ledger.qr import is_lot_id
 from ledger.service import declarations, labels, queries
 from ledger.service.provenance import Provenance, provenance
 from ledger.service.tokens import resolve_token
+from ledger.store.engine import Database
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 SESSION_COOKIE = "ree_token"
@@ -149,15 +151,34 @@ def find_lot(visitor: VisitorDep, lot: str = "") -> Response:
 
 
 @router.get("/lots/{lot}")
-def lot_page(lot: str, db: DbDep, visitor: VisitorDep) -> HTMLResponse:
+def lot_page(lot: str, db: ReadDbDep, request: Request, visitor: VisitorDep) -> HTMLResponse:
     """The lot's verification page: the verdict first, detail for those allowed to see it."""
     found = _provenance(db, lot)
     if found is None:
-        return unknown_lot(lot, visitor)
+        return not_yet(request, lot, visitor) or unknown_lot(lot, visitor)
     return render("lot.html", **lot_context(found, visitor))
 
 
-def _provenance(db: DbDep, lot: str) -> Provenance | None:
+def not_yet(request: Request, lot: str, visitor: Visitor) -> HTMLResponse | None:
+    """The page for a lot recorded after the newest state of the read replica this server
+    answers from (the primary holds it): 503, try again in a moment; else None."""
+    if not is_lot_id(lot):
+        return None
+    try:
+        require_lot(request, lot)
+    except ReplicaBehind:
+        page = message(
+            f"Lot {lot} was recorded moments ago",
+            "This server has not received it yet. Reload the page in a few seconds.",
+            503,
+            visitor,
+        )
+        page.headers["Retry-After"] = str(BEHIND_RETRY_AFTER_S)
+        return page
+    return None
+
+
+def _provenance(db: Database, lot: str) -> Provenance | None:
     if not is_lot_id(lot):
         return None
     try:
@@ -201,7 +222,7 @@ def lot_context(found: Provenance, visitor: Visitor) -> dict[str, Any]:
 @router.post("/lots/{lot}/check")
 def check_page(
     lot: str,
-    db: DbDep,
+    db: ReadDbDep,
     visitor: VisitorDep,
     tolerances: TolerancesDep,
     form: Annotated[CheckForm, Form()],

@@ -5,17 +5,20 @@ A code encodes only `<public_url>/lots/<lot>`: it reveals nothing beyond the lot
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from api import qr_render
-from api.deps import DbDep, SettingsDep
+from api.deps import SettingsDep
 from api.errors import ApiError
+from api.reads import ReadDbDep, require_lot
 from api.routers.lots import LotPath
 from api.routers.pages import Visitor, VisitorDep, message, render
+from ledger.config import Settings
 from ledger.qr import is_lot_id, lot_page_url
 from ledger.service.labels import missing_lots
+from ledger.store.engine import Database
 
 router = APIRouter(tags=["qr"])
 
@@ -24,8 +27,9 @@ MAX_LABELS_ANONYMOUS = 24  # and for anyone else: each label is a QR code to com
 CACHE = {"Cache-Control": "public, max-age=3600"}
 
 
-def _page_url(db: DbDep, settings: SettingsDep, lot: str) -> str:
+def _page_url(db: Database, request: Request, settings: Settings, lot: str) -> str:
     if missing_lots(db, [lot]):
+        require_lot(request, lot)
         raise ApiError(
             404, "unknown_lot", f"lot {lot!r} is not in the ledger: check the code on the label"
         )
@@ -33,16 +37,16 @@ def _page_url(db: DbDep, settings: SettingsDep, lot: str) -> str:
 
 
 @router.get("/v1/lots/{lot}/qr.png", response_class=Response)
-def qr_png(db: DbDep, settings: SettingsDep, lot: str = LotPath) -> Response:
+def qr_png(db: ReadDbDep, request: Request, settings: SettingsDep, lot: str = LotPath) -> Response:
     """A PNG label: the QR code of the lot's page URL with the lot id printed below."""
-    url = _page_url(db, settings, lot)
+    url = _page_url(db, request, settings, lot)
     return Response(qr_render.png(url, lot), media_type="image/png", headers=CACHE)
 
 
 @router.get("/v1/lots/{lot}/qr.svg", response_class=Response)
-def qr_svg(db: DbDep, settings: SettingsDep, lot: str = LotPath) -> Response:
+def qr_svg(db: ReadDbDep, request: Request, settings: SettingsDep, lot: str = LotPath) -> Response:
     """The same label as SVG, for printing at any size."""
-    url = _page_url(db, settings, lot)
+    url = _page_url(db, request, settings, lot)
     return Response(qr_render.svg(url, lot), media_type="image/svg+xml", headers=CACHE)
 
 
@@ -55,7 +59,7 @@ class Label:
 
 @router.get("/labels", response_class=HTMLResponse, include_in_schema=False)
 def label_sheet(
-    db: DbDep,
+    db: ReadDbDep,
     settings: SettingsDep,
     visitor: VisitorDep,
     lot: list[str] | None = Query(None),

@@ -41,6 +41,12 @@ def log_info(db: Database) -> LogInfo:
     return LogInfo(meta["origin"], size, meta["log_key"], meta["operator_key"])
 
 
+def log_size(db: Database) -> int:
+    """The log's size: the tree size of its newest checkpoint (each commit signs one)."""
+    with db.read_session() as session:
+        return logstore.current_size(session)
+
+
 def get_entry(db: Database, index: int) -> EntryRow:
     with db.read_session() as session:
         row = logstore.entry(session, index)

@@ -1,5 +1,6 @@
 """Engines and sessions for SQLite and PostgreSQL, with the write lock each engine needs."""
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -8,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_SNAPSHOT_READ_ONLY = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 
 
 def make_engine(database_url: str) -> Engine:
@@ -45,6 +47,9 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """One engine and the two kinds of session the ledger uses."""
 
+    # Set on the views `pinned()` makes: the one read transaction they answer from.
+    _pinned: Session | None = None
+
     def __init__(self, database_url: str) -> None:
         self.url = database_url
         self.engine = make_engine(database_url)
@@ -52,6 +57,9 @@ class Database:
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
+        if self._pinned is not None:
+            yield self._pinned
+            return
         with Session(self.engine) as session:
             yield session
 
@@ -62,10 +70,26 @@ class Database:
         SQLite's read transaction is already a snapshot (WAL); PostgreSQL needs REPEATABLE READ,
         or a long reader (the audit) would see rows committed while it reads.
         """
+        if self._pinned is not None:
+            yield self._pinned
+            return
         with Session(self.engine) as session:
             if not self.is_sqlite:
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             yield session
+
+    @contextmanager
+    def pinned(self) -> Iterator["Database"]:
+        """A view of this database at one state: every read and snapshot session opened on it
+        is the same read-only transaction (REPEATABLE READ on PostgreSQL, primary or hot
+        standby; one WAL read transaction on SQLite), so an answer built from several queries
+        is of one tree size. The view opens no write session."""
+        with Session(self.engine) as session:
+            options = {} if self.is_sqlite else _SNAPSHOT_READ_ONLY
+            session.connection(execution_options=options)
+            view = copy.copy(self)
+            view._pinned = session
+            yield view
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
@@ -73,6 +97,8 @@ class Database:
 
         The caller commits; leaving the block without a commit rolls everything back.
         """
+        if self._pinned is not None:
+            raise RuntimeError("a pinned read view of the database does not write")
         with Session(self.engine, expire_on_commit=False) as session:
             session.connection(execution_options={"ree_write": True})
             yield session

@@ -11,6 +11,9 @@ from ledger.store.engine import SQLITE_BUSY_TIMEOUT_MS, Database
 
 # PostgreSQL: read_only_sql_transaction, insufficient_privilege.
 READ_ONLY_SQLSTATES = frozenset({"25006", "42501"})
+# PostgreSQL: serialization_failure, deadlock_detected: what a hot standby answers when it
+# cancels a query that conflicts with the WAL it replays ("conflict with recovery").
+CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
 # A write that changes nothing, to the row every write changes. It waits for no lock that a
 # reader or a writer holds: SQLite checks read-only before it takes the write lock (and the
 # probe does not wait for it), PostgreSQL's row-exclusive table lock conflicts with no writer.
@@ -30,6 +33,12 @@ def refuses_writes(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def cancelled_by_conflict(exc: BaseException) -> bool:
+    """True if `exc` is PostgreSQL cancelling a statement for a conflict that passes (on a
+    replica: with recovery): the same request may be sent again."""
+    return getattr(_driver_error(exc), "sqlstate", None) in CONFLICT_SQLSTATES
 
 
 def accepts_writes(db: Database) -> bool:

@@ -1,0 +1,97 @@
+"""Reads answer from one state of the log, on a read replica when there are some.
+
+Every read route takes `ReadDbDep`: a view of the database (a replica in turn, else the
+primary) pinned to one read-only transaction, so an answer built from several queries never
+mixes two tree sizes. The answer names that size in the `Ree-Ledger-Tree-Size` header: the
+size of the newest checkpoint the state it was computed from holds. A replica lags behind the
+primary: asked for an entry, a tree size or a lot the replica does not hold yet but the
+primary does, the answer is 503 `replica_behind` with `Retry-After: 1` (docs/operations.md),
+never a 404 or 422 that would be false a moment later.
+"""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ledger.service import queries
+from ledger.service.labels import missing_lots
+from ledger.store.engine import Database
+from ledger.store.replicas import ReadPool
+
+TREE_SIZE_HEADER = "Ree-Ledger-Tree-Size"
+# Seconds a client waits before asking a lagging replica again: replication is sub-second.
+BEHIND_RETRY_AFTER_S = 1
+
+
+class ReplicaBehind(Exception):
+    """The replica that answered lacks what the client asked for; the primary has it."""
+
+    def __init__(self, detail: str, tree_size: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.tree_size = tree_size
+
+
+def get_read_db(request: Request) -> Iterator[Database]:
+    """The database the read routes answer from, pinned to one state for this request."""
+    pool: ReadPool = request.app.state.reads
+    db = pool.pick()
+    with db.pinned() as view:
+        request.state.tree_size = queries.log_size(view)
+        request.state.from_replica = db is not pool.primary
+        yield view
+
+
+ReadDbDep = Annotated[Database, Depends(get_read_db)]
+
+
+def require_size(request: Request, wanted: int) -> None:
+    """Raise ReplicaBehind when this request reads a replica whose tree is smaller than
+    `wanted` and the primary's is not; otherwise the route answers from what it holds."""
+    held: int = request.state.tree_size
+    if not request.state.from_replica or wanted <= held:
+        return
+    primary: int = queries.log_size(request.app.state.db)
+    if wanted <= primary:
+        raise ReplicaBehind(
+            f"this server answers from a read replica that holds the log up to size {held}; "
+            f"the log has {primary} entries: ask again in a moment",
+            held,
+        )
+
+
+def require_lot(request: Request, lot: str) -> None:
+    """Raise ReplicaBehind when the replica this request reads lacks `lot` and the primary
+    holds it (the lot was recorded moments ago)."""
+    if request.state.from_replica and not missing_lots(request.app.state.db, [lot]):
+        held: int = request.state.tree_size
+        raise ReplicaBehind(
+            f"lot {lot!r} was recorded after size {held}, the newest state of the read replica "
+            "this server answers from: ask again in a moment",
+            held,
+        )
+
+
+class TreeSizeHeader:
+    """Pure ASGI middleware: names the tree size a read was computed at in every answer of
+    a read route (`Ree-Ledger-Tree-Size`), errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_size(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                size = scope.get("state", {}).get("tree_size")
+                if size is not None:
+                    MutableHeaders(scope=message)[TREE_SIZE_HEADER] = str(size)
+            await send(message)
+
+        await self.app(scope, receive, send_with_size)

@@ -1,0 +1,27 @@
+"""Where reads go: the database's read replicas, taken in turn, or else the primary."""
+
+import itertools
+from collections.abc import Sequence
+
+from ledger.store.engine import Database
+
+
+class ReadPool:
+    """The databases that answer reads: the replicas at `urls` (PostgreSQL hot standbys fed
+    by streaming replication) in turn, or the primary itself when there are none. Writes, the
+    sequencer and checkpoint signing never come here: they stay on the primary."""
+
+    def __init__(self, primary: Database, urls: Sequence[str]) -> None:
+        self.primary = primary
+        self.replicas = tuple(Database(url) for url in urls)
+        self._turn = itertools.count()  # next() on a count is atomic under the GIL
+
+    def pick(self) -> Database:
+        """The database the next read goes to: round robin among the replicas."""
+        if not self.replicas:
+            return self.primary
+        return self.replicas[next(self._turn) % len(self.replicas)]
+
+    def dispose(self) -> None:
+        for replica in self.replicas:
+            replica.dispose()
