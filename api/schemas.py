@@ -2,6 +2,7 @@
 
 from typing import Any, Literal
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -197,10 +198,16 @@ class DeclarationCheck(BaseModel):
     flags: list[Finding] = Field(description="what the declaration would raise; nothing written")
 
 
-def request_body(model: type[BaseModel], description: str | None = None) -> dict[str, object]:
-    """`openapi_extra` declaring `model` as the JSON body of a route that parses its body
-    itself (strictly, see api.deps.JsonBody), so that FastAPI does not."""
-    schema = model.model_json_schema()
+def request_body(
+    model: type[BaseModel] | type[msgspec.Struct], description: str | None = None
+) -> dict[str, object]:
+    """`openapi_extra` declaring `model` (a wire model, or an event's part) as the JSON body of
+    a route that parses its body itself (strictly, see api.deps.JsonBody), so that FastAPI
+    does not."""
+    if issubclass(model, BaseModel):
+        schema = model.model_json_schema()
+    else:
+        schema = _ecma_patterns(msgspec.json.schema(model))
     # Pydantic's "#/$defs/..." refs would point at the root of openapi.json: inline them.
     schema = _inline(schema, schema.pop("$defs", {}))
     body: dict[str, object] = {
@@ -210,6 +217,19 @@ def request_body(model: type[BaseModel], description: str | None = None) -> dict
     if description:
         body["description"] = description
     return {"requestBody": body}
+
+
+def _ecma_patterns(node: Any) -> Any:
+    """The schema with the event's patterns, anchored \\A...\\Z for Python's re, anchored
+    ^...$ as JSON Schema's regular expressions are (there "$" is the very end)."""
+    if isinstance(node, dict):
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and pattern.startswith("\\A") and pattern.endswith("\\Z"):
+            node = {**node, "pattern": f"^{pattern[2:-2]}$"}
+        return {key: _ecma_patterns(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_ecma_patterns(item) for item in node]
+    return node
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:

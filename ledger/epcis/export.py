@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
-from pydantic import BaseModel
+import msgspec
 
 from ledger.epcis import vocabulary as voc
 from ledger.epcis.hashid import event_hash_id
@@ -139,9 +139,11 @@ def _ledger_fields(entry: LedgerEntry) -> dict[str, Any]:
     return fields
 
 
-def _json(model: BaseModel) -> dict[str, Any]:
-    # Optional fields are absent or set (null is refused), so dropping None is exact.
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+def _json(part: msgspec.Struct) -> dict[str, Any]:
+    # Optional fields are absent or set (null is refused), and the structs omit an absent one;
+    # through JSON, as its arrays are lists (to_builtins would keep the structs' tuples).
+    built: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(part))
+    return built
 
 
 def _quantity(origin: str, lot: str, mass_g: int | None = None) -> dict[str, Any]:

@@ -5,10 +5,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import get_args
 
-from pydantic import TypeAdapter, ValidationError
+import msgspec
 
-from ledger.lots.fields import Instant
+from ledger.lots.fields import FieldError, Instant, check_instant
 from ledger.lots.records import ParticipantState
 
 # No rare-earth record this ledger carries predates it; an earlier date is a typo or a forgery.
@@ -39,12 +40,17 @@ class CustodyPolicy:
 
 
 DEFAULT_POLICY = CustodyPolicy()
-_INSTANT: TypeAdapter[str] = TypeAdapter(Instant)
 
 
 def parse_instant(text: str) -> datetime:
     """An RFC 3339 UTC time as events spell it (`2000-01-01T00:00:00Z`); ValueError otherwise."""
     try:
-        return datetime.fromisoformat(_INSTANT.validate_python(text))
-    except ValidationError as exc:
-        raise ValueError(exc.errors(include_url=False)[0]["msg"]) from None
+        check_instant("time", msgspec.convert(text, Instant))
+    except msgspec.ValidationError:
+        raise ValueError(_INSTANT_SAID) from None
+    except FieldError as exc:
+        raise ValueError(exc.message) from None
+    return datetime.fromisoformat(text)
+
+
+_INSTANT_SAID = next(meta.description for meta in get_args(Instant)[1:])

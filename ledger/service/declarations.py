@@ -3,8 +3,9 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
+import msgspec
 
+from ledger.lots.event_errors import NULL_MESSAGE, Problem, first_null, problem
 from ledger.lots.events import Declaration
 from ledger.lots.rules import Flag, check_declaration
 from ledger.lots.rules.authority import Filing, check_licence
@@ -24,17 +25,23 @@ def parse_declaration(body: object) -> Declaration:
         raise Rejection(422, "invalid_declaration", "the body must be a declaration object")
     candidate: dict[str, Any] = {"id": UNFILED_ID, **body}
     try:
-        return Declaration.model_validate(candidate)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        field = ".".join(str(part) for part in error["loc"])
-        raise Rejection(
-            422,
-            "invalid_declaration",
-            f"{field}: {error['msg']}",
-            field=field,
-            value=str(error.get("input"))[:80],
-        ) from exc
+        declaration = msgspec.convert(candidate, Declaration)
+    except msgspec.ValidationError as exc:
+        raise _refusal(problem(exc, Declaration, candidate)) from exc
+    null = first_null(candidate)
+    if null is not None:
+        raise _refusal(Problem("invalid_field", null, None, NULL_MESSAGE))
+    return declaration
+
+
+def _refusal(found: Problem) -> Rejection:
+    return Rejection(
+        422,
+        "invalid_declaration",
+        f"{found.field}: {found.message}",
+        field=found.field,
+        value=str(found.value)[:80],
+    )
 
 
 def check(db: Database, declaration: Declaration, tolerances: Tolerances) -> list[Flag]:

@@ -1,23 +1,22 @@
-"""parse_event's fast path against the path it skips, on valid events and their mutations.
+"""parse_event against its literal definition, on valid events and their mutations.
 
-The fast path reads the payload without checking the size of its integers, and trusts the model to
-refuse every float and every integer beyond ±(2**53-1): the first test holds the model to
-that, the next hold parse_event to the old path (parse_canonical, then validation) for the
-same event or the same refusal, word for word, and the last hold the reading itself.
+parse_event decodes the bytes with msgspec straight into the event structs and takes them as
+canonical when they are ASCII and the event's own sorted encoding. Its definition reads the
+bytes strictly first (parse_canonical), then converts the object and refuses a null. The
+first test holds the structs to the integers that make the shortcut exact; the others hold
+parse_event to its definition for the same event or the same refusal, word for word.
 """
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.lots import events
-from ledger.lots.events import InvalidEvent, parse_event
-from ledger.lots.fields import absent_not_null, as_tuple
+from ledger.lots.event_errors import NULL_MESSAGE, first_null, refused_event, strict_object
+from ledger.lots.events import Event, InvalidEvent, parse_event
 from ledger.tlog import encoding
 from ledger.tlog.encoding import MAX_SAFE_INTEGER, canonical, parse_json
 from ledger.tlog.errors import EncodingError
@@ -25,52 +24,72 @@ from tests.property.test_canonical_fast import _edits, _objects, _spellings
 from tests.unit.test_events import SAMPLES
 
 
-def _schemas(node: object) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        if isinstance(node.get("type"), str):
-            yield node
-        for value in node.values():
-            yield from _schemas(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _schemas(value)
+def _types(node: msgspec.inspect.Type) -> list[msgspec.inspect.Type]:
+    """Every type within `node`, once each."""
+    found: list[msgspec.inspect.Type] = []
+    todo = [node]
+    while todo:
+        kind = todo.pop()
+        if any(kind is seen for seen in found):
+            continue
+        found.append(kind)
+        if isinstance(kind, msgspec.inspect.Metadata):  # a description: the type within
+            todo.append(kind.type)
+        elif isinstance(kind, msgspec.inspect.UnionType):
+            todo.extend(kind.types)
+        elif isinstance(kind, msgspec.inspect.StructType):
+            todo.extend(field.type for field in kind.fields)
+        elif isinstance(kind, msgspec.inspect.DictType):
+            todo.extend([kind.key_type, kind.value_type])
+        elif isinstance(kind, msgspec.inspect.VarTupleType):
+            todo.append(kind.item_type)
+    return found
 
 
-def test_the_event_model_takes_no_number_but_bounded_integers() -> None:
-    schemas = list(_schemas(events._EVENT.core_schema))
-    kinds = {schema["type"] for schema in schemas}
+def test_the_event_structs_take_no_number_but_bounded_integers() -> None:
+    kinds = _types(msgspec.inspect.type_info(Event))
     # Every kind that could take a float, a large integer or anything at all is absent.
-    assert kinds <= {
-        "tagged-union", "model", "model-fields", "model-field", "function-after", "no-info",
-        "str", "dict", "literal", "function-before", "tuple", "int", "default", "nullable",
-    }  # fmt: skip
-    for schema in schemas:
-        if schema["type"] == "int":
-            assert schema["ge"] >= -MAX_SAFE_INTEGER and schema["le"] <= MAX_SAFE_INTEGER
-            assert schema.get("strict") is not False
-        if schema["type"] == "model":
-            assert schema["config"]["strict"] is True
-            assert schema["config"]["extra_fields_behavior"] == "forbid"
-        if schema["type"] == "literal":
-            assert all(type(value) is str for value in schema["expected"])
-        if schema["type"] == "function-before":
-            # Both pass a value on unchanged, or as a tuple of the same items.
-            assert schema["function"]["function"] in (as_tuple, absent_not_null)
+    allowed = (
+        msgspec.inspect.UnionType, msgspec.inspect.StructType, msgspec.inspect.DictType,
+        msgspec.inspect.VarTupleType, msgspec.inspect.StrType, msgspec.inspect.IntType,
+        msgspec.inspect.LiteralType, msgspec.inspect.NoneType, msgspec.inspect.Metadata,
+    )  # fmt: skip
+    assert all(isinstance(kind, allowed) for kind in kinds)
+    for kind in kinds:
+        if isinstance(kind, msgspec.inspect.IntType):
+            assert kind.ge is not None and kind.le is not None
+            assert kind.ge >= -MAX_SAFE_INTEGER and kind.le <= MAX_SAFE_INTEGER
+        if isinstance(kind, msgspec.inspect.StructType):
+            assert kind.forbid_unknown_fields and kind.cls.__struct_config__.frozen
+        if isinstance(kind, msgspec.inspect.LiteralType):
+            assert all(type(value) is str for value in kind.values)
 
 
-def _strict_parse_event(payload: bytes) -> object:
-    """The outcome of parse_event as it was before the fast path."""
-    with mock.patch.object(events, "scan_object", lambda _: None):
-        return _outcome(payload)
-
-
-def _outcome(payload: bytes) -> object:
+def _literal_parse_event(payload: bytes) -> Event:
+    """parse_event as defined: strictly canonical bytes, then the conversion, then no null."""
+    obj = strict_object(payload)
     try:
-        event = parse_event(payload)
+        event: Event = msgspec.convert(obj, Event)
+    except msgspec.ValidationError as exc:
+        raise refused_event(payload, exc, Event) from exc
+    null = first_null(obj)
+    if null is not None:
+        raise InvalidEvent("invalid_field", null, None, f"{null}: {NULL_MESSAGE} (got null)")
+    return event
+
+
+def _outcome(parse: Any, payload: bytes) -> object:
+    try:
+        event = parse(payload)
     except InvalidEvent as exc:
         return (exc.code, exc.field, exc.value, exc.detail)
-    # The class, the fields in order, and which fields were given.
-    return (type(event), list(event.model_dump().items()), event.model_fields_set)
+    return (type(event), msgspec.to_builtins(event))
+
+
+def _assert_as_defined(payload: bytes) -> object:
+    found = _outcome(parse_event, payload)
+    assert found == _outcome(_literal_parse_event, payload), payload
+    return found
 
 
 _NUMBER = re.compile(rb"(?<=[:\[,])-?[0-9]+")
@@ -87,7 +106,7 @@ _number_spellings = st.one_of(
 
 @settings(max_examples=500, deadline=None)
 @given(st.sampled_from(sorted(SAMPLES)), st.data())
-def test_parse_event_with_any_number_respelled_matches_the_old_path(
+def test_parse_event_with_any_number_respelled_is_as_defined(
     name: str, data: st.DataObject
 ) -> None:
     payload = canonical(SAMPLES[name])
@@ -96,7 +115,7 @@ def test_parse_event_with_any_number_respelled_matches_the_old_path(
         number = numbers[data.draw(st.integers(0, len(numbers) - 1))]
         spelling = data.draw(_number_spellings)
         payload = payload[: number.start()] + spelling + payload[number.end() :]
-    assert _outcome(payload) == _strict_parse_event(payload)
+    _assert_as_defined(payload)
 
 
 _payload_edits = st.sampled_from(
@@ -123,9 +142,9 @@ _payload_edits = st.sampled_from(
 
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(sorted(SAMPLES)), _payload_edits)
-def test_parse_event_of_a_respelled_payload_matches_the_old_path(name: str, edit: Any) -> None:
+def test_parse_event_of_a_respelled_payload_is_as_defined(name: str, edit: Any) -> None:
     payload = edit(canonical(SAMPLES[name]))
-    assert _outcome(payload) == _strict_parse_event(payload)
+    _assert_as_defined(payload)
 
 
 @settings(max_examples=200, deadline=None)
@@ -134,13 +153,12 @@ def test_parse_event_of_a_respelled_payload_matches_the_old_path(name: str, edit
     st.sampled_from(["\u202e", "\u200b", "\u2066", "\ufeff", "\u00ad", "\U000e0041"]),
     st.booleans(),
 )
-def test_a_format_character_in_a_free_text_field_is_refused_by_both_paths_alike(
+def test_a_format_character_in_a_free_text_field_is_refused_as_defined(
     name: str, char: str, escaped: bool
 ) -> None:
     spelled = f"\\u{ord(char):04x}".encode() if escaped and ord(char) < 0x10000 else char.encode()
     payload = canonical(SAMPLES[name]).replace(b'"ev-', b'"ev-' + spelled, 1)
-    fast, strict = _outcome(payload), _strict_parse_event(payload)
-    assert fast == strict
+    fast = _assert_as_defined(payload)
     # Raw, the payload is canonical and the field is refused; escaped, the payload is not.
     code, field = (
         ("invalid_field", "id")
@@ -152,14 +170,14 @@ def test_a_format_character_in_a_free_text_field_is_refused_by_both_paths_alike(
 
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(sorted(SAMPLES)), st.binary(min_size=1, max_size=3), st.data())
-def test_parse_event_of_a_spliced_payload_matches_the_old_path(
+def test_parse_event_of_a_spliced_payload_is_as_defined(
     name: str, junk: bytes, data: st.DataObject
 ) -> None:
     payload = canonical(SAMPLES[name])
     at = data.draw(st.integers(0, len(payload)))
     cut = data.draw(st.integers(0, 3))
     payload = payload[:at] + junk + payload[at + cut :]
-    assert _outcome(payload) == _strict_parse_event(payload)
+    _assert_as_defined(payload)
 
 
 @settings(max_examples=600, deadline=None)

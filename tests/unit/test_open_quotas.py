@@ -12,6 +12,8 @@ year), exceeded ones among them; and the fast reader never reads a full list.
 import random
 from typing import Any
 
+import msgspec
+
 from ledger.lots import licences
 from ledger.lots.memory import MemoryState
 from ledger.lots.records import Effects, ParticipantState, QuotaState
@@ -109,7 +111,7 @@ def replay(
             state.participants[pid] = ParticipantState(pid, pid, country, frozenset(roles), 0)
     found = []
     for index, (type_, actor, time, fields) in enumerate(events, start=start + 1):
-        event = build(type_, actor, time, **fields).model_copy(update={"id": f"ev-{index}"})
+        event = msgspec.structs.replace(build(type_, actor, time, **fields), id=f"ev-{index}")
         effects = apply_event(event, f"{index:064x}", index, state, None)
         flags = check_event(event, state, TOL)
         state.apply(effects, event.id, index)

@@ -3,6 +3,7 @@
 from dataclasses import replace
 from typing import Any
 
+import msgspec
 import pytest
 
 from ledger.lots.memory import MemoryState
@@ -40,7 +41,7 @@ class Ledger:
     def post(self, type_: str, actor: str, time: str = T0, **fields: Any) -> list[Flag]:
         """Apply the event (a Rejection propagates); the flags it raised on the state before."""
         self.index += 1
-        event = build(type_, actor, time, **fields).model_copy(update={"id": f"ev-{self.index}"})
+        event = msgspec.structs.replace(build(type_, actor, time, **fields), id=f"ev-{self.index}")
         effects = apply_event(event, f"{self.index:064x}", self.index, self.state, None)
         flags = check_event(event, self.state, TOL)
         self.state.apply(effects, event.id, self.index)

@@ -3,6 +3,8 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import msgspec
+
 from ledger.lots.composition import FINGERPRINT_BINS, fingerprint
 from ledger.lots.events import (
     Declaration,
@@ -137,7 +139,7 @@ def declaration(lots: list[str], declared_mass_g: int, **fields: Any) -> Declara
         "destination": "JP",
         **fields,
     }
-    return Declaration.model_validate(body)
+    return msgspec.convert(body, Declaration)
 
 
 def pattern(shares: Mapping[str, float], rey_ppm: int, rest: str = "Fe") -> dict[str, int]:

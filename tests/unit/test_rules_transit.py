@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+import msgspec
 import pytest
 
 from ledger.lots.records import DeclarationState
@@ -149,7 +150,7 @@ def test_customs_decision_dated_before_the_declaration() -> None:
     )
     assert codes(check_event(decide, state, TOL)) == ["TIME_INCONSISTENT"]
     with pytest.raises(LookupError, match="D-2"):
-        check_event(decide.model_copy(update={"declaration": "D-2"}), state, TOL)
+        check_event(msgspec.structs.replace(decide, declaration="D-2"), state, TOL)
 
 
 def test_registry_events_raise_nothing() -> None:
