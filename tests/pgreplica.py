@@ -54,7 +54,8 @@ class TemporaryStandby(TemporaryPostgres):
 
     def _query(self, conninfo: str, query: str) -> object:
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            row = conn.execute(query).fetchone()
+            cursor = conn.execute(query)
+            row = cursor.fetchone() if cursor.description else None
         return row[0] if row else None
 
     def streaming(self) -> bool:

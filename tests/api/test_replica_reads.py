@@ -10,18 +10,22 @@ PostgreSQL only: SQLite has no replicas.
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import make_url
 
 from api.app import create_app
-from api.reads import TREE_SIZE_HEADER
+from api.reads import TREE_SIZE_HEADER, get_read_db
 from ledger.config import Settings
 from ledger.home import Home, HomeError, init_home
 from ledger.lots.tolerances import Tolerances
+from ledger.store.engine import Database
 from ledger.tlog import merkle_verify
 from ledger.tlog.encoding import b64decode
 from ledger.tlog.note import Checkpoint, open_checkpoint
@@ -258,3 +262,40 @@ def test_a_read_database_of_another_log_is_refused(
             create_app(settings)
     finally:
         postgres.drop_database(other)
+
+
+def test_a_read_cancelled_by_the_replica_is_503_not_500(
+    ledger: Ledger, cast: dict[str, Party], standby: TemporaryStandby, database_url: str
+) -> None:
+    """A read whose snapshot conflicts with what the replica replays (rows it could see,
+    deleted and vacuumed away on the primary) is cancelled by PostgreSQL, here at once
+    (max_standby_streaming_delay = 0): the answer is 503 database_conflict, Retry-After: 1."""
+    chain(ledger, cast)
+    conninfo = standby.primary.conninfo(_name(database_url))
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("CREATE TABLE scratch (n int)")
+        conn.execute("INSERT INTO scratch SELECT generate_series(1, 100)")
+    standby.caught_up()
+    app = ledger.client.app
+
+    def conflicted(request: Request) -> Iterator[Database]:
+        with contextmanager(get_read_db)(request) as view:  # the snapshot is taken
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute("DELETE FROM scratch")
+                conn.execute("VACUUM scratch")
+            standby.caught_up()  # replay has cancelled the read to go on
+            yield view
+
+    standby.query("ALTER SYSTEM SET max_standby_streaming_delay = 0")
+    standby.query("SELECT pg_reload_conf()")
+    app.dependency_overrides[get_read_db] = conflicted
+    try:
+        answer = ledger.client.get("/v1/lots/CON-1/provenance")
+    finally:
+        app.dependency_overrides.clear()
+        standby.query("ALTER SYSTEM RESET max_standby_streaming_delay")
+        standby.query("SELECT pg_reload_conf()")
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.json()["code"] == "database_conflict"
+    assert ledger.client.get("/v1/lots/CON-1/provenance").status_code == 200
