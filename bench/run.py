@@ -8,7 +8,10 @@ raw Ed25519 verification on one core (measured first: the reference R), ingest t
 provenance and lot page of a lot with 100 entries of ancestry at ~10k entries and at the
 full size, the server's peak RSS, `ree-ledger audit` over the whole log, inclusion proofs
 against pymerkle 7 on the same leaves, and ingest into PostgreSQL with two server processes
-(a private, durable server unless --database-url is given; --no-postgres skips it).
+(a private, durable server unless --database-url is given; --no-postgres skips it), and
+reads of the customs page and provenance from a streaming replica while ingest runs on the
+primary, against the same reads from the primary (bench/perf_replica.py; --replica-seconds 0
+skips it).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import perf_measure, perf_server, perf_witness
+from bench import perf_measure, perf_replica, perf_server, perf_witness
 from bench.perf_server import Ingest, Latency
 from bench.perf_workload import Workload, build
 from ledger.home import Home
@@ -54,6 +57,8 @@ class Results:
     rss: dict[str, float] = field(default_factory=dict)
     workload_seconds: float = 0.0
     witness: perf_witness.WitnessIngest | None = None
+    replica: perf_replica.ReplicaReads | None = None
+    replica_note: str = ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"proofs: {results.proofs}")
         if not args.no_postgres:
             _postgres(results, workload, root, sqlite_home, args.database_url)
+        _replica(results, workload, root, sqlite_home, args)
     print(table(results))
     return 0
 
@@ -170,6 +176,29 @@ def _postgres(
             pg.stop()
 
 
+def _replica(
+    results: Results, workload: Workload, root: Path, keys_from: Path, args: argparse.Namespace
+) -> None:
+    from tests.pgserver import PostgresNotFound
+
+    if args.no_postgres or args.replica_seconds <= 0:
+        results.replica_note = "skipped (--no-postgres or --replica-seconds 0)"
+        return
+    try:
+        results.replica = perf_replica.measure(
+            workload, root, keys_from, args.replica_seconds, args.replica_workers
+        )
+    except PostgresNotFound as exc:
+        results.replica_note = f"not measured: {exc}"
+        _say(f"replica reads: {results.replica_note}")
+        return
+    r = results.replica
+    _say(
+        f"replica reads: {r.replica_rate:,.1f}/s vs {r.primary_rate:,.1f}/s on the primary "
+        f"({r.ratio:.2f} ×); ingest {r.ingest.rate:,.0f}/s; {r.lag()}"
+    )
+
+
 def _read_paths(lot: str) -> list[str]:
     return [f"/v1/lots/{lot}/provenance", f"/lots/{lot}"]
 
@@ -188,6 +217,7 @@ def table(r: Results) -> str:
         _ingest_row(r),
         _witness_row(r),
         _postgres_row(r),
+        _replica_row(r),
         *_audit_rows(r),
     ]
     for path, points in r.latencies.items():
@@ -240,6 +270,23 @@ def _postgres_row(r: Results) -> tuple[str, str, str, str]:
         f"{rate:,.0f}",
         "≥ SQLite ingest",
         f"{_mark(rate >= r.sqlite.rate)} {rate / r.sqlite.rate:.2f} × SQLite",
+    )
+
+
+def _replica_row(r: Results) -> tuple[str, str, str, str]:
+    name = "reads/s of GET /lots/{lot} and /v1/lots/{lot}/provenance in turn (deep lot)"
+    p = r.replica
+    if p is None:
+        return (name + ", streaming replica / primary", "–", "", r.replica_note)
+    return (
+        f"{name}, {p.workers} API processes and {p.clients} clients on a streaming replica / "
+        f"the same on the primary, while ingest runs on the primary "
+        f"({p.seconds:.0f} s in {perf_replica.ROUNDS} alternating rounds; durable PostgreSQL, "
+        "primary and replica on this machine)",
+        f"{p.replica_rate:,.1f} / {p.primary_rate:,.1f}",
+        "",
+        f"{p.ratio:.2f} × the primary; ingest meanwhile {p.ingest.rate:,.0f} entries/s "
+        f"({p.ingest.entries:,} entries posted in {p.ingest.seconds:.1f} s); {p.lag()}",
     )
 
 
@@ -390,6 +437,15 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help=f"CI smoke size ({QUICK_ENTRIES})")
     parser.add_argument("--database-url", help="PostgreSQL for the PostgreSQL row")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL row")
+    parser.add_argument(
+        "--replica-seconds",
+        type=float,
+        default=20.0,
+        help="seconds of reads for the streaming-replica row (0: skip)",
+    )
+    parser.add_argument(
+        "--replica-workers", type=int, default=2, help="API processes of each reading server"
+    )
     parser.add_argument("--requests", type=int, default=200, help="GETs per latency figure")
     parser.add_argument("--proofs", type=int, default=20_000, help="inclusion proofs to time")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="signing processes")
