@@ -9,10 +9,13 @@ primary does, the answer is 503 `replica_behind` with `Retry-After: 1` (docs/ope
 never a 404 or 422 that would be false a moment later.
 """
 
+import logging
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,6 +27,7 @@ from ledger.store.replicas import ReadPool
 TREE_SIZE_HEADER = "Ree-Ledger-Tree-Size"
 # Seconds a client waits before asking a lagging replica again: replication is sub-second.
 BEHIND_RETRY_AFTER_S = 1
+LOGGER = logging.getLogger("ree_ledger.api")
 
 
 class ReplicaBehind(Exception):
@@ -36,13 +40,30 @@ class ReplicaBehind(Exception):
 
 
 def get_read_db(request: Request) -> Iterator[Database]:
-    """The database the read routes answer from, pinned to one state for this request."""
+    """The database the read routes answer from, pinned to one state for this request: the
+    next replica in turn; one that cannot be reached is passed over for the next, and the
+    primary answers when none can."""
     pool: ReadPool = request.app.state.reads
-    db = pool.pick()
-    with db.pinned() as view:
-        request.state.tree_size = queries.log_size(view)
-        request.state.from_replica = db is not pool.primary
-        yield view
+    for db in pool.in_turn():
+        opened = ExitStack()
+        try:
+            view = opened.enter_context(db.pinned())
+            size = queries.log_size(view)
+        except OperationalError as exc:
+            opened.close()
+            if db is pool.primary:
+                raise
+            LOGGER.warning("read replica %s passed over: %s", _where(db), exc.orig or exc)
+            continue
+        with opened:
+            request.state.tree_size = size
+            request.state.from_replica = db is not pool.primary
+            yield view
+        return
+
+
+def _where(db: Database) -> str:
+    return db.engine.url.render_as_string(hide_password=True)
 
 
 ReadDbDep = Annotated[Database, Depends(get_read_db)]

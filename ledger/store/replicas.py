@@ -16,11 +16,12 @@ class ReadPool:
         self.replicas = tuple(Database(url) for url in urls)
         self._turn = itertools.count()  # next() on a count is atomic under the GIL
 
-    def pick(self) -> Database:
-        """The database the next read goes to: round robin among the replicas."""
-        if not self.replicas:
-            return self.primary
-        return self.replicas[next(self._turn) % len(self.replicas)]
+    def in_turn(self) -> list[Database]:
+        """Where the next read goes: the replicas, round robin, from the next in turn; then
+        the primary, for when none of them answers."""
+        count = len(self.replicas)
+        first = next(self._turn) % count if count else 0
+        return [*self.replicas[first:], *self.replicas[:first], self.primary]
 
     def dispose(self) -> None:
         for replica in self.replicas:

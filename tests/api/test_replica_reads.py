@@ -25,6 +25,7 @@ from api.reads import TREE_SIZE_HEADER, get_read_db
 from ledger.config import Settings
 from ledger.home import Home, HomeError, init_home
 from ledger.lots.tolerances import Tolerances
+from ledger.service import queries
 from ledger.store.engine import Database
 from ledger.tlog import merkle_verify
 from ledger.tlog.encoding import b64decode
@@ -299,3 +300,38 @@ def test_a_read_cancelled_by_the_replica_is_503_not_500(
     assert answer.headers["Retry-After"] == "1"
     assert answer.json()["code"] == "database_conflict"
     assert ledger.client.get("/v1/lots/CON-1/provenance").status_code == 200
+
+
+def test_a_replica_that_cannot_be_reached_is_passed_over(
+    ledger: Ledger, cast: dict[str, Party], standby: TemporaryStandby, home: Home, database_url: str
+) -> None:
+    """Reads go to the next replica in turn, or to the primary when none answers."""
+    chain(ledger, cast)
+    name = _name(database_url)
+    with TemporaryStandby(standby.primary) as second:
+        second.caught_up()
+        standby.caught_up()
+
+        def app_reading(*replicas: TemporaryStandby) -> Any:
+            urls = ",".join(replica.database_url(name) for replica in replicas)
+            return create_app(
+                Settings(
+                    home=home.path, database_url=database_url, read_database_url=urls, origin=ORIGIN
+                )
+            )
+
+        both, alone = app_reading(second, standby), app_reading(second)
+    # `second` is stopped: `both` reads from `standby`, `alone` from the primary.
+    standby.pause()
+    try:
+        mine = cast["mine"]
+        ledger.post(mine, extract(mine, "ORE-5"))
+        size = queries.log_size(ledger.client.app.state.db)
+        for app, answered in ((both, size - 1), (alone, size)):
+            with TestClient(app) as client:
+                for _ in range(3):
+                    answer = client.get("/v1/log")
+                    assert answer.status_code == 200 and size_of(answer) == answered
+            app.state.db.dispose()
+    finally:
+        standby.resume()
