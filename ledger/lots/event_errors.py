@@ -59,7 +59,8 @@ def refused_event(
 ) -> InvalidEvent:
     """The InvalidEvent for a payload that msgspec refused to decode into `event_type`."""
     obj = strict_object(payload)
-    if not isinstance(exc, msgspec.ValidationError):  # the strict reading took what msgspec did not
+    if not isinstance(exc, msgspec.ValidationError):
+        # Not expected: the strict reading took bytes that msgspec could not read.
         value, _ = preview(payload.decode("utf-8", "replace"))
         return InvalidEvent("malformed_payload", "payload", value, f"payload: {exc}")
     text, path = _message(exc)
@@ -175,11 +176,7 @@ def _member(kind: object, node: object) -> object:
         return kind
     members = [m for m in get_args(_bare(kind)) if m is not type(None)]
     tag = node.get(TAG) if isinstance(node, dict) else None
-    tagged = [
-        m
-        for m in members
-        if getattr(m, "__struct_config__", None) and m.__struct_config__.tag == tag
-    ]
+    tagged = [m for m in members if isinstance(m, msgspec.StructMeta) and _tag(m) == tag]
     return (tagged or members)[0]
 
 
@@ -232,9 +229,10 @@ def _said(text: str, kind: object, value: object) -> str:
     if text.startswith("Invalid enum value"):
         choices = get_args(_bare(kind)) if get_origin(_bare(kind)) is Literal else ()
         return "must be one of " + ", ".join(repr(choice) for choice in choices)
-    wrong = re.fullmatch(r"Expected `(\w+)`, got `(\w+)`", text)
+    wrong = re.fullmatch(r"Expected `([^`]+)`, got `(\w+)`", text)
     if wrong is not None:
-        expected, given = wrong.groups()
+        # An optional field says "str | null": a null is refused all the same.
+        expected, given = wrong[1].removesuffix(" | null"), wrong[2]
         return f"must be {_KINDS.get(expected, expected)}, not {_KINDS.get(given, given)}"
     return text[:1].lower() + text[1:]
 

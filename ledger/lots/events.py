@@ -164,6 +164,7 @@ Event = (
     | LicenceRevoke
     | QuotaIssue
 )
+# Each event's `type` is its class's tag, written once, in the class statement.
 for _member in get_args(Event):
     _member.type = str(_member.__struct_config__.tag)
 EVENT_TYPES = frozenset(member.type for member in get_args(Event))

@@ -396,3 +396,38 @@ def test_a_format_character_is_refused_in_every_string_field_of_every_event(char
                 assert f"(found U+{ord(char):04X})" in error.detail
                 free.add(path)
     assert free == FREE_TEXT
+
+
+def test_public_key_pattern_is_strict_base64_of_32_bytes() -> None:
+    import msgspec
+
+    from ledger.lots.fields import PublicKey
+    from ledger.tlog.encoding import b64decode
+    from ledger.tlog.errors import EncodingError
+
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    key = b64encode(bytes(range(1, 33)))
+    # Every symbol in the last place (only those with the two unused bits clear are the
+    # one spelling), other paddings and lengths, a foreign alphabet.
+    texts = [key[:42] + symbol + "=" for symbol in alphabet]
+    texts += [
+        key[:43],
+        key[:43] + "==",
+        key + "=",
+        "A" + key,
+        key[:40] + "-_AA",
+        b64encode(bytes(31)),
+    ]
+    texts += [b64encode(bytes(33)), key[:42] + "A=\n", ""]
+    for text in texts:
+        try:
+            expected = len(b64decode(text)) == 32
+        except EncodingError:
+            expected = False
+        try:
+            msgspec.convert(text, PublicKey)
+        except msgspec.ValidationError:
+            accepted = False
+        else:
+            accepted = True
+        assert accepted == expected, text
