@@ -195,8 +195,6 @@ def _not_plain(text: str) -> None:
 # Integers beyond 64 bits become Python ints up to 4300 digits; longer ones are refused.
 _DECODE = msgspec.json.Decoder(float_hook=_not_plain).decode
 _ENCODE_SORTED = msgspec.json.Encoder(order="sorted").encode
-_DIGITS_AS_NINES = bytes.maketrans(b"012345678", b"999999999")
-_DIGIT_RUN = b"9" * 17
 
 
 def _canonical_fast(obj: object) -> bytes | None:
@@ -230,37 +228,21 @@ def _parse_canonical_fast(data: bytes) -> dict[str, Any] | None:
     return obj if obj is not None and _plain(obj) and encodes_to(obj, data) else None
 
 
-def scan_object(data: bytes) -> dict[str, Any] | None:
-    """The object `data` holds if it is ASCII JSON, an object, at most MAX_DEPTH deep, without
-    floats; None means "not sure". Its spelling and the size of its integers are not checked.
-
-    If `obj` is plain (is_plain) and encodes_to(obj, data), parse_canonical(data) gives `obj`.
-    """
-    # Converting a long integer costs time quadratic in its digits; the strict path refuses it
-    # at once (a run of 17 digits may also sit in a string: then this is merely "not sure").
-    if _DIGIT_RUN in data.translate(_DIGITS_AS_NINES):
-        return None
-    return _scan_object(data)
-
-
-def is_plain(obj: object) -> bool:
-    """Whether `obj` holds only what parse_canonical gives: dicts with ASCII keys, lists,
-    strings, integers within ±(2**53-1), booleans and null."""
-    return _plain(obj)
-
-
 def encodes_to(obj: dict[str, Any], data: bytes) -> bool:
-    """Whether `data`, read by scan_object into `obj`, is how msgspec writes `obj` sorted."""
+    """Whether `data`, read by _scan_object into `obj`, is how msgspec writes `obj` sorted."""
     # Re-encoding gives back the same bytes only if the keys were unique and sorted, nothing
-    # was escaped needlessly and no surrogate was escaped (scan_object refuses those anyway).
+    # was escaped needlessly and no surrogate was escaped (_scan_object refuses those anyway).
     # ASCII bytes: every key is ASCII, so byte order is the UTF-16 order of RFC 8785.
     try:
         return data.isascii() and _ENCODE_SORTED(obj) == data
-    except ValueError:  # an unpaired surrogate, which scan_object never gives
+    except ValueError:  # an unpaired surrogate, which _scan_object never gives
         return False
 
 
 def _scan_object(data: bytes) -> dict[str, Any] | None:
+    """The object `data` holds if it is ASCII JSON, an object, at most MAX_DEPTH deep, without
+    floats; None means "not sure". Its spelling and the size of its integers are not checked:
+    if _plain(obj) and encodes_to(obj, data), parse_canonical(data) gives `obj`."""
     # Ending in "}": msgspec skips trailing whitespace, which the json scanner left unread.
     if not data.isascii() or data[:1] != b"{" or data[-1:] != b"}":
         return None

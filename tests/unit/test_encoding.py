@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from ledger.tlog import encoding
 from ledger.tlog.encoding import (
     MAX_DEPTH,
     b64decode,
@@ -12,7 +13,6 @@ from ledger.tlog.encoding import (
     encodes_to,
     parse_canonical,
     parse_json,
-    scan_object,
     sha256,
 )
 from ledger.tlog.errors import EncodingError
@@ -173,11 +173,11 @@ def test_parse_json_rejects_malformed_input(data: bytes) -> None:
     ],
 )
 def test_scan_object_gives_none_when_not_sure(data: bytes) -> None:
-    assert scan_object(data) is None
+    assert encoding._scan_object(data) is None
 
 
 def test_scan_object_reads_depth_32() -> None:
-    assert scan_object(b'{"a":' * 32 + b"1" + b"}" * 32) is not None
+    assert encoding._scan_object(b'{"a":' * 32 + b"1" + b"}" * 32) is not None
 
 
 @pytest.mark.parametrize(
