@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from bench.perf_server import CLI
-from ledger.service.audit import PAGE, entry_pages
+from ledger.service.audit import PAGE
 from ledger.service.audit_pool import CHUNK, worker_pool, worker_precheck
 from ledger.store import log as logstore
 from ledger.store.engine import Database
+from ledger.store.entry_log import EntryLog
 from ledger.store.tables import EntryRow, KeyRow
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64decode
@@ -123,7 +124,7 @@ def run_precheck(url: str, workers: int) -> PrecheckRun:
             with worker_pool(workers, keys) as pool:
                 assert pool is not None
                 pending: deque[Future[Prechecked]] = deque()
-                for page in entry_pages(session, PAGE):
+                for page in EntryLog(session).pages(PAGE):
                     for at in range(0, len(page), CHUNK):
                         pending.append(pool.submit(worker_precheck, page[at : at + CHUNK]))
                     while len(pending) > 4 * workers:
@@ -223,7 +224,9 @@ def inclusion_proofs(database_url: str, count: int, seed: int = 3) -> Proofs:
 
             def single_uncached(part: list[int]) -> None:
                 for index in part:
-                    uncached[index] = logstore.inclusion_proof_uncached(session, index, size)
+                    found = logstore.load_nodes(session, merkle.inclusion_nodes(index, size))
+                    proof = merkle.inclusion_proof(index, size, logstore.node_reader(found))
+                    uncached[index] = proof
 
             def hundred_uncached(part: list[int]) -> None:
                 for first in range(0, len(part), 100):

@@ -3,17 +3,16 @@
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import TypeVar
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
 
 from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
-from ledger.lots.records import Edge
 from ledger.lots.rules import Flag
 from ledger.service.audit_pool import (
     SIGNATURE_CHUNK,
@@ -23,24 +22,20 @@ from ledger.service.audit_pool import (
     worker_pool,
 )
 from ledger.store import log as logstore
-from ledger.store.bulk import driver_rows
 from ledger.store.engine import Database
+from ledger.store.entry_log import EntryLog, NewFlag
 from ledger.store.nodes import find_node_ranges
 from ledger.store.rows import stored_records
 from ledger.store.tables import (
     CheckpointRow,
     DeclarationRow,
-    EntryRow,
-    FlagRow,
     KeyRow,
     LicenceRow,
     LogHead,
     LotEdgeRow,
-    LotEventRow,
     LotRow,
     ParticipantRow,
     QuotaRow,
-    TreeNodeRow,
 )
 from ledger.tlog.encoding import b64encode
 from ledger.tlog.note import Checkpoint
@@ -48,7 +43,6 @@ from ledger.verify.log import (
     AuditFailure,
     LogAuditor,
     Prechecked,
-    Row,
     StoredEntry,
     check_node,
 )
@@ -100,7 +94,7 @@ def audit(
         pending = next(checkpoints, None)
         previous: Checkpoint | None = None
         count = 0
-        pages = entry_pages(session, PAGE)
+        pages = EntryLog(session).pages(PAGE)
         chunked = inline_pages(pages) if pool is None else prechecked_pages(pool, pages)
         for chunks in chunked:
             completed: list[tuple[int, int, int, bytes]] = []
@@ -150,24 +144,6 @@ def audit(
     return AuditReport(auditor.size, count, lots, auditor.tree.root())
 
 
-def entry_pages(session: Session, page: int) -> Iterator[list[Row]]:
-    """Every entry in index order as plain tuples (Row), `page` at a time: the driver's rows,
-    with no ORM or Core processing per row."""
-    sql = (
-        "SELECT idx, envelope, leaf_hash, event_hash, event_id, type, actor, keyid "
-        f"FROM {EntryRow.__tablename__} WHERE idx >= ? ORDER BY idx LIMIT ?"
-    )
-    start = 0
-    while rows := driver_rows(session, sql, (start, page)):
-        yield [
-            row
-            if type(row) is tuple and type(row[1]) is bytes and type(row[2]) is bytes
-            else (row[0], bytes(row[1]), bytes(row[2]), *row[3:])
-            for row in rows
-        ]
-        start = rows[-1][0] + 1
-
-
 def _workers(
     session: Session, auditor: LogAuditor, workers: int
 ) -> ContextManager[Executor | None]:
@@ -212,18 +188,8 @@ def _check_flags(session: Session, auditor: LogAuditor, first: int, last: int) -
         _flag_key(index, event_hash, flag) for index, event_hash, flag in auditor.flags
     )
     auditor.flags.clear()
-    rows = session.execute(
-        select(FlagRow.__table__).where(  # type: ignore[attr-defined]
-            col(FlagRow.idx) >= first, col(FlagRow.idx) <= last
-        )
-    ).all()
     stored = Counter(
-        _flag_key(
-            row.idx,
-            row.event_hash,
-            Flag(row.code, row.severity, row.lot, row.message, row.evidence),
-        )
-        for row in rows
+        _flag_key(row.idx, row.event_hash, row) for row in EntryLog(session).flags(first, last)
     )
     if stored != expected:
         differing = (stored - expected) + (expected - stored)
@@ -236,7 +202,9 @@ def _check_flags(session: Session, auditor: LogAuditor, first: int, last: int) -
         raise AuditFailure(10, f"flag {code} on lot {lot!r} at entry {index} {state}", index)
 
 
-def _flag_key(index: int, event_hash: str, flag: Flag) -> tuple[int, str, str, str, str, str, str]:
+def _flag_key(
+    index: int, event_hash: str, flag: Flag | NewFlag
+) -> tuple[int, str, str, str, str, str, str]:
     evidence = json.dumps(flag.evidence, sort_keys=True)
     return (index, flag.lot, flag.code, event_hash, flag.severity, flag.message, evidence)
 
@@ -245,8 +213,7 @@ def _check_history(session: Session, auditor: LogAuditor, first: int, last: int)
     """(10) for a page: lot_events holds exactly the (lot, entry) pairs the replay touched."""
     expected = set(auditor.touched)
     auditor.touched.clear()
-    sql = f"SELECT lot, idx FROM {LotEventRow.__tablename__} WHERE idx >= ? AND idx <= ?"
-    stored = {(str(lot), int(idx)) for lot, idx in driver_rows(session, sql, (first, last))}
+    stored = EntryLog(session).history(first, last)
     if stored != expected:
         lot, index = min(stored ^ expected, key=lambda pair: pair[1])
         state = "is missing" if (lot, index) in expected else "was never made by it"
@@ -308,32 +275,25 @@ def _check_no_rows_beyond(session: Session, size: int) -> None:
     """(6), (7), (10): no entry, tree node, lot history row or flag lies outside the log (a
     planted row would collide with a future append, or be read by whoever asks for its index,
     or listed; the pages of the replay only compare the rows of their own entries)."""
-    entries = session.execute(select(func.count()).select_from(EntryRow)).scalar_one()
+    log = EntryLog(session)
+    entries = logstore.entry_count(session)
     if entries != size:
         raise AuditFailure(
             6, f"{entries} entry rows stored, the log is entries 0..{size - 1}: one lies outside"
         )
-    nodes = session.execute(select(func.count()).select_from(TreeNodeRow)).scalar_one()
+    nodes = log.node_count()
     expected = sum(size >> level for level in range(size.bit_length()))
     if nodes != expected:
         raise AuditFailure(7, f"{nodes} tree nodes stored, a tree of {size} leaves has {expected}")
-    stray = session.execute(
-        select(col(LotEventRow.lot), col(LotEventRow.idx)).where(
-            or_(col(LotEventRow.idx) < 0, col(LotEventRow.idx) >= size)
-        )
-    ).first()
+    stray = log.history_outside(size)
     if stray is not None:
         raise AuditFailure(
             10, f"lot history row ({stray[0]!r}, entry {stray[1]}) is outside the log", size
         )
-    flag = session.execute(
-        select(col(FlagRow.code), col(FlagRow.lot), col(FlagRow.idx)).where(
-            or_(col(FlagRow.idx) < 0, col(FlagRow.idx) >= size)
-        )
-    ).first()
+    flag = log.flag_outside(size)
     if flag is not None:
         raise AuditFailure(
-            10, f"flag {flag[0]} on lot {flag[1]!r} at entry {flag[2]} is outside the log", size
+            10, f"flag {flag.code} on lot {flag.lot!r} at entry {flag.idx} is outside the log", size
         )
 
 
@@ -349,10 +309,7 @@ def _check_state(session: Session, auditor: LogAuditor) -> int:
         ("quota", stored_records(session, QuotaRow), dict(replay.quota_records)),
         (
             "lot edge",
-            {
-                f"{r.parent}->{r.child}": Edge(r.parent, r.child, r.mass_g, r.idx)
-                for r in _all(session, LotEdgeRow)
-            },
+            stored_records(session, LotEdgeRow),
             {f"{e.parent}->{e.child}": e for e in replay.edges},
         ),
     ]
@@ -379,10 +336,3 @@ def _check_identity(session: Session, trusted: TrustedKeys) -> None:
             raise AuditFailure(
                 10, f"ledger_meta {name} is {meta.get(name)!r}, the trusted value is {value!r}"
             )
-
-
-def _all(session: Session, table: type[T]) -> list[T]:
-    # Core rows carry the model's attributes, which is all the converters read, without the
-    # ORM's cost per row (the lots table holds more rows than the log has entries / 2).
-    rows = session.execute(select(table.__table__)).all()  # type: ignore[attr-defined]
-    return cast(list[T], rows)

@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
@@ -31,29 +30,15 @@ from ledger.lots.tolerances import Tolerances
 from ledger.service.preverify import preverify
 from ledger.store import log as logstore
 from ledger.store.batch import BatchWriter
-from ledger.store.bulk import insert_tuples, table
 from ledger.store.engine import Database
+from ledger.store.entry_log import EntryLog, NewEntry, NewFlag
 from ledger.store.identity import LogIdentity
 from ledger.store.state import PrefetchedState
-from ledger.store.tables import EntryRow, FlagRow, TreeNodeRow
 from ledger.tlog import merkle
 from ledger.tlog.note import Checkpoint, sign_checkpoint
 from ledger.verify.entry import ParsedEntry, check_signature
 
 DEFAULT_TOLERANCES = Tolerances()
-# The columns of the rows the batch loop builds as tuples, in their order.
-ENTRY_COLUMNS = (
-    "idx",
-    "envelope",
-    "leaf_hash",
-    "event_hash",
-    "event_id",
-    "type",
-    "actor",
-    "keyid",
-)
-FLAG_COLUMNS = ("idx", "event_hash", "lot", "code", "severity", "message", "evidence")
-NODE_COLUMNS = ("level", "idx", "hash")
 
 
 @dataclass(frozen=True)
@@ -104,8 +89,8 @@ def ingest(
         _prefetch(base, parsed)
         state = MemoryState(base=base)
         writer = BatchWriter()
-        entries: list[tuple[Any, ...]] = []
-        flag_rows: list[tuple[Any, ...]] = []
+        entries: list[NewEntry] = []
+        flag_rows: list[NewFlag] = []
         new_nodes: list[tuple[int, int, bytes]] = []
         found: list[tuple[Flag, ...]] = []
         for position, entry in enumerate(parsed):
@@ -131,7 +116,7 @@ def ingest(
             state.apply(effects, event.id, index)
             writer.add(effects)
             entries.append(
-                (
+                NewEntry(
                     index,
                     entry.leaf_bytes,
                     entry.leaf_hash,
@@ -143,15 +128,13 @@ def ingest(
                 )
             )
             if flags:
-                flag_rows.extend(_flag_row(flag, index, event_hash) for flag in flags)
+                flag_rows.extend(NewFlag.of(flag, index, event_hash) for flag in flags)
                 # The answer carries each flag's numbers only where the sender may read its lot.
                 flags = as_answered(flags, state.participant(event.actor), state)
             found.append(flags)
             new_nodes.extend(tree.append(entry.leaf_hash))
-        insert_tuples(session, table(EntryRow), ENTRY_COLUMNS, entries)
+        EntryLog(session).append(entries, flag_rows, new_nodes)
         writer.write(session, base)
-        insert_tuples(session, table(FlagRow), FLAG_COLUMNS, flag_rows)
-        insert_tuples(session, table(TreeNodeRow), NODE_COLUMNS, new_nodes)
         size, root = tree.size, tree.root()
         note = sign_checkpoint(
             Checkpoint(identity.origin, size, root), identity.origin, identity.log_key
@@ -230,25 +213,6 @@ def _prefetch(state: PrefetchedState, parsed: Sequence[ParsedEntry]) -> None:
         quotas_of=quotas_of,
         event_ids={entry.event.id for entry in parsed},
     )
-
-
-def _entry_values(entry: ParsedEntry, index: int) -> dict[str, Any]:
-    return {
-        "idx": index,
-        "envelope": entry.leaf_bytes,
-        "leaf_hash": entry.leaf_hash,
-        "event_hash": entry.event_hash,
-        "event_id": entry.event.id,
-        "type": entry.event.type,
-        "actor": entry.event.actor,
-        "keyid": entry.keyid,
-    }
-
-
-def _flag_row(flag: Flag, index: int, event_hash: str) -> tuple[Any, ...]:
-    """The values of FLAG_COLUMNS."""
-    evidence = dict(flag.evidence)
-    return (index, event_hash, flag.lot, flag.code, flag.severity, flag.message, evidence)
 
 
 def _inclusion_proofs(

@@ -4,7 +4,6 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from ledger.lots import lineage
 from ledger.lots.state import (
     DeclarationState,
     Effects,
@@ -15,6 +14,7 @@ from ledger.lots.state import (
     QuotaState,
 )
 from ledger.store.bulk import insert_tuples, table, update_tuples
+from ledger.store.rows import LOT_FIELDS, lot_values
 from ledger.store.state import PrefetchedState
 from ledger.store.tables import (
     DeclarationRow,
@@ -27,26 +27,8 @@ from ledger.store.tables import (
     QuotaRow,
 )
 
-# The columns of each table's rows, in the order of the tuples below; the key first.
-LOT_COLUMNS = (
-    "id",
-    "product",
-    "spec",
-    "mass_g",
-    "composition_ppm",
-    "custodian",
-    "status",
-    "head",
-    "created_index",
-    "updated_index",
-    "pending_to",
-    "origins",
-    "deposit",
-    "time",
-    "shipped_mass_g",
-    "lineage",
-    "created_time",
-)
+# The columns of each table's rows, in the order of the tuples below; the key first (the
+# lots table's are rows.LOT_FIELDS).
 PARTICIPANT_COLUMNS = ("id", "name", "country", "roles", "registered_index")
 KEY_COLUMNS = ("keyid", "participant", "public_key", "valid_from", "revoked_at")
 DECLARATION_COLUMNS = (
@@ -128,7 +110,8 @@ class BatchWriter:
 
     def write(self, session: Session, stored: PrefetchedState) -> None:
         """Write everything; `stored` tells which records already have a row (updated)."""
-        _upsert(session, stored, LotRow, LOT_COLUMNS, [_lot_row(lot) for lot in self.lots.values()])
+        lots = [lot_values(lot) for lot in self.lots.values()]
+        _upsert(session, stored, LotRow, LOT_FIELDS, lots)
         _upsert(
             session,
             stored,
@@ -170,29 +153,6 @@ def _upsert(
         # UPDATE … SET the other columns … WHERE key = the row's last value.
         changed = [(*row[1:], row[0]) for row in rows if row[0] in existing]
         update_tuples(session, table(model), columns[0], columns[1:], changed)
-
-
-def _lot_row(lot: LotState) -> tuple[Any, ...]:
-    """The values of LOT_COLUMNS (the JSON columns hold what dict() and list() of them would)."""
-    return (
-        lot.id,
-        lot.product,
-        lot.spec,
-        lot.mass_g,
-        composition if type(composition := lot.composition_ppm) is dict else dict(composition),
-        lot.custodian,
-        lot.status,
-        lot.head,
-        lot.created_index,
-        lot.updated_index,
-        lot.pending_to,
-        list(lot.origins),
-        lot.deposit,
-        lot.time,
-        lot.shipped_mass_g,
-        None if (budget := lot.lineage) is None else lineage.text(budget),
-        lot.created_time,
-    )
 
 
 def _participant_row(participant: ParticipantState) -> tuple[Any, ...]:

@@ -25,14 +25,6 @@ def table(model: type[SQLModel]) -> Table:
     return cast(Table, model.__table__)  # type: ignore[attr-defined]
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT `rows` (dicts with the same keys) with one executemany."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    insert_tuples(session, table, columns, [tuple(row[name] for name in columns) for row in rows])
-
-
 def insert_tuples(
     session: Session,
     table: Table,
@@ -41,8 +33,8 @@ def insert_tuples(
 ) -> None:
     """INSERT `rows`, tuples of the values of `columns` in that order, with one executemany.
 
-    The rows a caller builds as tuples skip a dict per row; the values are converted as
-    `insert_rows` converts them.
+    The rows a caller builds as tuples skip a dict per row; each value goes through its column
+    type's bind processor (JSON as json.dumps text on SQLite).
     """
     if not rows:
         return
@@ -52,21 +44,6 @@ def insert_tuples(
         f"VALUES ({', '.join([_marker(connection)] * len(columns))})"
     )
     connection.exec_driver_sql(sql, _bound(connection, table, columns, rows))
-
-
-def bind_value(session: Session, table: Table, column: str, value: Any) -> Any:
-    """`value` of `column` as the driver receives it: what insert_tuples would send."""
-    process = _bind_processor(session.connection(), table, column)
-    return value if process is None else process(value)
-
-
-def update_rows(session: Session, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
-    """UPDATE the rows whose `key` column equals each row's `key` value, one executemany."""
-    if not rows:
-        return
-    columns = [name for name in rows[0] if name != key]
-    names = [*columns, key]
-    update_tuples(session, table, key, columns, [tuple(row[n] for n in names) for row in rows])
 
 
 def update_tuples(
@@ -90,20 +67,6 @@ def update_tuples(
         f"WHERE {_quote(connection, key)} = {marker}"
     )
     connection.exec_driver_sql(sql, _bound(connection, table, [*columns, key], rows))
-
-
-def select_in(
-    session: Session,
-    table: Table,
-    key: str,
-    ids: Iterable[Any],
-    columns: Sequence[str] | None = None,
-) -> list[dict[str, Any]]:
-    """The rows whose `key` is one of `ids` as dicts of Python values: `key` and `columns`
-    (every column if None)."""
-    names = [c.name for c in table.columns] if columns is None else [key, *columns]
-    rows = select_in_tuples(session, table, key, ids, names)
-    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def select_in_tuples(

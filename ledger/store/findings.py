@@ -1,6 +1,6 @@
 """Flags and lot ancestry in the database: what was found, and where a lot came from."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,7 +8,6 @@ from sqlalchemy import bindparam, select, text
 from sqlmodel import Session, col
 
 from ledger.lots.records import Edge
-from ledger.lots.rules import Flag
 from ledger.store.tables import FlagRow, LotEdgeRow, LotEventRow
 
 # Every ancestor of a lot through the transforms that made it; UNION stops at shared ancestors.
@@ -36,21 +35,6 @@ class StoredFlag:
     index: int
     message: str
     evidence: dict[str, Any]
-
-
-def add_flags(session: Session, flags: Iterable[Flag], index: int, event_hash: str) -> None:
-    session.add_all(
-        FlagRow(
-            idx=index,
-            event_hash=event_hash,
-            lot=flag.lot,
-            code=flag.code,
-            severity=flag.severity,
-            message=flag.message,
-            evidence=dict(flag.evidence),
-        )
-        for flag in flags
-    )
 
 
 def _stored(row: FlagRow) -> StoredFlag:

@@ -1,14 +1,14 @@
 """The log in the database: the sequencer lock, entries, stored tree nodes, checkpoints, proofs."""
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 # Read by the services through this module, which holds everything about the log.
 from ledger.store.node_cache import NodeCache, node_cache
 from ledger.store.nodes import HEAD_ROW_ID, find_nodes, load_nodes, node_reader
-from ledger.store.tables import CheckpointRow, EntryRow, LedgerMeta, LogHead, TreeNodeRow
+from ledger.store.tables import CheckpointRow, EntryRow, LedgerMeta, LogHead
 from ledger.tlog import merkle
 
 __all__ = ["HEAD_ROW_ID", "NodeCache", "find_nodes", "load_nodes", "node_cache", "node_reader"]
@@ -43,13 +43,6 @@ def compact_range(session: Session, size: int) -> merkle.CompactRange:
     return merkle.CompactRange.from_nodes(size, node_reader(nodes))
 
 
-def add_nodes(session: Session, nodes: Iterable[tuple[int, int, bytes]]) -> None:
-    """Store perfect-subtree hashes, in one multi-row INSERT."""
-    rows = [{"level": level, "idx": idx, "hash": digest} for level, idx, digest in nodes]
-    if rows:
-        session.execute(insert(TreeNodeRow.__table__), rows)  # type: ignore[attr-defined]
-
-
 def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
     """The inclusion proof of leaf `index` in the tree of `size`, through the node cache.
 
@@ -67,12 +60,6 @@ def inclusion_proofs(session: Session, indices: Sequence[int], size: int) -> lis
     return node_cache(session).inclusion_proofs(session, indices, size)
 
 
-def inclusion_proof_uncached(session: Session, index: int, size: int) -> list[bytes]:
-    """The inclusion proof of leaf `index` from the stored nodes alone, read in one query."""
-    nodes = load_nodes(session, merkle.inclusion_nodes(index, size))
-    return merkle.inclusion_proof(index, size, node_reader(nodes))
-
-
 def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
     nodes = load_nodes(session, merkle.consistency_nodes(first, second))
     return merkle.consistency_proof(first, second, node_reader(nodes))
@@ -80,25 +67,6 @@ def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
 
 def entry(session: Session, index: int) -> EntryRow | None:
     return session.get(EntryRow, index)
-
-
-def entry_pages(session: Session, page: int) -> Iterator[list[EntryRow]]:
-    """Every entry in index order, `page` rows at a time, so memory stays flat."""
-    start = 0
-    while True:
-        rows = list(
-            session.execute(
-                select(EntryRow)
-                .where(EntryRow.idx >= start)  # type: ignore[arg-type]
-                .order_by(EntryRow.idx)  # type: ignore[arg-type]
-                .limit(page)
-            ).scalars()
-        )
-        if not rows:
-            return
-        yield rows
-        start = rows[-1].idx + 1
-        session.expunge_all()
 
 
 def checkpoint_stream(session: Session, page: int) -> Iterator[CheckpointRow]:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from ledger.lots import lineage
-from ledger.lots.records import build
+from ledger.lots.records import Edge, build
 from ledger.lots.state import (
     DeclarationState,
     KeyState,
@@ -24,32 +24,11 @@ from ledger.store.tables import (
     DeclarationRow,
     KeyRow,
     LicenceRow,
+    LotEdgeRow,
     LotRow,
     ParticipantRow,
     QuotaRow,
 )
-
-
-def lot_from_row(row: LotRow) -> LotState:
-    return LotState(
-        id=row.id,
-        product=row.product,
-        spec=row.spec,
-        mass_g=row.mass_g,
-        composition_ppm=dict(row.composition_ppm),
-        custodian=row.custodian,
-        status=row.status,
-        head=row.head,
-        created_index=row.created_index,
-        updated_index=row.updated_index,
-        pending_to=row.pending_to,
-        origins=tuple(row.origins),
-        deposit=row.deposit,
-        time=row.time,
-        shipped_mass_g=row.shipped_mass_g,
-        lineage=None if row.lineage is None else lineage.parse(row.lineage),
-        created_time=row.created_time,
-    )
 
 
 def participant_from_row(row: ParticipantRow) -> ParticipantState:
@@ -117,14 +96,18 @@ def quota_from_row(row: Any) -> QuotaState:
     )
 
 
-# The columns of each table, in the order of its record's fields (they have the same names).
+# The columns of each table, in the order of its record's fields (they have the same names):
+# the one mapping of the state records to their tables, read and written.
 LOT_FIELDS = tuple(item.name for item in fields(LotState))
+_COMPOSITION = LOT_FIELDS.index("composition_ppm")  # JSON, held as a dict
+_ORIGINS = LOT_FIELDS.index("origins")  # a JSON list, held as a tuple
 _LINEAGE = LOT_FIELDS.index("lineage")  # stored as text (lineage.text), held as a tuple
 PARTICIPANT_FIELDS = tuple(item.name for item in fields(ParticipantState))
 KEY_FIELDS = tuple(item.name for item in fields(KeyState))
 DECLARATION_FIELDS = tuple(item.name for item in fields(DeclarationState))
 LICENCE_FIELDS = tuple(item.name for item in fields(LicenceState))
 QUOTA_FIELDS = tuple(item.name for item in fields(QuotaState))
+_EDGE_FIELDS = ("parent", "child", "mass_g", "idx")  # Edge's fields, as lot_edges names them
 
 
 def lot_from_values(
@@ -133,7 +116,8 @@ def lot_from_values(
     """lot_from_row of the values of LOT_FIELDS: the composition as read is already a fresh
     dict; origins become a tuple, the lineage's text a budget. `budgets`: the budgets of the
     texts read so far, to parse each text once (lots often share a budget)."""
-    composition, origins, budget = values[4], values[11], values[_LINEAGE]
+    composition, origins = values[_COMPOSITION], values[_ORIGINS]
+    budget = values[_LINEAGE]
     if type(composition) is not dict:
         composition = dict(composition)
     if budget is not None:
@@ -143,16 +127,33 @@ def lot_from_values(
             budget = parsed
         else:
             budget = budgets[budget] = lineage.parse(budget)
-    changed = (
-        *values[:4],
+    changed = list(values)
+    changed[_COMPOSITION], changed[_ORIGINS], changed[_LINEAGE] = (
         composition,
-        *values[5:11],
         tuple(origins),
-        *values[12:_LINEAGE],
         budget,
-        *values[_LINEAGE + 1 :],
     )
     return build(LotState, dict(zip(LOT_FIELDS, changed, strict=True)))
+
+
+def lot_from_row(row: Any) -> LotState:
+    """A lots row (ORM or Core) as its record: lot_from_values of its LOT_FIELDS."""
+    values = [getattr(row, name) for name in LOT_FIELDS]
+    values[_COMPOSITION] = dict(values[_COMPOSITION])  # the record's own, not the row's
+    return lot_from_values(tuple(values))
+
+
+def lot_values(lot: LotState) -> tuple[Any, ...]:
+    """The values of LOT_FIELDS to store (the JSON columns hold what dict() and list() of
+    them would): lot_from_values undone."""
+    values = [getattr(lot, name) for name in LOT_FIELDS]
+    composition = values[_COMPOSITION]
+    if type(composition) is not dict:
+        values[_COMPOSITION] = dict(composition)
+    values[_ORIGINS] = list(values[_ORIGINS])
+    budget = values[_LINEAGE]
+    values[_LINEAGE] = None if budget is None else lineage.text(budget)
+    return tuple(values)
 
 
 def _participant_from_values(values: tuple[Any, ...]) -> ParticipantState:
@@ -193,15 +194,20 @@ CONVERTERS: dict[type[SQLModel], tuple[tuple[str, ...], Callable[[tuple[Any, ...
 
 
 def stored_records(session: Session, model: type[SQLModel]) -> dict[str, Any]:
-    """Every row of a state table (lots, participants, keys, declarations) as its record, by
-    id: the audit compares them with the replayed state. A row that is no record's (a lots
-    row whose lineage is not a budget's text) stays its values, which no record equals."""
+    """Every row of a state table (lots, participants, keys, declarations, licences, quotas)
+    as its record, by id, and every lot edge by "parent->child": the audit compares them with
+    the replayed state. A row that is no record's (a lots row whose lineage is not a budget's
+    text) stays its values, which no record equals."""
+    records: dict[str, Any] = {}
+    if model is LotEdgeRow:
+        for parent, child, mass_g, idx in select_all_tuples(session, table(model), _EDGE_FIELDS):
+            records[f"{parent}->{child}"] = Edge(parent, child, mass_g, idx)
+        return records
     names, convert = CONVERTERS[model]
     if model is LotRow:
         # Each distinct lineage text is parsed once (at 20,000 entries 12,099 lots hold 4,811).
         budgets: dict[str, lineage.Budget] = {}
         convert = functools.partial(lot_from_values, budgets=budgets)
-    records: dict[str, Any] = {}
     for values in select_all_tuples(session, table(model), names):
         try:
             records[str(values[0])] = convert(values)

@@ -17,11 +17,10 @@ from ledger.lots.rules import check_event
 from ledger.lots.state import Effects, Rejection, apply_event, authorise_key
 from ledger.lots.tolerances import Tolerances
 from ledger.service import preverify, scenario_run
-from ledger.service.ingest import _entry_values, ingest
+from ledger.service.ingest import ingest
 from ledger.store import log as logstore
 from ledger.store.batch import LICENCE_COLUMNS, QUOTA_COLUMNS
 from ledger.store.engine import Database
-from ledger.store.findings import add_flags
 from ledger.store.identity import LogIdentity
 from ledger.store.state import DbState, PrefetchedState
 from ledger.store.tables import (
@@ -82,8 +81,30 @@ def _reference_ingest(db: Database, identity: LogIdentity, envelopes: list[Any])
             flags = tuple(check_event(event, state, DEFAULT))
             state.apply(effects, event.id, index)
             write_effects(session, effects)
-            session.add(EntryRow(**_entry_values(entry, index)))
-            add_flags(session, flags, index, entry.event_hash)
+            session.add(
+                EntryRow(
+                    idx=index,
+                    envelope=entry.leaf_bytes,
+                    leaf_hash=entry.leaf_hash,
+                    event_hash=entry.event_hash,
+                    event_id=event.id,
+                    type=event.type,
+                    actor=event.actor,
+                    keyid=entry.keyid,
+                )
+            )
+            session.add_all(
+                FlagRow(
+                    idx=index,
+                    event_hash=entry.event_hash,
+                    lot=flag.lot,
+                    code=flag.code,
+                    severity=flag.severity,
+                    message=flag.message,
+                    evidence=dict(flag.evidence),
+                )
+                for flag in flags
+            )
             nodes.extend(tree.append(entry.leaf_hash))
         session.add_all(TreeNodeRow(level=lv, idx=i, hash=h) for lv, i, h in nodes)
         root = tree.root()
