@@ -12,7 +12,7 @@ from ledger.store.bulk import driver_rows
 from ledger.store.nodes import Head, find_nodes, head_and_nodes, node_reader
 from ledger.store.tables import TreeNodeRow
 from ledger.tlog import merkle
-from ledger.tlog.merkle import NodeId
+from ledger.tlog.merkle import HASH_SIZE, NodeId
 
 # The node cache (NodeCache): at most this many bytes of stored hashes per database and process
 # (32 MiB holds every level but the leaves of a log of 1,048,576 entries) ...
@@ -123,6 +123,13 @@ class NodeCache:
         """Bytes of node hashes held."""
         return sum(self._counts) * merkle.HASH_SIZE
 
+    def get_node(self, level: int, idx: int) -> bytes:
+        """The hash of stored node (level, idx) as held, for the tree of `size`: the cache as a
+        merkle.NodeReader (LookupError for a node it does not hold). Proofs read it through
+        `_held`/`_lookup`, which take merkle.inclusion_plan's nodes and look up their bytes."""
+        with self._lock:
+            return self._node(level, idx)
+
     def warm(self, session: Session) -> None:
         """Sync with the log head and read every node the cache keeps (benchmarks, tests)."""
         head, _ = head_and_nodes(session, ())
@@ -157,7 +164,7 @@ class NodeCache:
             warm = self._complete and 0 <= index < size <= self._size
             synced = (self._size, self._root)
             generation = self._generation
-            pending = self._start_warm(index, size) if warm else None
+            pending = self._start(index, size, True) if warm else None
         if pending is None:
             return self.inclusion_proofs(session, [index], size)[0]
         head, found = head_and_nodes(session, [node for _, node in pending[1]])
@@ -201,59 +208,51 @@ class NodeCache:
         self._folds: dict[tuple[int, int], bytes] = {}
 
     def _start(self, index: int, size: int, use: bool) -> _Pending:
-        if use and self._complete and 0 <= index < size <= self._size:
-            return self._start_warm(index, size)
+        """The proof's plan (merkle.inclusion_plan) with the hashes the cache holds in place;
+        the right edge's nodes give way to their fold when it is memoised."""
         nodes, edge, count = merkle.inclusion_plan(index, size)
-        folded = self._folds.get((size, edge)) if use and count > 1 else None
+        if not use:
+            return [None] * len(nodes), list(enumerate(nodes)), edge, count
+        folded = self._folds.get((size, edge)) if count > 1 else None
         if folded is not None:
             nodes[edge : edge + count] = [_NO_NODE]
             count = 1
-        hashes: list[bytes | None] = self._lookup(nodes) if use else [None] * len(nodes)
+        if self._complete and size <= self._size:
+            hashes, misses = self._held(nodes)
+        else:
+            hashes = self._lookup(nodes)
+            misses = [
+                (at, node)
+                for at, node in enumerate(nodes)
+                if hashes[at] is None and node is not _NO_NODE
+            ]
         if folded is not None:
             hashes[edge] = folded
-        misses = [(at, node) for at, node in enumerate(nodes) if hashes[at] is None]
         return hashes, misses, edge, count
 
-    def _start_warm(self, index: int, size: int) -> _Pending:
-        """`_start` when every node of the levels kept is held: merkle.inclusion_plan inlined."""
-        chunks, low = self._chunks, self._low
+    def _held(self, nodes: list[NodeId]) -> tuple[list[bytes | None], list[tuple[int, NodeId]]]:
+        """`_lookup` when every node of the levels kept is held (the cache is complete for the
+        tree of the plan): the byte lookups alone, in the loop a warm proof spends its time in."""
+        chunks, low, mask, bits, step = self._chunks, self._low, _CHUNK_MASK, _CHUNK_BITS, HASH_SIZE
         hashes: list[bytes | None] = []
         misses: list[tuple[int, NodeId]] = []
-        inner = (index ^ (size - 1)).bit_length()
-        edge = count = 0
-        if inner:
-            edge = inner - 1
-            for level in range(edge):
-                idx = (index >> level) ^ 1
-                if level < low:
-                    misses.append((len(hashes), (level, idx)))
-                    hashes.append(None)
-                else:
-                    offset = (idx & _CHUNK_MASK) << 5
-                    hashes.append(chunks[level][idx >> _CHUNK_BITS][offset : offset + 32])
-            folded = self._folds.get((size, edge))
-            if folded is not None:
-                hashes.append(folded)
-                count = 1
+        append = hashes.append
+        for node in nodes:
+            level, idx = node
+            if level >= low:
+                offset = (idx & mask) * step
+                append(chunks[level][idx >> bits][offset : offset + step])
             else:
-                right = merkle.right_edge(edge, size)
-                for node, digest in zip(right, self._lookup(right), strict=True):
-                    if digest is None:
-                        misses.append((len(hashes), node))
-                    hashes.append(digest)
-                count = len(right)
-        level, high = inner, index >> inner
-        while high:
-            if high & 1:
-                idx = high ^ 1
-                if level < low:
-                    misses.append((len(hashes), (level, idx)))
-                    hashes.append(None)
-                else:
-                    offset = (idx & _CHUNK_MASK) << 5
-                    hashes.append(chunks[level][idx >> _CHUNK_BITS][offset : offset + 32])
-            level, high = level + 1, high >> 1
-        return hashes, misses, edge, count
+                if level >= 0:  # not the _NO_NODE of a memoised fold
+                    misses.append((len(hashes), node))
+                append(None)
+        return hashes, misses
+
+    def _node(self, level: int, idx: int) -> bytes:
+        digest = self._lookup([(level, idx)])[0]
+        if digest is None:
+            raise LookupError(f"stored tree node {(level, idx)} is not held")
+        return digest
 
     def _lookup(self, nodes: Sequence[NodeId]) -> list[bytes | None]:
         chunks, counts, low = self._chunks, self._counts, self._low
@@ -261,8 +260,8 @@ class NodeCache:
         hashes: list[bytes | None] = []
         for level, idx in nodes:
             if low <= level < top and idx < counts[level]:
-                offset = (idx & _CHUNK_MASK) << 5
-                hashes.append(chunks[level][idx >> _CHUNK_BITS][offset : offset + 32])
+                offset = (idx & _CHUNK_MASK) * HASH_SIZE
+                hashes.append(chunks[level][idx >> _CHUNK_BITS][offset : offset + HASH_SIZE])
             else:
                 hashes.append(None)
         return hashes
@@ -303,11 +302,17 @@ class NodeCache:
 
     def _root_at(self, session: Session, size: int) -> bytes | None:
         nodes = merkle.root_nodes(size)
-        held = {n: h for n, h in zip(nodes, self._lookup(nodes), strict=True) if h is not None}
-        held.update(find_nodes(session, [n for n in nodes if n not in held]))
-        if any(node not in held for node in nodes):
+        held = self._lookup(nodes)
+        found = find_nodes(session, [n for n, h in zip(nodes, held, strict=True) if h is None])
+
+        def get_node(level: int, idx: int) -> bytes:
+            digest = found.get((level, idx))
+            return self._node(level, idx) if digest is None else digest
+
+        try:
+            return merkle.root_at(size, get_node)
+        except LookupError:
             return None
-        return merkle.root_at(size, node_reader(held))
 
     def _lowest_level(self, size: int) -> int:
         level, total = size.bit_length(), 0

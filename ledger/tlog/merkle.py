@@ -2,6 +2,7 @@
 
 Their verification is in `ledger.tlog.merkle_verify`."""
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 
@@ -88,7 +89,7 @@ def inclusion_plan(index: int, size: int) -> InclusionPlan:
     if inner:
         edge = inner - 1
         nodes = [(level, (index >> level) ^ 1) for level in range(edge)]
-        right = right_edge(edge, size)
+        right = _right_edge(edge, size)
         nodes += right
         count = len(right)
     else:
@@ -108,7 +109,13 @@ def right_edge(level: int, size: int) -> list[NodeId]:
     to 2**level: one stored node when it is perfect, else the aligned perfect subtrees of
     the one bits of size - begin, largest first (RFC 9162's MTH of D[begin:size]).
     """
-    return _range_nodes(((size - 1) >> level) << level, size)
+    return list(_right_edge(level, size))
+
+
+@functools.lru_cache(maxsize=1024)
+def _right_edge(level: int, size: int) -> tuple[NodeId, ...]:
+    """`right_edge`, memoised: the proofs made in one tree share its few right edges."""
+    return tuple(_range_nodes(((size - 1) >> level) << level, size))
 
 
 def range_inclusion_proofs(start: int, size: int, get_node: NodeReader) -> list[list[bytes]]:

@@ -140,6 +140,25 @@ def test_the_module_functions_use_one_cache_per_database(db: Database) -> None:
         other.dispose()
 
 
+def test_the_warm_lookups_equal_merkle_reading_the_cache_as_a_node_reader(db: Database) -> None:
+    """The warm path (merkle's plan, then byte lookups, memoised right edges) gives the proof
+    merkle.inclusion_proof gives reading the cache through get_node (a merkle.NodeReader)."""
+    log = Log(db)
+    log.append(333)
+    cache = logstore.NodeCache()
+    with db.read_session() as session:
+        cache.warm(session)
+        assert (cache.complete, cache.lowest_level) == (True, 0)
+        for size in (333, 332, 256, 200, 1):
+            for rounds in range(2):  # the second round finds the right edges memoised
+                proofs = cache.inclusion_proofs(session, range(size), size)
+                for index, proof in enumerate(proofs):
+                    assert proof == merkle.inclusion_proof(index, size, cache.get_node), rounds
+        assert cache.get_node(8, 0) == merkle.root_from_leaves(log.leaves[:256])
+        with pytest.raises(LookupError, match="not held"):
+            cache.get_node(0, 333)  # beyond the tree it holds
+
+
 def test_a_warm_cache_reads_only_the_head_and_the_levels_it_does_not_keep(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
