@@ -1,19 +1,16 @@
 """The full audit: stream the stored log through the pure auditor, page by page."""
 
-import json
 import os
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
-from typing import TypeVar
 
 from sqlalchemy import select
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, col
 
 from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
-from ledger.lots.rules import Flag
+from ledger.service import audit_tables
 from ledger.service.audit_pool import (
     SIGNATURE_CHUNK,
     PageSignatures,
@@ -23,19 +20,11 @@ from ledger.service.audit_pool import (
 )
 from ledger.store import log as logstore
 from ledger.store.engine import Database
-from ledger.store.entry_log import EntryLog, NewFlag
-from ledger.store.nodes import find_node_ranges
-from ledger.store.rows import stored_records
+from ledger.store.entry_log import EntryLog
 from ledger.store.tables import (
     CheckpointRow,
-    DeclarationRow,
     KeyRow,
-    LicenceRow,
     LogHead,
-    LotEdgeRow,
-    LotRow,
-    ParticipantRow,
-    QuotaRow,
 )
 from ledger.tlog.encoding import b64encode
 from ledger.tlog.note import Checkpoint
@@ -44,12 +33,10 @@ from ledger.verify.log import (
     LogAuditor,
     Prechecked,
     StoredEntry,
-    check_node,
 )
 
 PAGE = 2000
 Progress = Callable[[int, int], None]
-T = TypeVar("T", bound=SQLModel)
 
 
 @dataclass(frozen=True)
@@ -129,17 +116,17 @@ def audit(
                         pending = next(checkpoints, None)
             signatures.settle()
             first, last = chunks[0].rows[0][0], chunks[-1].rows[-1][0]
-            _check_nodes(session, completed)
-            _check_history(session, auditor, first, last)
-            _check_flags(session, auditor, first, last)
+            audit_tables.check_nodes(session, completed)
+            audit_tables.check_history(session, auditor, first, last)
+            audit_tables.check_flags(session, auditor, first, last)
             for checkpoint_row, root in reached:
                 previous = _check_checkpoint(session, auditor, checkpoint_row, root, previous)
                 count += 1
             if progress:
                 progress(auditor.size, total)
         _finish(session, auditor, pending, previous)
-        _check_no_rows_beyond(session, auditor.size)
-        lots = _check_state(session, auditor)
+        audit_tables.check_no_rows_beyond(session, auditor.size)
+        lots = audit_tables.check_state(session, auditor)
         _check_identity(session, trusted)
     return AuditReport(auditor.size, count, lots, auditor.tree.root())
 
@@ -154,70 +141,6 @@ def _workers(
         for keyid, public_key in rows:
             auditor.key_hints.setdefault(str(keyid), bytes(public_key))
     return worker_pool(workers, auditor.key_hints)
-
-
-def _check_nodes(session: Session, completed: list[tuple[int, int, int, bytes]]) -> None:
-    """(7) for a page: every perfect-subtree hash the entries completed is stored as computed.
-
-    The nodes a page of consecutive entries completes are consecutive on each level: they are
-    read as one range per level (the stored rows of exactly those ids), else one by one."""
-    ranges: dict[int, list[int]] = {}
-    for _, level, idx, _ in completed:
-        span = ranges.get(level)
-        if span is None:
-            ranges[level] = [idx, idx, 1]
-        else:
-            span[0], span[1], span[2] = min(span[0], idx), max(span[1], idx), span[2] + 1
-    if all(last - first + 1 == count for first, last, count in ranges.values()) and len(
-        {(level, idx) for _, level, idx, _ in completed}
-    ) == len(completed):
-        spans = [(level, first, last) for level, (first, last, _) in ranges.items()]
-        found = find_node_ranges(session, spans)
-    else:
-        found = logstore.find_nodes(session, [(level, idx) for _, level, idx, _ in completed])
-    for index, level, idx, digest in completed:
-        check_node(level, idx, digest, found.get((level, idx)), index)
-
-
-def _check_flags(session: Session, auditor: LogAuditor, first: int, last: int) -> None:
-    """(10) for a page: the flags table holds exactly the flags the rules raise on the replay.
-
-    Flags are recomputed with the auditor's tolerances (the defaults, as the server uses).
-    """
-    expected = Counter(
-        _flag_key(index, event_hash, flag) for index, event_hash, flag in auditor.flags
-    )
-    auditor.flags.clear()
-    stored = Counter(
-        _flag_key(row.idx, row.event_hash, row) for row in EntryLog(session).flags(first, last)
-    )
-    if stored != expected:
-        differing = (stored - expected) + (expected - stored)
-        index, lot, code = min(differing)[:3]
-        state = (
-            "is missing"
-            if expected[min(differing)] > stored[min(differing)]
-            else ("was never raised by the rules, or differs from them")
-        )
-        raise AuditFailure(10, f"flag {code} on lot {lot!r} at entry {index} {state}", index)
-
-
-def _flag_key(
-    index: int, event_hash: str, flag: Flag | NewFlag
-) -> tuple[int, str, str, str, str, str, str]:
-    evidence = json.dumps(flag.evidence, sort_keys=True)
-    return (index, flag.lot, flag.code, event_hash, flag.severity, flag.message, evidence)
-
-
-def _check_history(session: Session, auditor: LogAuditor, first: int, last: int) -> None:
-    """(10) for a page: lot_events holds exactly the (lot, entry) pairs the replay touched."""
-    expected = set(auditor.touched)
-    auditor.touched.clear()
-    stored = EntryLog(session).history(first, last)
-    if stored != expected:
-        lot, index = min(stored ^ expected, key=lambda pair: pair[1])
-        state = "is missing" if (lot, index) in expected else "was never made by it"
-        raise AuditFailure(10, f"lot history row ({lot!r}, entry {index}) {state}", index)
 
 
 def _check_checkpoint(
@@ -269,58 +192,6 @@ def _finish(
         raise AuditFailure(
             10, f"entries after index {last - 1} are not covered by any checkpoint", last
         )
-
-
-def _check_no_rows_beyond(session: Session, size: int) -> None:
-    """(6), (7), (10): no entry, tree node, lot history row or flag lies outside the log (a
-    planted row would collide with a future append, or be read by whoever asks for its index,
-    or listed; the pages of the replay only compare the rows of their own entries)."""
-    log = EntryLog(session)
-    entries = logstore.entry_count(session)
-    if entries != size:
-        raise AuditFailure(
-            6, f"{entries} entry rows stored, the log is entries 0..{size - 1}: one lies outside"
-        )
-    nodes = log.node_count()
-    expected = sum(size >> level for level in range(size.bit_length()))
-    if nodes != expected:
-        raise AuditFailure(7, f"{nodes} tree nodes stored, a tree of {size} leaves has {expected}")
-    stray = log.history_outside(size)
-    if stray is not None:
-        raise AuditFailure(
-            10, f"lot history row ({stray[0]!r}, entry {stray[1]}) is outside the log", size
-        )
-    flag = log.flag_outside(size)
-    if flag is not None:
-        raise AuditFailure(
-            10, f"flag {flag.code} on lot {flag.lot!r} at entry {flag.idx} is outside the log", size
-        )
-
-
-def _check_state(session: Session, auditor: LogAuditor) -> int:
-    """(10): the stored state tables equal the state replayed from the entries."""
-    replay = auditor.state
-    tables: list[tuple[str, Mapping[str, object], Mapping[str, object]]] = [
-        ("lot", stored_records(session, LotRow), dict(replay.lots)),
-        ("participant", stored_records(session, ParticipantRow), dict(replay.participants)),
-        ("key", stored_records(session, KeyRow), dict(replay.keys)),
-        ("declaration", stored_records(session, DeclarationRow), dict(replay.declarations)),
-        ("licence", stored_records(session, LicenceRow), dict(replay.licences)),
-        ("quota", stored_records(session, QuotaRow), dict(replay.quota_records)),
-        (
-            "lot edge",
-            stored_records(session, LotEdgeRow),
-            {f"{e.parent}->{e.child}": e for e in replay.edges},
-        ),
-    ]
-    for name, stored, replayed in tables:
-        if stored == replayed:
-            continue
-        for key in sorted(stored.keys() | replayed.keys()):
-            if stored.get(key) != replayed.get(key):
-                state = "is missing" if key not in stored else "differs from the replayed log"
-                raise AuditFailure(10, f"stored {name} {key!r} {state}")
-    return len(replay.lots)
 
 
 def _check_identity(session: Session, trusted: TrustedKeys) -> None:
