@@ -8,11 +8,10 @@ from typing import cast
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from ledger.store.bulk import driver_rows
-from ledger.store.nodes import Head, find_nodes, head_and_nodes, node_reader
-from ledger.store.tables import TreeNodeRow
+from ledger.store.node_levels import NodeLevels, lowest_level
+from ledger.store.nodes import Head, find_nodes, head_and_nodes, node_range, node_reader
 from ledger.tlog import merkle
-from ledger.tlog.merkle import HASH_SIZE, NodeId
+from ledger.tlog.merkle import NodeId
 
 # The node cache (NodeCache): at most this many bytes of stored hashes per database and process
 # (32 MiB holds every level but the leaves of a log of 1,048,576 entries) ...
@@ -21,9 +20,6 @@ NODE_CACHE_BYTES = 32 * 1024 * 1024
 # than a slice of the warm-up (30-70 ms here); a fresh process at 1M entries is warm after
 # 31 requests for proofs.
 NODE_CACHE_FILL_ROWS = 1 << 15
-_CHUNK_BITS = 10  # a level's hashes are kept in bytes objects of 1024 hashes (32 KiB)
-_CHUNK_MASK = (1 << _CHUNK_BITS) - 1
-_CHUNK_BYTES = merkle.HASH_SIZE << _CHUNK_BITS
 _FOLDS_KEPT = 1024  # memoised right-edge hashes, (size, level) -> hash
 _NO_NODE: NodeId = (-1, -1)  # stands for the nodes of a right edge whose fold is memoised
 
@@ -111,7 +107,7 @@ class NodeCache:
     @property
     def lowest_level(self) -> int:
         """The lowest level it keeps; the levels below are read from the database."""
-        return self._low
+        return self._levels.low
 
     @property
     def complete(self) -> bool:
@@ -121,14 +117,14 @@ class NodeCache:
     @property
     def nbytes(self) -> int:
         """Bytes of node hashes held."""
-        return sum(self._counts) * merkle.HASH_SIZE
+        return self._levels.nbytes
 
     def get_node(self, level: int, idx: int) -> bytes:
         """The hash of stored node (level, idx) as held, for the tree of `size`: the cache as a
-        merkle.NodeReader (LookupError for a node it does not hold). Proofs read it through
-        `_held`/`_lookup`, which take merkle.inclusion_plan's nodes and look up their bytes."""
+        merkle.NodeReader (LookupError for a node it does not hold). Proofs look the nodes of
+        merkle.inclusion_plan up all at once (NodeLevels.held, .lookup), to the same bytes."""
         with self._lock:
-            return self._node(level, idx)
+            return self._levels.node(level, idx)
 
     def warm(self, session: Session) -> None:
         """Sync with the log head and read every node the cache keeps (benchmarks, tests)."""
@@ -201,9 +197,7 @@ class NodeCache:
         self._size = 0
         self._root = merkle.EMPTY_ROOT
         self._edge: list[bytes] = []  # the hashes of root_nodes(size), as stored
-        self._low = 0
-        self._chunks: list[list[bytes]] = []  # per level
-        self._counts: list[int] = []  # per level: nodes 0 .. count - 1 are held
+        self._levels = NodeLevels()
         self._complete = True
         self._folds: dict[tuple[int, int], bytes] = {}
 
@@ -218,9 +212,9 @@ class NodeCache:
             nodes[edge : edge + count] = [_NO_NODE]
             count = 1
         if self._complete and size <= self._size:
-            hashes, misses = self._held(nodes)
+            hashes, misses = self._levels.held(nodes)
         else:
-            hashes = self._lookup(nodes)
+            hashes = self._levels.lookup(nodes)
             misses = [
                 (at, node)
                 for at, node in enumerate(nodes)
@@ -229,42 +223,6 @@ class NodeCache:
         if folded is not None:
             hashes[edge] = folded
         return hashes, misses, edge, count
-
-    def _held(self, nodes: list[NodeId]) -> tuple[list[bytes | None], list[tuple[int, NodeId]]]:
-        """`_lookup` when every node of the levels kept is held (the cache is complete for the
-        tree of the plan): the byte lookups alone, in the loop a warm proof spends its time in."""
-        chunks, low, mask, bits, step = self._chunks, self._low, _CHUNK_MASK, _CHUNK_BITS, HASH_SIZE
-        hashes: list[bytes | None] = []
-        misses: list[tuple[int, NodeId]] = []
-        append = hashes.append
-        for node in nodes:
-            level, idx = node
-            if level >= low:
-                offset = (idx & mask) * step
-                append(chunks[level][idx >> bits][offset : offset + step])
-            else:
-                if level >= 0:  # not the _NO_NODE of a memoised fold
-                    misses.append((len(hashes), node))
-                append(None)
-        return hashes, misses
-
-    def _node(self, level: int, idx: int) -> bytes:
-        digest = self._lookup([(level, idx)])[0]
-        if digest is None:
-            raise LookupError(f"stored tree node {(level, idx)} is not held")
-        return digest
-
-    def _lookup(self, nodes: Sequence[NodeId]) -> list[bytes | None]:
-        chunks, counts, low = self._chunks, self._counts, self._low
-        top = len(counts)
-        hashes: list[bytes | None] = []
-        for level, idx in nodes:
-            if low <= level < top and idx < counts[level]:
-                offset = (idx & _CHUNK_MASK) * HASH_SIZE
-                hashes.append(chunks[level][idx >> _CHUNK_BITS][offset : offset + HASH_SIZE])
-            else:
-                hashes.append(None)
-        return hashes
 
     def _sync(self, session: Session, head: Head) -> bool:
         """Follow the log head; False if the cache cannot be used for this request."""
@@ -291,80 +249,50 @@ class NodeCache:
             return False
         self._size, self._root = size, root
         self._edge = [found[node] for node in new]
-        self._low = self._lowest_level(size)
-        while len(self._counts) < size.bit_length():
-            self._chunks.append([])
-            self._counts.append(0)
-        for level in range(self._low):
-            self._chunks[level], self._counts[level] = [], 0
+        self._levels.resize(size.bit_length(), lowest_level(size, self.budget_bytes))
         self._complete = False
         return True
 
     def _root_at(self, session: Session, size: int) -> bytes | None:
         nodes = merkle.root_nodes(size)
-        held = self._lookup(nodes)
+        held = self._levels.lookup(nodes)
         found = find_nodes(session, [n for n, h in zip(nodes, held, strict=True) if h is None])
 
         def get_node(level: int, idx: int) -> bytes:
             digest = found.get((level, idx))
-            return self._node(level, idx) if digest is None else digest
+            return self._levels.node(level, idx) if digest is None else digest
 
         try:
             return merkle.root_at(size, get_node)
         except LookupError:
             return None
 
-    def _lowest_level(self, size: int) -> int:
-        level, total = size.bit_length(), 0
-        while level > 0:
-            total += (size >> (level - 1)) * merkle.HASH_SIZE
-            if total > self.budget_bytes:
-                break
-            level -= 1
-        return level
-
     def _fill(self, session: Session, budget: int) -> int:
         """Read up to `budget` rows of the levels kept, top level first; returns rows kept."""
         kept = 0
         complete = True
-        for level in range(len(self._counts) - 1, self._low - 1, -1):
-            have, want = self._counts[level], self._size >> level
+        levels = self._levels
+        for level in range(levels.top - 1, levels.low - 1, -1):
+            have, want = levels.count(level), self._size >> level
             if have >= want:
                 continue
             if budget <= 0:
                 complete = False
                 break
             end = min(want, have + budget)
-            rows = driver_rows(
-                session,
-                f"SELECT idx, hash FROM {TreeNodeRow.__tablename__} "
-                "WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx",
-                (level, have, end),
-            )
+            rows = node_range(session, level, have, end)
             budget -= end - have
             hashes: list[bytes] = []
             for idx, digest in rows:
                 if idx != have + len(hashes) or len(digest) != merkle.HASH_SIZE:
                     break  # a missing or damaged row: the level stops before it
                 hashes.append(bytes(digest))
-            self._append(level, hashes)
+            levels.append(level, hashes)
             kept += len(hashes)
             if have + len(hashes) < want:
                 complete = False
         self._complete = complete
         return kept
-
-    def _append(self, level: int, hashes: list[bytes]) -> None:
-        if not hashes:
-            return
-        chunks = self._chunks[level]
-        data = b"".join(hashes)
-        if chunks and len(chunks[-1]) < _CHUNK_BYTES:
-            room = _CHUNK_BYTES - len(chunks[-1])
-            chunks[-1] += data[:room]
-            data = data[room:]
-        chunks.extend(data[at : at + _CHUNK_BYTES] for at in range(0, len(data), _CHUNK_BYTES))
-        self._counts[level] += len(hashes)
 
 
 def _missing(pending: list[_Pending]) -> list[NodeId]:

@@ -1,7 +1,8 @@
 """Stored tree nodes read at the driver: by id, or with the log head in the same query."""
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlmodel import Session
 
@@ -85,6 +86,17 @@ def _nodes_sql(shape: tuple[int, ...], with_head: bool) -> str:
 
 Head = tuple[int, bytes]
 """(size, root) of the log head."""
+
+
+def node_range(session: Session, level: int, start: int, end: int) -> Sequence[tuple[int, Any]]:
+    """The stored (idx, hash) of nodes start..end - 1 of `level`, in index order."""
+    return driver_rows(session, _RANGE_SQL, (level, start, end))
+
+
+_RANGE_SQL = (
+    f"SELECT idx, hash FROM {TreeNodeRow.__tablename__} "
+    "WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx"
+)
 
 
 def head_and_nodes(session: Session, ids: Iterable[NodeId]) -> tuple[Head, dict[NodeId, bytes]]:
