@@ -107,6 +107,11 @@ class LotDetail(LotPublic):
     updated_index: int
 
 
+class ReplicaHealth(BaseModel):
+    size: int | None = Field(description="the replica's tree size; null: it cannot be reached")
+    behind: int | None = Field(description="entries the replica has not replayed yet")
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"] = Field(
         description="ok, or degraded while the database refuses writes (see `database`)"
@@ -119,6 +124,9 @@ class Health(BaseModel):
     epcis_schema: Literal["active", "absent", "unusable"] = Field(
         description="GS1's EPCIS JSON Schema: applied by capture (active), not installed "
         "(absent: capture's own checks apply), or installed but unusable (captures answer 503)"
+    )
+    replicas: list[ReplicaHealth] = Field(
+        description="the read replicas (REE_LEDGER_READ_DATABASE_URL), in the order configured"
     )
 
 

@@ -127,7 +127,7 @@ def bind_identity(db: Database, identity: LogIdentity) -> None:
 def check_replica(db: Database, identity: LogIdentity) -> None:
     """Check that a read replica holds this log (its recorded identity is `identity`): a
     replica of another log would serve that log's entries under this one's name."""
-    with db.read_session() as session:
+    with db.pinned() as view, view.read_session() as session:
         stored = logstore.read_meta(session)
     where = db.engine.url.render_as_string(hide_password=True)
     _same_log(stored, identity.meta(), f"check REE_LEDGER_READ_DATABASE_URL ({where})")

@@ -83,7 +83,10 @@ class Database:
         """A view of this database at one state: every read and snapshot session opened on it
         is the same read-only transaction (REPEATABLE READ on PostgreSQL, primary or hot
         standby; one WAL read transaction on SQLite), so an answer built from several queries
-        is of one tree size. The view opens no write session."""
+        is of one tree size. The view opens no write session.
+
+        A read replica is read only through such views: a connection given back to the pool
+        after one is reset to read-write, which a hot standby refuses to begin."""
         with Session(self.engine) as session:
             options = {} if self.is_sqlite else _SNAPSHOT_READ_ONLY
             session.connection(execution_options=options)

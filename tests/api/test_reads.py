@@ -21,7 +21,7 @@ def test_empty_log_has_no_checkpoint_yet(ledger: Ledger) -> None:
 def test_healthz_answers(ledger: Ledger) -> None:
     health = ledger.client.get("/healthz").json()
     assert health["status"] == "ok" and health["size"] == 0 and health["database"] == "writable"
-    assert health["epcis_schema"] == "absent"
+    assert health["epcis_schema"] == "absent" and health["replicas"] == []
 
 
 def test_public_lot_view_hides_commercial_detail(ledger: Ledger, cast: dict[str, Party]) -> None:

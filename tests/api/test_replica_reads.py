@@ -157,6 +157,9 @@ def test_a_lagging_replica_answers_at_its_own_checkpoint(
         ledger.post(mine, extract(mine, "ORE-2", 5_000_000))
         newest_note, newest = opened(primary, vkey)
         assert newest.size == held.size + 2
+        health = replica.get("/healthz").json()
+        assert health["size"] == newest.size
+        assert health["replicas"] == [{"size": held.size, "behind": 2}]
         lagging(replica, primary, auditor, held, newest, before)
         # The replica's checkpoint is a prefix of the primary's: one log, behind.
         proof = primary.get(
@@ -329,6 +332,9 @@ def test_a_replica_that_cannot_be_reached_is_passed_over(
         size = queries.log_size(ledger.client.app.state.db)
         for app, answered in ((both, size - 1), (alone, size)):
             with TestClient(app) as client:
+                replicas = client.get("/healthz").json()["replicas"]
+                assert replicas[0] == {"size": None, "behind": None}
+                assert replicas[1:] == ([{"size": size - 1, "behind": 1}] if app is both else [])
                 for _ in range(3):
                     answer = client.get("/v1/log")
                     assert answer.status_code == 200 and size_of(answer) == answered
