@@ -14,7 +14,16 @@ from ledger.lots.state import (
     QuotaState,
 )
 from ledger.store.bulk import insert_tuples, table, update_tuples
-from ledger.store.rows import LOT_FIELDS, lot_values
+from ledger.store.rows import (
+    DECLARATION_FIELDS,
+    EDGE_FIELDS,
+    KEY_FIELDS,
+    LICENCE_FIELDS,
+    LOT_FIELDS,
+    PARTICIPANT_FIELDS,
+    QUOTA_FIELDS,
+    lot_values,
+)
 from ledger.store.state import PrefetchedState
 from ledger.store.tables import (
     DeclarationRow,
@@ -27,48 +36,9 @@ from ledger.store.tables import (
     QuotaRow,
 )
 
-# The columns of each table's rows, in the order of the tuples below; the key first (the
-# lots table's are rows.LOT_FIELDS).
-PARTICIPANT_COLUMNS = ("id", "name", "country", "roles", "registered_index")
-KEY_COLUMNS = ("keyid", "participant", "public_key", "valid_from", "revoked_at")
-DECLARATION_COLUMNS = (
-    "id",
-    "exporter",
-    "lots",
-    "status",
-    "declared_index",
-    "hs_code",
-    "declared_mass_g",
-    "destination",
-    "licence",
-    "licence_g",
-)
-LICENCE_COLUMNS = (
-    "id",
-    "authority",
-    "holder",
-    "elements",
-    "destination",
-    "hs_codes",
-    "max_mass_g",
-    "valid_from",
-    "valid_until",
-    "issued_index",
-    "revoked_index",
-    "used_g",
-)
-QUOTA_COLUMNS = (
-    "id",
-    "authority",
-    "holder",
-    "year",
-    "reo_mass_g",
-    "deposit",
-    "issued_index",
-    "used_g",
-)
+# The columns of each table's rows, in the order of the tuples below (the key first): the
+# state tables' are those of ledger.store.rows, their records' fields.
 LOT_EVENT_COLUMNS = ("lot", "idx")
-EDGE_COLUMNS = ("child", "parent", "mass_g", "idx")
 
 
 class BatchWriter:
@@ -102,7 +72,7 @@ class BatchWriter:
         if effects.declarations:
             self.declarations.update((d.id, d) for d in effects.declarations)
         if effects.edges:
-            self.edges.extend((e.child, e.parent, e.mass_g, e.index) for e in effects.edges)
+            self.edges.extend((e.parent, e.child, e.mass_g, e.index) for e in effects.edges)
         if effects.licences:
             self.licences.update((lic.id, lic) for lic in effects.licences)
         if effects.quotas:
@@ -116,23 +86,23 @@ class BatchWriter:
             session,
             stored,
             ParticipantRow,
-            PARTICIPANT_COLUMNS,
+            PARTICIPANT_FIELDS,
             [_participant_row(p) for p in self.participants.values()],
         )
-        _upsert(session, stored, KeyRow, KEY_COLUMNS, [_key_row(k) for k in self.keys.values()])
+        _upsert(session, stored, KeyRow, KEY_FIELDS, [_key_row(k) for k in self.keys.values()])
         _upsert(
             session,
             stored,
             DeclarationRow,
-            DECLARATION_COLUMNS,
+            DECLARATION_FIELDS,
             [_declaration_row(d) for d in self.declarations.values()],
         )
         licences = [_licence_row(lic) for lic in self.licences.values()]
-        _upsert(session, stored, LicenceRow, LICENCE_COLUMNS, licences)
-        quotas = [tuple(getattr(q, name) for name in QUOTA_COLUMNS) for q in self.quotas.values()]
-        _upsert(session, stored, QuotaRow, QUOTA_COLUMNS, quotas)
+        _upsert(session, stored, LicenceRow, LICENCE_FIELDS, licences)
+        quotas = [tuple(getattr(q, name) for name in QUOTA_FIELDS) for q in self.quotas.values()]
+        _upsert(session, stored, QuotaRow, QUOTA_FIELDS, quotas)
         insert_tuples(session, table(LotEventRow), LOT_EVENT_COLUMNS, self.lot_events)
-        insert_tuples(session, table(LotEdgeRow), EDGE_COLUMNS, self.edges)
+        insert_tuples(session, table(LotEdgeRow), EDGE_FIELDS, self.edges)
 
 
 def _upsert(
@@ -156,7 +126,7 @@ def _upsert(
 
 
 def _participant_row(participant: ParticipantState) -> tuple[Any, ...]:
-    """The values of PARTICIPANT_COLUMNS."""
+    """The values of PARTICIPANT_FIELDS."""
     return (
         participant.id,
         participant.name,
@@ -167,12 +137,12 @@ def _participant_row(participant: ParticipantState) -> tuple[Any, ...]:
 
 
 def _key_row(key: KeyState) -> tuple[Any, ...]:
-    """The values of KEY_COLUMNS."""
+    """The values of KEY_FIELDS."""
     return (key.keyid, key.participant, key.public_key, key.valid_from, key.revoked_at)
 
 
 def _declaration_row(declaration: DeclarationState) -> tuple[Any, ...]:
-    """The values of DECLARATION_COLUMNS."""
+    """The values of DECLARATION_FIELDS."""
     return (
         declaration.id,
         declaration.exporter,
@@ -188,10 +158,10 @@ def _declaration_row(declaration: DeclarationState) -> tuple[Any, ...]:
 
 
 def _licence_row(licence: LicenceState) -> tuple[Any, ...]:
-    """The values of LICENCE_COLUMNS (JSON lists for the tuples)."""
+    """The values of LICENCE_FIELDS (JSON lists for the tuples)."""
     listed = {"elements", "destination", "hs_codes"}
     return tuple(
         list(value) if name in listed and value is not None else value
-        for name in LICENCE_COLUMNS
+        for name in LICENCE_FIELDS
         for value in (getattr(licence, name),)
     )

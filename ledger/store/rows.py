@@ -107,7 +107,7 @@ KEY_FIELDS = tuple(item.name for item in fields(KeyState))
 DECLARATION_FIELDS = tuple(item.name for item in fields(DeclarationState))
 LICENCE_FIELDS = tuple(item.name for item in fields(LicenceState))
 QUOTA_FIELDS = tuple(item.name for item in fields(QuotaState))
-_EDGE_FIELDS = ("parent", "child", "mass_g", "idx")  # Edge's fields, as lot_edges names them
+EDGE_FIELDS = ("parent", "child", "mass_g", "idx")  # Edge's fields, as lot_edges names them
 
 
 def lot_from_values(
@@ -200,7 +200,7 @@ def stored_records(session: Session, model: type[SQLModel]) -> dict[str, Any]:
     text) stays its values, which no record equals."""
     records: dict[str, Any] = {}
     if model is LotEdgeRow:
-        for parent, child, mass_g, idx in select_all_tuples(session, table(model), _EDGE_FIELDS):
+        for parent, child, mass_g, idx in select_all_tuples(session, table(model), EDGE_FIELDS):
             records[f"{parent}->{child}"] = Edge(parent, child, mass_g, idx)
         return records
     names, convert = CONVERTERS[model]

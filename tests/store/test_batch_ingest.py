@@ -19,9 +19,9 @@ from ledger.lots.tolerances import Tolerances
 from ledger.service import preverify, scenario_run
 from ledger.service.ingest import ingest
 from ledger.store import log as logstore
-from ledger.store.batch import LICENCE_COLUMNS, QUOTA_COLUMNS
 from ledger.store.engine import Database
 from ledger.store.identity import LogIdentity
+from ledger.store.rows import LICENCE_FIELDS, QUOTA_FIELDS
 from ledger.store.state import DbState, PrefetchedState
 from ledger.store.tables import (
     CheckpointRow,
@@ -401,12 +401,12 @@ def write_effects(session: Session, effects: Effects) -> None:
             )
         )
     for licence in effects.licences:
-        values = {name: getattr(licence, name) for name in LICENCE_COLUMNS}
+        values = {name: getattr(licence, name) for name in LICENCE_FIELDS}
         for name in ("elements", "destination", "hs_codes"):
             values[name] = None if values[name] is None else list(values[name])
         session.merge(LicenceRow(**values))
     for quota in effects.quotas:
-        session.merge(QuotaRow(**{name: getattr(quota, name) for name in QUOTA_COLUMNS}))
+        session.merge(QuotaRow(**{name: getattr(quota, name) for name in QUOTA_FIELDS}))
     for edge in effects.edges:
         session.add(
             LotEdgeRow(child=edge.child, parent=edge.parent, mass_g=edge.mass_g, idx=edge.index)
