@@ -44,6 +44,8 @@ from ledger.lots.fields import (
     check_composition,
     check_instant,
 )
+from ledger.tlog.encoding import canonical
+from ledger.tlog.errors import EncodingError
 
 # InvalidEvent is raised by parse_event, defined with the wording of its details; the
 # records are parts of events.
@@ -170,9 +172,6 @@ for _member in get_args(Event):
 EVENT_TYPES = frozenset(member.type for member in get_args(Event))
 
 _DECODE = msgspec.json.Decoder(Event).decode
-# For ASCII values with integers within ±(2**53-1), msgspec's sorted encoding is RFC 8785's
-# (tests/property/test_msgspec_parity.py); an event holds no larger integer.
-_ENCODE = msgspec.json.Encoder(order="sorted").encode
 
 
 def parse_event(payload: bytes) -> Event:
@@ -184,12 +183,19 @@ def parse_event(payload: bytes) -> Event:
         raise refused_event(payload, exc, Event) from exc
     # The bytes are canonical if they are the event's own encoding; otherwise the strict
     # reading decides (non-ASCII text, or bytes that are not canonical, or a null).
-    if payload.isascii() and _ENCODE(event) == payload:
+    if payload.isascii() and _canonical_or_none(event) == payload:
         return event
     null = first_null(strict_object(payload))
     if null is not None:
         raise InvalidEvent("invalid_field", null, None, f"{null}: {NULL_MESSAGE} (got null)")
     return event
+
+
+def _canonical_or_none(event: Event) -> bytes | None:
+    try:
+        return canonical(event)
+    except EncodingError:  # an integer beyond ±(2**53-1): the strict reading words it
+        return None
 
 
 def is_registry(event: Event) -> bool:

@@ -22,14 +22,14 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 # An escaped UTF-16 surrogate: the only way json.loads lets a non-Unicode string through.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
 def canonical(obj: object) -> bytes:
-    """Return the RFC 8785 (JCS) encoding of `obj`."""
+    """Return the RFC 8785 (JCS) encoding of `obj`, a JSON value or a msgspec Struct (as
+    msgspec.to_builtins gives it): the one writer of canonical JSON."""
+    if isinstance(obj, msgspec.Struct):
+        obj = msgspec.to_builtins(obj)
     fast = _canonical_fast(obj)
     if fast is not None:
         return fast
@@ -174,12 +174,11 @@ def sha256(data: bytes) -> bytes:
 
 
 # The fast paths. For values made of dicts with ASCII string keys, lists, strings, integers
-# within ±(2**53-1), booleans and null, Python's C JSON encoder with sorted keys and no
-# whitespace, and msgspec's encoder with sorted keys, write exactly the RFC 8785 bytes: the
-# same string escapes (\b \t \n \f \r, other controls as lowercase \u00xx, nothing else
-# escaped), the same integers, and code-point order (msgspec: UTF-8 byte order) equals UTF-16
-# order for ASCII keys. Anything else takes the strict path, which decides and words the
-# error; tests/property/test_canonical_fast.py holds both encoders to rfc8785.
+# within ±(2**53-1), booleans and null, msgspec's encoder with sorted keys writes exactly the
+# RFC 8785 bytes: the same string escapes (\b \t \n \f \r, other controls as lowercase
+# \u00xx, nothing else escaped), the same integers, and UTF-8 byte order equals UTF-16 order
+# for ASCII keys. Anything else takes rfc8785, which decides and words the error;
+# tests/property/test_canonical_fast.py and test_msgspec_parity.py hold it to rfc8785.
 
 
 class _NotPlain(Exception):
@@ -201,7 +200,7 @@ def _canonical_fast(obj: object) -> bytes | None:
     if not _plain(obj):
         return None
     try:
-        return _ENCODER.encode(obj).encode("utf-8")
+        return _ENCODE_SORTED(obj)
     except UnicodeEncodeError:  # an unpaired surrogate
         return None
 
@@ -224,25 +223,16 @@ def _parse_canonical_fast(data: bytes) -> dict[str, Any] | None:
     """The object `data` encodes if `data` is plainly canonical; None means "not sure"."""
     # msgspec runs no hook per integer: _plain checks them after reading. Long integers cost
     # msgspec ~25 ns a byte, less than the strict path spends on a byte of small integers.
-    obj = _scan_object(data)
-    return obj if obj is not None and _plain(obj) and encodes_to(obj, data) else None
-
-
-def encodes_to(obj: dict[str, Any], data: bytes) -> bool:
-    """Whether `data`, read by _scan_object into `obj`, is how msgspec writes `obj` sorted."""
     # Re-encoding gives back the same bytes only if the keys were unique and sorted, nothing
     # was escaped needlessly and no surrogate was escaped (_scan_object refuses those anyway).
-    # ASCII bytes: every key is ASCII, so byte order is the UTF-16 order of RFC 8785.
-    try:
-        return data.isascii() and _ENCODE_SORTED(obj) == data
-    except ValueError:  # an unpaired surrogate, which _scan_object never gives
-        return False
+    obj = _scan_object(data)
+    return obj if obj is not None and _canonical_fast(obj) == data else None
 
 
 def _scan_object(data: bytes) -> dict[str, Any] | None:
     """The object `data` holds if it is ASCII JSON, an object, at most MAX_DEPTH deep, without
     floats; None means "not sure". Its spelling and the size of its integers are not checked:
-    if _plain(obj) and encodes_to(obj, data), parse_canonical(data) gives `obj`."""
+    if canonical(obj) == data, parse_canonical(data) gives `obj`."""
     # Ending in "}": msgspec skips trailing whitespace, which the json scanner left unread.
     if not data.isascii() or data[:1] != b"{" or data[-1:] != b"}":
         return None

@@ -1,7 +1,6 @@
 """DSSE envelopes: pre-authentication encoding, signing and verification."""
 
 from dataclasses import dataclass
-from json.encoder import encode_basestring
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -58,22 +57,7 @@ class Envelope:
 
     def leaf_bytes(self) -> bytes:
         """Return the bytes the log hashes as this envelope's leaf: its RFC 8785 encoding."""
-        if len(self.signatures) != 1:
-            return canonical(self.to_json())
-        # The one-signature envelope of every entry, written out: the keys in RFC 8785 order,
-        # each string escaped as RFC 8785 escapes it (as json.dumps without ensure_ascii does,
-        # which calls encode_basestring for a string, after building a new encoder).
-        signature = self.signatures[0]
-        payload_type = encode_basestring(self.payload_type)
-        keyid = encode_basestring(signature.keyid)
-        text = (
-            f'{{"payload":"{b64encode(self.payload)}","payloadType":{payload_type},'
-            f'"signatures":[{{"keyid":{keyid},"sig":"{b64encode(signature.sig)}"}}]}}'
-        )
-        try:
-            return text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise EncodingError("envelope string holds an unpaired surrogate") from exc
+        return canonical(self.to_json())
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:

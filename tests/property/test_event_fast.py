@@ -187,7 +187,7 @@ def test_a_plain_scanned_object_that_encodes_to_the_text_is_the_strict_object(
 ) -> None:
     text = edit(data.draw(_spellings(obj)))
     fast = encoding._scan_object(text)
-    if fast is None or not encoding.encodes_to(fast, text):
+    if fast is None or encoding._canonical_fast(fast) != text:
         return
     try:
         strict = parse_json(text)
