@@ -192,8 +192,10 @@ def parse_event(payload: bytes) -> Event:
 
 
 def _canonical_or_none(event: Event) -> bytes | None:
+    # Plain by type: strings, booleans and integers within ±10**15 under ASCII field names
+    # (tests/property/test_event_fast.py holds every struct to that).
     try:
-        return canonical(event)
+        return canonical(event, plain=True)
     except EncodingError:  # an integer beyond ±(2**53-1): the strict reading words it
         return None
 

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 import re
@@ -25,16 +26,19 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 
-def canonical(obj: object) -> bytes:
-    """Return the RFC 8785 (JCS) encoding of `obj`, a JSON value or a msgspec Struct (as
-    msgspec.to_builtins gives it): the one writer of canonical JSON."""
+def canonical(obj: object, *, plain: bool = False) -> bytes:
+    """Return the RFC 8785 (JCS) encoding of `obj`, a JSON value or a msgspec Struct: the one
+    writer of canonical JSON. `plain`: the caller vouches that `obj` holds only what the fast
+    path writes exactly (below), as a Struct whose field types admit nothing else does."""
+    with contextlib.suppress(ValueError):  # an unpaired surrogate: rfc8785 words the refusal
+        if plain:
+            return _ENCODE_SORTED(obj)
     if isinstance(obj, msgspec.Struct):
         obj = msgspec.to_builtins(obj)
     fast = _canonical_fast(obj)
     if fast is not None:
         return fast
-    try:
-        # rfc8785 checks the value's types itself at run time.
+    try:  # rfc8785 checks the value's types itself at run time
         return rfc8785.dumps(cast(Any, obj))
     except (rfc8785.CanonicalizationError, TypeError) as exc:
         raise EncodingError(f"cannot canonicalise value: {exc}") from exc
@@ -173,11 +177,9 @@ def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-# The fast paths. For values made of dicts with ASCII string keys, lists, strings, integers
-# within ±(2**53-1), booleans and null, msgspec's encoder with sorted keys writes exactly the
-# RFC 8785 bytes: the same string escapes (\b \t \n \f \r, other controls as lowercase
-# \u00xx, nothing else escaped), the same integers, and UTF-8 byte order equals UTF-16 order
-# for ASCII keys. Anything else takes rfc8785, which decides and words the error;
+# The fast paths. On dicts with ASCII keys, lists, strings, integers within ±(2**53-1),
+# booleans and null, msgspec's sorted encoder writes the RFC 8785 bytes (the same escapes and
+# integers; UTF-8 order is UTF-16 order for ASCII keys); anything else goes to rfc8785.
 # tests/property/test_canonical_fast.py and test_msgspec_parity.py hold it to rfc8785.
 
 
