@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel
 
+from ledger.errors import Kind
 from ledger.lots.records import Rejection
 
 # 118 elements written as "Og=1000000, " take 1,416 characters: room to spare, and no more.
@@ -118,4 +119,4 @@ def _add(pairs: dict[str, int], element: str, digits: str) -> None:
 
 
 def _refuse(why: str) -> NoReturn:
-    raise Rejection(422, "invalid_declaration", why, field=COMPOSITION_FIELD)
+    raise Rejection(Kind.INVALID, "invalid_declaration", why, field=COMPOSITION_FIELD)

@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.reads import BEHIND_RETRY_AFTER_S, ReplicaBehind
-from ledger.lots.state import Rejection
+from api.reads import BEHIND_RETRY_AFTER_S
+from ledger.errors import Kind, LedgerError
 from ledger.store.writable import cancelled_by_conflict, refuses_writes
 
 PROBLEM_TYPE_BASE = "https://ree-ledger.dev/problems/"
@@ -22,15 +22,21 @@ READ_ONLY_RETRY_AFTER_S = 60
 LOGGER = logging.getLogger("ree_ledger.api")
 
 
-class ApiError(Exception):
-    """An error raised by the API layer itself (auth, limits, lookups)."""
+# The one place a kind of LedgerError becomes an HTTP status.
+STATUS: dict[Kind, int] = {
+    Kind.MALFORMED: 400,
+    Kind.UNAUTHENTICATED: 401,
+    Kind.FORBIDDEN: 403,
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.TOO_LARGE: 413,
+    Kind.INVALID: 422,
+    Kind.UNAVAILABLE: 503,
+}
 
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.extra = extra
+
+class ApiError(LedgerError):
+    """A LedgerError raised by the API layer itself (auth, limits, lookups)."""
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -49,16 +55,27 @@ def _title(code: str) -> str:
     return code.replace("_", " ").capitalize()
 
 
-def rejection_response(exc: Rejection, **extra: Any) -> JSONResponse:
-    return problem(
-        exc.status,
+def status_of(exc: LedgerError) -> int:
+    """The HTTP status that answers `exc`."""
+    return STATUS[exc.kind]
+
+
+def error_response(exc: LedgerError) -> JSONResponse:
+    """The problem+json answer to `exc`: its kind's status, its code, detail, field and value,
+    its extra members (a batch's `position`), and Retry-After where it gives one."""
+    answer = problem(
+        status_of(exc),
         exc.code,
         _title(exc.code),
         exc.detail,
         field=exc.field,
         value=_json_safe(exc.value),
-        **extra,
+        position=getattr(exc, "position", None),
+        **exc.extra,
     )
+    if exc.retry_after is not None:
+        answer.headers["Retry-After"] = str(exc.retry_after)
+    return answer
 
 
 def _json_safe(value: object) -> Any:
@@ -92,13 +109,9 @@ def try_again(code: str, detail: str, retry_after: int, **extra: Any) -> JSONRes
 def install(app: FastAPI) -> None:
     """Route every error through problem+json."""
 
-    @app.exception_handler(Rejection)
-    async def _rejection(_request: Request, exc: Rejection) -> JSONResponse:
-        return rejection_response(exc, position=getattr(exc, "position", None))
-
-    @app.exception_handler(ApiError)
-    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return problem(exc.status, exc.code, _title(exc.code), exc.detail, **exc.extra)
+    @app.exception_handler(LedgerError)
+    async def _ledger_error(_request: Request, exc: LedgerError) -> JSONResponse:
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -113,10 +126,6 @@ def install(app: FastAPI) -> None:
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem(exc.status_code, code, _title(code), str(exc.detail))
-
-    @app.exception_handler(ReplicaBehind)
-    async def _behind(_request: Request, exc: ReplicaBehind) -> JSONResponse:
-        return try_again("replica_behind", exc.detail, BEHIND_RETRY_AFTER_S, size=exc.tree_size)
 
     async def _database(_request: Request, exc: Exception) -> JSONResponse:
         if cancelled_by_conflict(exc):

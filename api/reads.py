@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ledger.errors import Kind, LedgerError
 from ledger.service import queries
 from ledger.service.labels import missing_lots
 from ledger.store.engine import Database
@@ -30,12 +31,18 @@ BEHIND_RETRY_AFTER_S = 1
 LOGGER = logging.getLogger("ree_ledger.api")
 
 
-class ReplicaBehind(Exception):
-    """The replica that answered lacks what the client asked for; the primary has it."""
+class ReplicaBehind(LedgerError):
+    """The replica that answered lacks what the client asked for; the primary has it: 503
+    `replica_behind` with Retry-After, and the replica's tree `size`."""
 
     def __init__(self, detail: str, tree_size: int) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        super().__init__(
+            Kind.UNAVAILABLE,
+            "replica_behind",
+            detail,
+            retry_after=BEHIND_RETRY_AFTER_S,
+            size=tree_size,
+        )
         self.tree_size = tree_size
 
 

@@ -8,6 +8,7 @@ from api.deps import ReaderDep
 from api.errors import ApiError
 from api.reads import ReadDbDep, require_lot
 from api.routers.lots import LotPath
+from ledger.errors import Kind
 from ledger.service import queries
 from ledger.service.bundle import lot_bundle
 from ledger.verify.bundle import Bundle
@@ -34,7 +35,7 @@ def get_bundle(
     and the lot's holder may read it."""
     if reader is None:
         raise ApiError(
-            401,
+            Kind.UNAUTHENTICATED,
             "token_required",
             "a bundle holds commercial detail: send the read token of customs, an auditor or "
             "the lot's holder",
@@ -43,8 +44,8 @@ def get_bundle(
         bundle = lot_bundle(db, lot, reader, tlog_proofs=proof_format == "tlog-proof")
     except queries.NotFound as exc:
         require_lot(request, lot)
-        raise ApiError(404, "unknown_lot", str(exc)) from exc
+        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
     except queries.Forbidden as exc:
-        raise ApiError(403, "not_your_lot", str(exc)) from exc
+        raise ApiError(Kind.FORBIDDEN, "not_your_lot", str(exc)) from exc
     response.headers["Content-Disposition"] = f'attachment; filename="{lot}.bundle.json"'
     return bundle

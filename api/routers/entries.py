@@ -25,6 +25,7 @@ from api.schemas import (
     EnvelopeIn,
     request_body,
 )
+from ledger.errors import Kind
 from ledger.service import queries
 from ledger.service.ingest import ingest
 from ledger.tlog.encoding import b64encode, parse_json
@@ -67,11 +68,13 @@ def post_batch(
         or set(body) != {"envelopes"}
         or not isinstance(body["envelopes"], list)
     ):
-        raise ApiError(400, "malformed_batch", 'a batch is {"envelopes": [envelope, ...]}')
+        raise ApiError(
+            Kind.MALFORMED, "malformed_batch", 'a batch is {"envelopes": [envelope, ...]}'
+        )
     envelopes = body["envelopes"]
     if len(envelopes) > settings.max_batch_envelopes:
         raise ApiError(
-            413,
+            Kind.TOO_LARGE,
             "batch_too_large",
             f"{len(envelopes)} envelopes > limit {settings.max_batch_envelopes}: split the batch",
         )
@@ -84,14 +87,20 @@ def post_batch(
 def get_entry(index: EntryIndex, db: ReadDbDep, reader: ReaderDep, request: Request) -> EntryOut:
     """One entry; its payload holds commercial detail, so a read token is needed."""
     if reader is None:
-        raise ApiError(401, "token_required", "entries hold commercial detail: send a read token")
+        raise ApiError(
+            Kind.UNAUTHENTICATED,
+            "token_required",
+            "entries hold commercial detail: send a read token",
+        )
     try:
         row = queries.get_entry(db, index)
     except queries.NotFound as exc:
         require_size(request, index + 1)
-        raise ApiError(404, "unknown_entry", str(exc)) from exc
+        raise ApiError(Kind.NOT_FOUND, "unknown_entry", str(exc)) from exc
     if not (reader.roles & queries.OVERSIGHT_ROLES) and reader.id != row.actor:
-        raise ApiError(403, "not_your_entry", f"entry {index} was posted by another participant")
+        raise ApiError(
+            Kind.FORBIDDEN, "not_your_entry", f"entry {index} was posted by another participant"
+        )
     return EntryOut(
         index=row.idx,
         envelope=parse_json(row.envelope),

@@ -25,6 +25,7 @@ from api.reads import ReadDbDep, require_lot
 from api.schemas import EntryAccepted, EnvelopeIn, request_body
 from ledger.epcis.schema import EpcisValidator, SchemaUnavailable
 from ledger.epcis.vocabulary import DOCUMENT_PAYLOAD_TYPE, EPCIS_EVENT_TYPES
+from ledger.errors import Kind
 from ledger.lots.records import LotState, ParticipantState
 from ledger.service import epcis, queries
 from ledger.store.engine import Database
@@ -52,7 +53,7 @@ def get_validator(schema: EpcisSchemaDep) -> EpcisValidator | None:
         # A schema the operator installed but that cannot be applied stops captures rather than
         # being skipped. Why and where go to the server's log (epcis_schema.py), not to clients.
         raise ApiError(
-            503,
+            Kind.UNAVAILABLE,
             "epcis_schema_unavailable",
             "the EPCIS JSON Schema installed on this ledger cannot be applied, so captures are "
             "stopped until the operator replaces it (`ree-ledger epcis install-schema FILE`) or "
@@ -66,7 +67,9 @@ ValidatorDep = Annotated[EpcisValidator | None, Depends(get_validator)]
 def _reader(reader: ParticipantState | None) -> ParticipantState:
     if reader is None:
         raise ApiError(
-            401, "token_required", "EPCIS events hold commercial detail: send a read token"
+            Kind.UNAUTHENTICATED,
+            "token_required",
+            "EPCIS events hold commercial detail: send a read token",
         )
     return reader
 
@@ -74,7 +77,7 @@ def _reader(reader: ParticipantState | None) -> ParticipantState:
 def _may_read(reader: ParticipantState, lot: LotState) -> None:
     if not queries.may_read_detail(reader, lot):
         raise ApiError(
-            403,
+            Kind.FORBIDDEN,
             "not_your_lot",
             f"{reader.id} may not read lot {lot.id!r}: only its holder, customs and auditors may",
         )
@@ -85,7 +88,7 @@ def _lot(db: Database, request: Request, lot_id: str) -> LotState:
         return epcis.find_lot(db, lot_id)
     except queries.NotFound as exc:
         require_lot(request, lot_id)
-        raise ApiError(404, "unknown_lot", str(exc)) from exc
+        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
 
 
 @router.get("/v1/lots/{lot}/epcis", response_class=JSONResponse)
@@ -97,7 +100,7 @@ def get_lot_epcis(
     try:
         document = epcis.export_lot(db, lot, identity.origin, datetime.now(UTC))
     except queries.NotFound as exc:
-        raise ApiError(404, "unknown_lot", str(exc)) from exc
+        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
     return JSONResponse(document, media_type=LD_JSON)
 
 
@@ -108,17 +111,19 @@ def _check_query(
     if query.lot is not None:
         _may_read(reader, _lot(db, request, query.lot))
     elif not reader.roles & queries.OVERSIGHT_ROLES:
-        raise ApiError(403, "lot_required", "only customs and auditors query every lot: pass lot=")
+        raise ApiError(
+            Kind.FORBIDDEN, "lot_required", "only customs and auditors query every lot: pass lot="
+        )
     if query.event_type is not None and query.event_type not in EPCIS_EVENT_TYPES:
         raise ApiError(
-            422,
+            Kind.INVALID,
             "unknown_event_type",
             f"type {query.event_type!r} is not one of {sorted(EPCIS_EVENT_TYPES)}",
         )
     for name, moment in (("from", query.start), ("to", query.end)):
         if moment is not None and moment.tzinfo is None:
             raise ApiError(
-                422, "naive_time", f"{name} needs a time zone, e.g. 2026-03-01T08:00:00Z"
+                Kind.INVALID, "naive_time", f"{name} needs a time zone, e.g. 2026-03-01T08:00:00Z"
             )
 
 

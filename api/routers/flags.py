@@ -9,6 +9,7 @@ from api.deps import JsonBody, ReaderDep, TolerancesDep
 from api.errors import ApiError
 from api.reads import ReadDbDep
 from api.schemas import DeclarationCheck, FlagPage, request_body
+from ledger.errors import Kind
 from ledger.lots.events import Declaration
 from ledger.lots.records import ParticipantState
 from ledger.lots.rules import FLAG_CODES
@@ -21,9 +22,11 @@ MAX_PAGE = 500
 
 def _oversight(reader: ParticipantState | None, what: str) -> ParticipantState:
     if reader is None:
-        raise ApiError(401, "token_required", f"{what} needs a customs or auditor read token")
+        raise ApiError(
+            Kind.UNAUTHENTICATED, "token_required", f"{what} needs a customs or auditor read token"
+        )
     if not reader.roles & queries.OVERSIGHT_ROLES:
-        raise ApiError(403, "oversight_only", f"{what} is for customs and auditors")
+        raise ApiError(Kind.FORBIDDEN, "oversight_only", f"{what} is for customs and auditors")
     return reader
 
 
@@ -40,7 +43,9 @@ def get_flags(
     """Flags, newest first (customs and auditors)."""
     _oversight(reader, "the flag list")
     if code is not None and code not in FLAG_CODES:
-        raise ApiError(422, "unknown_flag_code", f"code {code!r} is not one of {FLAG_CODES}")
+        raise ApiError(
+            Kind.INVALID, "unknown_flag_code", f"code {code!r} is not one of {FLAG_CODES}"
+        )
     found = queries.list_flags(
         db, code=code, lot=lot, severity=severity, before=before, limit=limit
     )
@@ -63,5 +68,5 @@ def check_declaration(
     try:
         flags = declarations.check(db, declaration, tolerances)
     except queries.NotFound as exc:
-        raise ApiError(404, "unknown_lot", str(exc)) from exc
+        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
     return DeclarationCheck(flags=[views.finding(flag) for flag in flags])

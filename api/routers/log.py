@@ -6,6 +6,7 @@ from fastapi.responses import PlainTextResponse
 from api.errors import ApiError
 from api.reads import ReadDbDep, require_size
 from api.schemas import ConsistencyProof, InclusionProof, LogOut
+from ledger.errors import Kind
 from ledger.service import queries, witnesses
 from ledger.tlog.encoding import b64encode
 
@@ -32,7 +33,7 @@ def get_checkpoint(
     try:
         served = witnesses.served_checkpoint(db, unwitnessed=unwitnessed)
     except queries.NotFound as exc:
-        raise ApiError(404, "no_checkpoint", str(exc)) from exc
+        raise ApiError(Kind.NOT_FOUND, "no_checkpoint", str(exc)) from exc
     return PlainTextResponse(served.note, media_type="text/plain; charset=utf-8")
 
 
@@ -44,7 +45,7 @@ def get_inclusion_proof(
         hashes = queries.inclusion_proof(db, index, size)
     except queries.BadRange as exc:
         require_size(request, size)
-        raise ApiError(422, "bad_range", str(exc)) from exc
+        raise ApiError(Kind.INVALID, "bad_range", str(exc)) from exc
     return InclusionProof(index=index, size=size, hashes=[b64encode(h) for h in hashes])
 
 
@@ -56,5 +57,5 @@ def get_consistency_proof(
         hashes = queries.consistency_proof(db, first, second)
     except queries.BadRange as exc:
         require_size(request, second)
-        raise ApiError(422, "bad_range", str(exc)) from exc
+        raise ApiError(Kind.INVALID, "bad_range", str(exc)) from exc
     return ConsistencyProof(first=first, second=second, hashes=[b64encode(h) for h in hashes])

@@ -7,6 +7,7 @@ from api.deps import ReaderDep
 from api.errors import ApiError
 from api.reads import ReadDbDep, require_lot
 from api.schemas import LotDetail, LotPublic, ProvenanceDetail, ProvenancePublic
+from ledger.errors import Kind
 from ledger.lots.records import LotState, ParticipantState
 from ledger.service import queries
 from ledger.service.provenance import provenance
@@ -23,7 +24,7 @@ def _may_read(reader: ParticipantState | None, lot: LotState) -> bool:
         return False
     if not queries.may_read_detail(reader, lot):
         raise ApiError(
-            403,
+            Kind.FORBIDDEN,
             "not_your_lot",
             f"{reader.id} may not read lot {lot.id!r}: only its holder, customs and auditors may",
         )
@@ -42,7 +43,7 @@ def get_lot(
         state, flags = queries.get_lot(db, lot)
     except queries.NotFound as exc:
         require_lot(request, lot)
-        raise ApiError(404, "unknown_lot", str(exc)) from exc
+        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
     if _may_read(reader, state):
         return views.lot_detail(state, flags)
     return views.lot_public(state, flags)
@@ -57,7 +58,7 @@ def get_provenance(
         found = provenance(db, lot)
     except queries.NotFound as exc:
         require_lot(request, lot)
-        raise ApiError(404, "unknown_lot", str(exc)) from exc
+        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
     if _may_read(reader, found.lot):
         return views.provenance_detail(found)
     return views.provenance_public(found)

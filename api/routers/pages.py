@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from api.declaration_form import CheckForm, declaration_body, shown_again
 from api.deps import DbDep, TolerancesDep
+from api.errors import status_of
 from api.reads import BEHIND_RETRY_AFTER_S, ReadDbDep, ReplicaBehind, require_lot
 from ledger.lots.records import ParticipantState, Rejection
 from ledger.lots.rules.flags import grams, percent
@@ -239,6 +240,6 @@ def check_page(
         declaration = declarations.parse_declaration(declaration_body(form))
         flags = declarations.check(db, declaration, tolerances)
     except (Rejection, queries.NotFound) as exc:
-        status = exc.status if isinstance(exc, Rejection) else 404
+        status = status_of(exc) if isinstance(exc, Rejection) else 404
         return render("check.html", status, **context, error=str(exc), findings=None)
     return render("check.html", **context, error=None, findings=flags)

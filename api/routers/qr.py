@@ -16,6 +16,7 @@ from api.reads import ReadDbDep, require_lot
 from api.routers.lots import LotPath
 from api.routers.pages import Visitor, VisitorDep, message, render
 from ledger.config import Settings
+from ledger.errors import Kind
 from ledger.qr import is_lot_id, lot_page_url
 from ledger.service.labels import missing_lots
 from ledger.store.engine import Database
@@ -31,7 +32,9 @@ def _page_url(db: Database, request: Request, settings: Settings, lot: str) -> s
     if missing_lots(db, [lot]):
         require_lot(request, lot)
         raise ApiError(
-            404, "unknown_lot", f"lot {lot!r} is not in the ledger: check the code on the label"
+            Kind.NOT_FOUND,
+            "unknown_lot",
+            f"lot {lot!r} is not in the ledger: check the code on the label",
         )
     return lot_page_url(settings.public_url, lot)
 

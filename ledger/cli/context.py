@@ -10,8 +10,8 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from ledger.config import Settings
+from ledger.errors import LedgerError
 from ledger.home import HomeError
-from ledger.lots.state import Rejection
 from ledger.tlog.errors import EncodingError, VerificationError
 
 HomeOption = Annotated[
@@ -40,8 +40,10 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except Rejection as exc:
-            fail(f"refused ({exc.status} {exc.code}): {exc.detail}")
+        except LedgerError as exc:
+            from api.errors import status_of  # the HTTP status the same refusal answers
+
+            fail(f"refused ({status_of(exc)} {exc.code}): {exc.detail}")
         except (HomeError, EncodingError, VerificationError, OSError, ValueError) as exc:
             fail(str(exc))
         except SQLAlchemyError as exc:

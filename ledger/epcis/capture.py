@@ -15,6 +15,7 @@ from ledger.epcis import vocabulary as voc
 from ledger.epcis.export import EXPORT_ONLY, LOT_EVENT_TYPES, LedgerEntry, epcis_event
 from ledger.epcis.hashid import HASH_ID_PATTERN, event_hash_id, namespaces_of
 from ledger.epcis.shape import check_event, document_events, event_label, event_path
+from ledger.errors import Kind
 from ledger.lots.records import Rejection
 from ledger.tlog.envelope import Envelope
 from ledger.verify.entry import ParsedEntry, parse_entry, parse_envelope
@@ -49,7 +50,9 @@ def read_events(document: Mapping[str, Any], origin: str, submitter: str) -> lis
     """
     events = document_events(document)
     if not events:
-        raise Rejection(422, "empty_document", "the document has no events", field="eventList")
+        raise Rejection(
+            Kind.INVALID, "empty_document", "the document has no events", field="eventList"
+        )
     for position, given in enumerate(events):
         check_event(position, given)
         missing = [name for name in LEDGER_FIELDS if name not in given]
@@ -58,7 +61,7 @@ def read_events(document: Mapping[str, Any], origin: str, submitter: str) -> lis
     ns = namespaces_of(document.get("@context"))
     if ns.get(voc.REE_PREFIX) != voc.REE_NAMESPACE:
         raise Rejection(
-            422,
+            Kind.INVALID,
             "ree_namespace_missing",
             f'@context must declare "{voc.REE_PREFIX}": "{voc.REE_NAMESPACE}" for the ree: fields',
             field="@context",
@@ -72,7 +75,7 @@ def relabel(exc: Rejection, position: int, event: Mapping[str, Any]) -> Rejectio
     """`exc` about the ledger entry of event `position`, said of that event."""
     field = f"{event_path(position)}.ree:envelope" + (f".{exc.field}" if exc.field else "")
     labelled = Rejection(
-        exc.status,
+        exc.kind,
         exc.code,
         f"{event_label(position, event)}: {exc.detail}",
         field=field,
@@ -92,10 +95,12 @@ def _read_event(
     event = entry.event
     if event.type not in LOT_EVENT_TYPES:
         detail = f"{event.type} is a registry event: it has no EPCIS form"
-        raise _mismatch(position, given, "ree:envelope", detail, 422, "not_a_lot_event")
+        raise _mismatch(position, given, "ree:envelope", detail, Kind.INVALID, "not_a_lot_event")
     if event.actor != submitter:
         detail = f"the event's actor is {event.actor!r}, but {submitter!r} signed the document"
-        raise _mismatch(position, given, "ree:envelope", detail, 403, "actor_not_submitter")
+        raise _mismatch(
+            position, given, "ree:envelope", detail, Kind.FORBIDDEN, "actor_not_submitter"
+        )
     expected = epcis_event(LedgerEntry(event, entry.envelope.to_json(), entry.event_hash), origin)
     _compare(position, given, expected)
     event_id = given.get("eventID")
@@ -103,7 +108,7 @@ def _read_event(
         computed = event_hash_id(given, ns)
         if computed != event_id:
             detail = f"eventID is not the CBV 2.0 event hash ID of the event ({computed})"
-            raise _mismatch(position, given, "eventID", detail, 422, "event_id_mismatch")
+            raise _mismatch(position, given, "eventID", detail, Kind.INVALID, "event_id_mismatch")
     return CapturedEvent(position, event_id if isinstance(event_id, str) else None, entry)
 
 
@@ -180,7 +185,7 @@ def _ledger_fields_missing(
         "fields and the EPCIS fields must be its rendering (docs/epcis.md)"
     )
     exc = Rejection(
-        422, "ledger_fields_missing", detail, field=f"{event_path(position)}.{missing[0]}"
+        Kind.INVALID, "ledger_fields_missing", detail, field=f"{event_path(position)}.{missing[0]}"
     )
     exc.position = position
     return exc
@@ -191,11 +196,11 @@ def _mismatch(
     given: Mapping[str, Any],
     key: str,
     detail: str,
-    status: int = 422,
+    kind: Kind = Kind.INVALID,
     code: str = "epcis_mismatch",
 ) -> Rejection:
     exc = Rejection(
-        status,
+        kind,
         code,
         f"{event_label(position, given)}: {detail}",
         field=f"{event_path(position)}.{key}",

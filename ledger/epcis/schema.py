@@ -12,6 +12,7 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 
 from ledger.epcis import probe
+from ledger.errors import Kind
 from ledger.lots.records import Rejection
 
 # The formats GS1's schema uses; without them the validator would let any string pass.
@@ -71,7 +72,7 @@ class EpcisValidator:
         where = f"event {problem.event}, " if problem.event is not None else ""
         more = f" ({len(found) - 1} more)" if len(found) > 1 else ""
         exc = Rejection(
-            422,
+            Kind.INVALID,
             "epcis_schema_violation",
             f"{where}{problem.path or 'document'}: {problem.message}{more}; "
             "the document must validate against GS1's EPCIS 2.0 JSON Schema",
@@ -165,13 +166,17 @@ def parse_document(data: bytes) -> dict[str, Any]:
         )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise Rejection(
-            400, "malformed_document", f"the EPCIS document is not valid JSON: {exc}"
+            Kind.MALFORMED, "malformed_document", f"the EPCIS document is not valid JSON: {exc}"
         ) from exc
     if not isinstance(document, dict):
-        raise Rejection(400, "malformed_document", "the EPCIS document must be a JSON object")
+        raise Rejection(
+            Kind.MALFORMED, "malformed_document", "the EPCIS document must be a JSON object"
+        )
     if _depth(document) > MAX_DEPTH:
         raise Rejection(
-            400, "malformed_document", f"the EPCIS document nests deeper than {MAX_DEPTH} levels"
+            Kind.MALFORMED,
+            "malformed_document",
+            f"the EPCIS document nests deeper than {MAX_DEPTH} levels",
         )
     return document
 

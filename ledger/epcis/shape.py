@@ -17,6 +17,7 @@ from rfc3339_validator import validate_rfc3339  # type: ignore[import-untyped]
 from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
 
 from ledger.epcis.export import EPCIS_TYPE
+from ledger.errors import Kind
 from ledger.lots.records import Rejection
 
 MAPPED_EVENT_TYPES = frozenset(EPCIS_TYPE.values())
@@ -33,7 +34,7 @@ def document_events(document: Mapping[str, Any]) -> list[Any]:
     """The event list of an EPCISDocument whose members are all ones capture reads."""
     if document.get("type") != "EPCISDocument":
         raise Rejection(
-            422,
+            Kind.INVALID,
             "not_an_epcis_document",
             f"capture takes an EPCISDocument, not {_show(document.get('type'))}",
             field="type",
@@ -69,7 +70,7 @@ def check_event(position: int, event: object) -> Mapping[str, Any]:
     kind = event.get("type")
     if not (isinstance(kind, str) and kind in MAPPED_EVENT_TYPES):
         exc = Rejection(
-            422,
+            Kind.INVALID,
             "unmapped_event_type",
             f"{event_label(position, event)}: type {_show(kind)} is not an event type the ledger "
             f"maps ({', '.join(sorted(MAPPED_EVENT_TYPES))}; docs/epcis.md)",
@@ -182,10 +183,12 @@ def _dropped(name: str) -> str:
 def _invalid(field: str, value: object, detail: str, position: int | None = None) -> Rejection:
     """422 `epcis_document_invalid` at `field`; the detail ends with the value, if one was given."""
     if value is _MISSING:
-        exc = Rejection(422, "epcis_document_invalid", detail, field=field)
+        exc = Rejection(Kind.INVALID, "epcis_document_invalid", detail, field=field)
     else:
         shown = f"{detail}; got {_show(value)}"
-        exc = Rejection(422, "epcis_document_invalid", shown, field=field, value=_value(value))
+        exc = Rejection(
+            Kind.INVALID, "epcis_document_invalid", shown, field=field, value=_value(value)
+        )
     exc.position = position
     return exc
 

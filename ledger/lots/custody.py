@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from ledger.errors import Kind
 from ledger.lots import licences, lineage
 from ledger.lots.events import LotAssay, LotExtract, LotReceive, LotShip, LotTransform, NewLot
 from ledger.lots.guards import (
@@ -120,7 +121,7 @@ def _consume(
     for i, (lot, ref) in enumerate(zip(inputs, event.inputs, strict=True)):
         if ref.mass_g > lot.mass_g:
             raise Rejection(
-                409,
+                Kind.CONFLICT,
                 "insufficient_mass",
                 f"inputs.{i}.mass_g: {ref.mass_g} g is more than the {lot.mass_g} g lot "
                 f"{lot.id!r} holds; consume at most what remains",
@@ -196,7 +197,7 @@ def assay(event: LotAssay, event_hash: str, index: int, reader: StateReader) -> 
 def ship(event: LotShip, event_hash: str, index: int, reader: StateReader) -> Effects:
     if event.to == event.actor:
         raise Rejection(
-            422,
+            Kind.INVALID,
             "self_shipment",
             f"to: {event.to!r} is the sender; ship to another participant",
             field="to",
@@ -232,7 +233,7 @@ def receive(event: LotReceive, event_hash: str, index: int, reader: StateReader)
         if lot.pending_to != event.actor:
             # Who it was shipped to is not the sender's to know (DESIGN §6).
             raise Rejection(
-                403,
+                Kind.FORBIDDEN,
                 "not_receiver",
                 f"{field}: lot {lot.id!r} is not in transit to {event.actor!r}; only the "
                 "participant it was shipped to may receive it",
@@ -242,7 +243,7 @@ def receive(event: LotReceive, event_hash: str, index: int, reader: StateReader)
         if lot.custodian != event.from_:
             # The receiver may read the lot it receives, shipper included.
             raise Rejection(
-                422,
+                Kind.INVALID,
                 "sender_mismatch",
                 f"from: lot {lot.id!r} was shipped by {lot.custodian!r}, not {event.from_!r}; "
                 "name the shipper in from",

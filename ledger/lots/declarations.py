@@ -1,5 +1,6 @@
 """Export declarations and customs decisions: the last steps of a lot's custody."""
 
+from ledger.errors import Kind
 from ledger.lots.events import CustomsDecide, ExportDeclare
 from ledger.lots.guards import (
     check_prev,
@@ -40,7 +41,7 @@ def declare(event: ExportDeclare, event_hash: str, index: int, reader: StateRead
     claim = event.declaration
     if reader.declaration(claim.id) is not None:
         raise Rejection(
-            409,
+            Kind.CONFLICT,
             "duplicate_declaration_id",
             f"declaration.id: declaration {claim.id!r} already exists; declaration ids are "
             "unique forever, choose another",
@@ -118,7 +119,7 @@ def require_open_declaration(reader: StateReader, declaration_id: str) -> Declar
     declaration = reader.declaration(declaration_id)
     if declaration is None:
         raise Rejection(
-            404,
+            Kind.NOT_FOUND,
             "unknown_declaration",
             f"declaration: declaration {declaration_id!r} does not exist; check the id",
             field="declaration",
@@ -126,7 +127,7 @@ def require_open_declaration(reader: StateReader, declaration_id: str) -> Declar
         )
     if declaration.status not in _OPEN:
         raise Rejection(
-            409,
+            Kind.CONFLICT,
             "declaration_final",
             f"declaration: declaration {declaration_id!r} is already {declaration.status}; "
             "a release or seizure is final",
@@ -148,7 +149,7 @@ def require_jurisdiction(
     served = policy.served_by(customs)
     if exporter.country not in served:
         raise Rejection(
-            403,
+            Kind.FORBIDDEN,
             "outside_jurisdiction",
             f"declaration: declaration {declaration.id!r} was filed by an exporter in "
             f"{exporter.country}; customs of {customs.country} decides declarations of exporters "

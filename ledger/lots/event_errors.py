@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 
+from ledger.errors import Kind, LedgerError
 from ledger.lots.fields import PRINTABLE_MESSAGE, UNPRINTABLE_CHARACTER, FieldError
 from ledger.tlog.encoding import parse_canonical
 from ledger.tlog.errors import EncodingError
@@ -21,17 +22,11 @@ VALUE_PREVIEW = 80
 TAG = "type"
 
 
-class InvalidEvent(Exception):
-    """The payload is not a well-formed event (HTTP 400); nothing about it is trusted."""
-
-    status = 400
+class InvalidEvent(LedgerError):
+    """The payload is not a well-formed event (kind malformed); nothing about it is trusted."""
 
     def __init__(self, code: str, field: str, value: object, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.field = field
-        self.value = value
-        self.detail = detail
+        super().__init__(Kind.MALFORMED, code, detail, field=field, value=value)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from ledger.errors import Kind
 from ledger.lots.records import (
     ACTIVE,
     CONSUMED,
@@ -35,7 +36,7 @@ def require_participant(reader: StateReader, participant_id: str, field: str) ->
     found = reader.participant(participant_id)
     if found is None:
         raise Rejection(
-            404,
+            Kind.NOT_FOUND,
             "unknown_participant",
             f"{field}: participant {participant_id!r} is not registered; ask the operator to "
             "register it first",
@@ -51,7 +52,7 @@ def require_role(
     participant = require_participant(reader, actor, "actor")
     if participant.roles.isdisjoint(roles):
         raise Rejection(
-            403,
+            Kind.FORBIDDEN,
             "role_not_allowed",
             f"actor: {actor!r} has roles {sorted(participant.roles)}; {event_type} needs one of "
             f"{sorted(roles)}",
@@ -68,7 +69,7 @@ def require_lots(reader: StateReader, refs: Sequence[LotRef]) -> list[LotState]:
     for field, lot_id in refs:
         if lot_id in seen:
             raise Rejection(
-                422,
+                Kind.INVALID,
                 "repeated_lot",
                 f"{field}: lot {lot_id!r} is named twice in this event; name each lot once",
                 field=field,
@@ -78,7 +79,7 @@ def require_lots(reader: StateReader, refs: Sequence[LotRef]) -> list[LotState]:
         lot = reader.lot(lot_id)
         if lot is None:
             raise Rejection(
-                404,
+                Kind.NOT_FOUND,
                 "unknown_lot",
                 f"{field}: lot {lot_id!r} does not exist; check the id or record its origin first",
                 field=field,
@@ -99,7 +100,7 @@ def check_prev(prev: Mapping[str, str], lots: Sequence[LotState]) -> None:
         if lot_id not in heads:
             touched = ", ".join(sorted(heads)[:5]) + (", ..." if len(heads) > 5 else "")
             raise Rejection(
-                422,
+                Kind.INVALID,
                 "prev_mismatch",
                 f"prev.{lot_id}: this event does not touch lot {lot_id!r}; prev must name "
                 f"exactly the lots it touches: {{{touched}}}",
@@ -112,7 +113,7 @@ def check_prev(prev: Mapping[str, str], lots: Sequence[LotState]) -> None:
             said = "is missing" if given is None else f"is {given}"
             # The head is public (the lot's open page shows it); the entry that made it is not.
             raise Rejection(
-                409,
+                Kind.CONFLICT,
                 "stale_prev",
                 f"prev.{lot.id} {said} but the head of lot {lot.id!r} is {lot.head}; read the "
                 "lot again and rebuild the event",
@@ -126,7 +127,7 @@ def require_custodian(lots: Sequence[LotState], refs: Sequence[LotRef], actor: s
     for lot, (field, _) in zip(lots, refs, strict=True):
         if lot.custodian != actor:
             raise Rejection(
-                403,
+                Kind.FORBIDDEN,
                 "not_custodian",
                 f"{field}: lot {lot.id!r} is not in the custody of {actor!r}; only the lot's "
                 "custodian may post this event",
@@ -142,7 +143,7 @@ def require_status(
         if lot.status not in allowed:
             hint = _STATUS_HINT.get(lot.status, lot.status)
             raise Rejection(
-                409,
+                Kind.CONFLICT,
                 code,
                 f"{field}: lot {lot.id!r} is {lot.status} ({hint}); this event needs it "
                 f"{' or '.join(sorted(allowed))}",
@@ -154,7 +155,7 @@ def require_status(
 def require_new_lot(reader: StateReader, lot_id: str, field: str, taken: Collection[str]) -> None:
     if lot_id in taken or reader.lot(lot_id) is not None:
         raise Rejection(
-            409,
+            Kind.CONFLICT,
             "duplicate_lot_id",
             f"{field}: lot id {lot_id!r} is already taken; lot ids are unique forever, choose "
             "another",

@@ -10,6 +10,7 @@ year, deposit-named quotas first, then by issue.
 
 from collections.abc import Iterable, Sequence
 
+from ledger.errors import Kind
 from ledger.lots.composition import OXIDE_METAL_FRACTION, RARE_EARTHS
 from ledger.lots.events import LicenceIssue, LicenceRevoke, QuotaIssue
 from ledger.lots.guards import check_prev, require_participant, require_role
@@ -33,7 +34,7 @@ def issue_licence(event: LicenceIssue, index: int, reader: StateReader) -> Effec
     claim = event.licence
     if reader.licence(claim.id) is not None:
         raise Rejection(
-            409,
+            Kind.CONFLICT,
             "duplicate_licence_id",
             f"licence.id: licence {claim.id!r} was already issued; licence ids are unique "
             "forever, choose another",
@@ -43,7 +44,7 @@ def issue_licence(event: LicenceIssue, index: int, reader: StateReader) -> Effec
     require_participant(reader, claim.holder, "licence.holder")
     if claim.valid_until <= claim.valid_from:
         raise Rejection(
-            422,
+            Kind.INVALID,
             "licence_period_empty",
             f"licence.valid_until: {claim.valid_until} is not after valid_from "
             f"{claim.valid_from}; give the licence a period",
@@ -73,7 +74,7 @@ def revoke_licence(event: LicenceRevoke, index: int, reader: StateReader) -> Eff
     licence = reader.licence(event.licence)
     if licence is None:
         raise Rejection(
-            404,
+            Kind.NOT_FOUND,
             "unknown_licence",
             f"licence: licence {event.licence!r} was never issued; check the id",
             field="licence",
@@ -81,7 +82,7 @@ def revoke_licence(event: LicenceRevoke, index: int, reader: StateReader) -> Eff
         )
     if licence.authority != event.actor:
         raise Rejection(
-            403,
+            Kind.FORBIDDEN,
             "not_issuing_authority",
             f"licence: licence {licence.id!r} was issued by {licence.authority!r}; only it may "
             f"revoke it, not {event.actor!r}",
@@ -90,7 +91,7 @@ def revoke_licence(event: LicenceRevoke, index: int, reader: StateReader) -> Eff
         )
     if licence.revoked_index is not None:
         raise Rejection(
-            409,
+            Kind.CONFLICT,
             "licence_already_revoked",
             f"licence: licence {licence.id!r} was already revoked at entry {licence.revoked_index}",
             field="licence",
@@ -105,7 +106,7 @@ def issue_quota(event: QuotaIssue, index: int, reader: StateReader) -> Effects:
     claim = event.quota
     if reader.quota(claim.id) is not None:
         raise Rejection(
-            409,
+            Kind.CONFLICT,
             "duplicate_quota_id",
             f"quota.id: quota {claim.id!r} was already issued; quota ids are unique forever, "
             "choose another",
@@ -115,7 +116,7 @@ def issue_quota(event: QuotaIssue, index: int, reader: StateReader) -> Effects:
     holder = require_participant(reader, claim.holder, "quota.holder")
     if "mine" not in holder.roles:
         raise Rejection(
-            422,
+            Kind.INVALID,
             "quota_holder_not_mine",
             f"quota.holder: {holder.id!r} has roles {sorted(holder.roles)}; a mining quota is "
             "issued to a mine",

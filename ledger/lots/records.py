@@ -4,6 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from ledger.errors import Kind, LedgerError
+
 R = TypeVar("R")
 
 # Lot statuses; the last three are final.
@@ -199,23 +201,13 @@ def build(cls: type[R], fields: dict[str, Any]) -> R:
     return new
 
 
-class Rejection(Exception):
-    """The event is refused and nothing is written.
-
-    `status` is the HTTP status, `code` a stable snake_case name, `detail` a sentence naming
-    the field and value and saying what to do. `position` is set by batch ingest.
-    """
+class Rejection(LedgerError):
+    """The event is refused and nothing is written: a LedgerError whose `code` is a stable
+    snake_case name and `detail` a sentence naming the field and value and saying what to do.
+    `position` is set by batch ingest (and answered as a member of the problem)."""
 
     def __init__(
-        self, status: int, code: str, detail: str, *, field: str | None = None, value: object = None
+        self, kind: Kind, code: str, detail: str, *, field: str | None = None, value: object = None
     ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.field = field
-        self.value = value
+        super().__init__(kind, code, detail, field=field, value=value)
         self.position: int | None = None
-
-    def __repr__(self) -> str:
-        return f"Rejection({self.status}, {self.code!r}, {self.detail!r}, field={self.field!r})"

@@ -2,6 +2,7 @@
 
 from collections.abc import Collection
 
+from ledger.errors import Kind
 from ledger.lots.events import (
     KeyRef,
     ParticipantKeyAdd,
@@ -18,7 +19,7 @@ def register(event: ParticipantRegister, index: int, reader: StateReader) -> Eff
     record = event.participant
     if reader.participant(record.id) is not None:
         raise Rejection(
-            409,
+            Kind.CONFLICT,
             "duplicate_participant_id",
             f"participant.id: {record.id!r} is already registered; add keys with "
             "participant.key_add instead",
@@ -51,7 +52,7 @@ def revoke_key(event: ParticipantKeyRevoke, index: int, reader: StateReader) -> 
     key = reader.key(event.keyid)
     if key is None:
         raise Rejection(
-            404,
+            Kind.NOT_FOUND,
             "key_not_found",
             f"keyid: key {event.keyid!r} is not registered; check the key id",
             field="keyid",
@@ -59,7 +60,7 @@ def revoke_key(event: ParticipantKeyRevoke, index: int, reader: StateReader) -> 
         )
     if key.participant != event.participant:
         raise Rejection(
-            422,
+            Kind.INVALID,
             "key_owner_mismatch",
             f"keyid: key {event.keyid!r} belongs to {key.participant!r}, not "
             f"{event.participant!r}; name its owner in participant",
@@ -68,7 +69,7 @@ def revoke_key(event: ParticipantKeyRevoke, index: int, reader: StateReader) -> 
         )
     if key.revoked_at is not None:
         raise Rejection(
-            409,
+            Kind.CONFLICT,
             "key_already_revoked",
             f"keyid: key {event.keyid!r} was already revoked at entry {key.revoked_at}",
             field="keyid",
@@ -89,7 +90,7 @@ def _new_key(
     expected = key_id(participant, raw)
     if key.keyid != expected:
         raise Rejection(
-            422,
+            Kind.INVALID,
             "keyid_mismatch",
             f"{field}: {key.keyid!r} is not the key id of this public key for {participant!r}; "
             f"it is {expected!r}",
@@ -99,7 +100,7 @@ def _new_key(
     # A key id names one key forever: a revoked key cannot come back.
     if key.keyid in taken or reader.key(key.keyid) is not None:
         raise Rejection(
-            409,
+            Kind.CONFLICT,
             "duplicate_keyid",
             f"{field}: key {key.keyid!r} is already registered; a key is added once, "
             "generate a new key instead",

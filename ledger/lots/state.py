@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+from ledger.errors import Kind
 from ledger.lots import custody, declarations, licences, registry
 from ledger.lots.events import (
     CustomsDecide,
@@ -107,7 +108,7 @@ def apply_event(
     earlier = reader.event_index(event.id)
     if earlier is not None:
         raise Rejection(
-            409,
+            Kind.CONFLICT,
             "duplicate_event_id",
             f"id: event id {event.id!r} was already used by entry {earlier}; if this is a retry "
             "the event is recorded there, otherwise choose a new id",
@@ -117,7 +118,7 @@ def apply_event(
     when = event.parsed_time
     if when < policy.earliest_time:
         raise Rejection(
-            422,
+            Kind.INVALID,
             "time_too_early",
             f"time: {event.time} is before {_instant(policy.earliest_time)}, the earliest time "
             "this ledger accepts; date the event when it happened",
@@ -126,7 +127,7 @@ def apply_event(
         )
     if now is not None and when > now + FUTURE_TOLERANCE:
         raise Rejection(
-            422,
+            Kind.INVALID,
             "time_in_future",
             f"time: {event.time} is more than 5 minutes after the ledger's clock "
             f"({now.isoformat()}); date the event when it happened",
@@ -187,7 +188,7 @@ def _check_operator(event: Event) -> None:
     if is_registry(event) != (event.actor == OPERATOR):
         who = "only the operator" if is_registry(event) else "participants, not the operator"
         raise Rejection(
-            403,
+            Kind.FORBIDDEN,
             "role_not_allowed",
             f"actor: {event.type} is posted by {who}; actor is {event.actor!r}",
             field="actor",
@@ -202,4 +203,6 @@ def _instant(moment: datetime) -> str:
 
 def _key_rejection(code: str, keyid: str, detail: str) -> Rejection:
     field = "signatures.0.keyid"
-    return Rejection(403, code, f"{field}: key {keyid!r} {detail}", field=field, value=keyid)
+    return Rejection(
+        Kind.FORBIDDEN, code, f"{field}: key {keyid!r} {detail}", field=field, value=keyid
+    )

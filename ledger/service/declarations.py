@@ -5,6 +5,7 @@ from typing import Any
 
 import msgspec
 
+from ledger.errors import Kind
 from ledger.lots.event_errors import NULL_MESSAGE, Problem, first_null, problem
 from ledger.lots.events import Declaration
 from ledger.lots.rules import Flag, check_declaration
@@ -22,7 +23,9 @@ UNFILED_ID = "unfiled"
 def parse_declaration(body: object) -> Declaration:
     """The declaration object of DESIGN §5 (id optional), or a 422 Rejection naming the field."""
     if not isinstance(body, dict):
-        raise Rejection(422, "invalid_declaration", "the body must be a declaration object")
+        raise Rejection(
+            Kind.INVALID, "invalid_declaration", "the body must be a declaration object"
+        )
     candidate: dict[str, Any] = {"id": UNFILED_ID, **body}
     try:
         declaration = msgspec.convert(candidate, Declaration)
@@ -36,7 +39,7 @@ def parse_declaration(body: object) -> Declaration:
 
 def _refusal(found: Problem) -> Rejection:
     return Rejection(
-        422,
+        Kind.INVALID,
         "invalid_declaration",
         f"{found.field}: {found.message}",
         field=found.field,

@@ -27,6 +27,7 @@ from ledger.epcis.export import (
 from ledger.epcis.schema import EpcisValidator, parse_document, read_schema
 from ledger.epcis.shape import document_events
 from ledger.epcis.vocabulary import cbv_uri
+from ledger.errors import Kind
 from ledger.lots.events import parse_event
 from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.lots.records import KeyState, LotState, Rejection
@@ -160,7 +161,7 @@ def capture(
     events = document_events(document)
     if max_events is not None and len(events) > max_events:
         raise Rejection(
-            413,
+            Kind.TOO_LARGE,
             "batch_too_large",
             f"{len(events)} events > limit {max_events}: split the document",
             field="epcisBody.eventList",
@@ -189,7 +190,7 @@ def _authenticate(db: Database, identity: LogIdentity, envelope: Envelope) -> st
         public_key = authorise_key(keyid, owner, index, DbState(session), identity.operator_keyid)
     if public_key is None or not isinstance(key, KeyState):
         raise Rejection(
-            403,
+            Kind.FORBIDDEN,
             "operator_cannot_capture",
             "the operator key signs registry events only; sign the document with a participant key",
             field="signatures.0.keyid",
@@ -199,7 +200,7 @@ def _authenticate(db: Database, identity: LogIdentity, envelope: Envelope) -> st
         verify_envelope(envelope, public_key)
     except VerificationError as exc:
         raise Rejection(
-            403,
+            Kind.FORBIDDEN,
             "bad_signature",
             f"the signature by {keyid} does not verify over the EPCIS document",
             field="signatures.0.sig",

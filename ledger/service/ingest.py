@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from ledger.errors import Kind
 from ledger.lots.access import as_answered
 from ledger.lots.events import (
     CustomsDecide,
@@ -70,7 +71,7 @@ def ingest(
     """
     if not envelopes:
         raise Rejection(
-            422, "empty_batch", "a batch needs at least one envelope", field="envelopes"
+            Kind.INVALID, "empty_batch", "a batch needs at least one envelope", field="envelopes"
         )
     # Outside the lock: the signatures, with the keys as they look now (checked again below).
     batch = preverify(db, identity, envelopes)

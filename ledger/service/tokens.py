@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from ledger.errors import Kind
 from ledger.lots.state import ParticipantState, Rejection
 from ledger.store import log as logstore
 from ledger.store.engine import Database
@@ -72,7 +73,7 @@ def keys_held_since(spans: Sequence[KeySpan], issued_size: int) -> bool:
 
 def _unknown_participant(participant_id: str) -> Rejection:
     return Rejection(
-        404,
+        Kind.NOT_FOUND,
         "unknown_participant",
         f"participant {participant_id!r} is not registered: register it first",
         field="participant",
@@ -90,7 +91,7 @@ def _key_spans(session: Session, participant_id: str) -> list[KeySpan]:
 def _check_expiry(expires_at: datetime, now: datetime) -> None:
     if expires_at <= now:
         raise Rejection(
-            422,
+            Kind.INVALID,
             "expiry_in_past",
             f"expires: {expires_at.isoformat(timespec='seconds')} is not after now "
             f"({now.isoformat(timespec='seconds')})",
@@ -99,7 +100,7 @@ def _check_expiry(expires_at: datetime, now: datetime) -> None:
         )
     if expires_at - now > MAX_LIFETIME:
         raise Rejection(
-            422,
+            Kind.INVALID,
             "lifetime_too_long",
             f"expires: a token lives at most {MAX_LIFETIME.days} days; pick an earlier expiry",
             field="expires",
@@ -122,7 +123,7 @@ def issue_token(
         size = logstore.current_size(session)
         if not keys_held_since(_key_spans(session, participant_id), size):
             raise Rejection(
-                409,
+                Kind.CONFLICT,
                 "no_live_key",
                 f"participant {participant_id!r} has no key that is not revoked: add one first",
                 field="participant",
@@ -192,7 +193,7 @@ def revoke_token(db: Database, which: str, now: datetime) -> TokenInfo:
         row = session.exec(select(ReadTokenRow).where(ReadTokenRow.token_id == wanted)).first()
         if row is None:
             raise Rejection(
-                404,
+                Kind.NOT_FOUND,
                 "unknown_token_id",
                 f"no read token has the id {wanted!r}: `ree-ledger token list` shows the ids",
                 field="token",
@@ -200,7 +201,7 @@ def revoke_token(db: Database, which: str, now: datetime) -> TokenInfo:
             )
         if row.revoked_at is not None:
             raise Rejection(
-                409,
+                Kind.CONFLICT,
                 "token_already_revoked",
                 f"read token {wanted} was already revoked at "
                 f"{_utc(row.revoked_at).isoformat(timespec='seconds')}",

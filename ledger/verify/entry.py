@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from ledger.errors import Kind
 from ledger.lots.events import Event, InvalidEvent, parse_event
 from ledger.lots.state import Rejection
 from ledger.tlog import merkle
@@ -38,10 +39,12 @@ def parse_envelope(
     try:
         envelope = Envelope.from_json(envelope_json)
     except EncodingError as exc:
-        raise Rejection(400, "malformed_envelope", f"envelope: {exc}", field="envelope") from exc
+        raise Rejection(
+            Kind.MALFORMED, "malformed_envelope", f"envelope: {exc}", field="envelope"
+        ) from exc
     if envelope.payload_type != payload_type:
         raise Rejection(
-            400,
+            Kind.MALFORMED,
             "wrong_payload_type",
             f"payloadType {envelope.payload_type!r} is not {payload_type!r}",
             field="payloadType",
@@ -49,7 +52,7 @@ def parse_envelope(
         )
     if len(envelope.signatures) != 1:
         raise Rejection(
-            400,
+            Kind.MALFORMED,
             "wrong_signature_count",
             f"{carrier} carries exactly one signature, this one has {len(envelope.signatures)}",
             field="signatures",
@@ -63,7 +66,7 @@ def parse_payload(envelope: Envelope) -> ParsedEntry:
     try:
         event = parse_event(envelope.payload)
     except InvalidEvent as exc:
-        raise Rejection(exc.status, exc.code, exc.detail, field=exc.field, value=exc.value) from exc
+        raise Rejection(exc.kind, exc.code, exc.detail, field=exc.field, value=exc.value) from exc
     # The hashes are computed, never taken from the client.
     leaf_bytes = envelope.leaf_bytes()
     return ParsedEntry(
@@ -81,7 +84,7 @@ def check_signature(entry: ParsedEntry, public_key: bytes) -> None:
         verify_envelope(entry.envelope, public_key)
     except VerificationError as exc:
         raise Rejection(
-            403,
+            Kind.FORBIDDEN,
             "bad_signature",
             f"the signature by {entry.keyid} does not verify over the payload",
             field="signatures.0.sig",

@@ -17,6 +17,7 @@ from api.declaration_form import (
     declaration_body,
     read_pairs,
 )
+from api.errors import status_of
 from ledger.lots.fields import ELEMENTS
 from ledger.lots.records import Rejection
 
@@ -62,7 +63,7 @@ def test_composition_reads_what_people_type(text: str, expected: dict[str, int])
 def test_composition_refuses_other_digits_and_shapes(text: str, why: str) -> None:
     with pytest.raises(Rejection) as refused:
         composition(text)
-    assert refused.value.status == 422 and refused.value.field == "declared_composition_ppm"
+    assert status_of(refused.value) == 422 and refused.value.field == "declared_composition_ppm"
     assert why in refused.value.detail
 
 
@@ -84,7 +85,7 @@ def test_composition_of_any_text_is_pairs_of_ascii_or_a_refusal(text: str) -> No
     try:
         pairs = composition(text)
     except Rejection as refused:
-        assert refused.status == 422 and refused.field == "declared_composition_ppm"
+        assert status_of(refused) == 422 and refused.field == "declared_composition_ppm"
         return
     assert pairs and all(el.isascii() and el.isalpha() for el in pairs), pairs
     for ppm in pairs.values():

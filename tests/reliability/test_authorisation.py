@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from api.errors import status_of
 from ledger.lots.events import parse_event
 from ledger.lots.memory import MemoryState
 from ledger.lots.state import (
@@ -215,7 +216,7 @@ def refusal(event_type: str, role: str, holder: bool, key: str) -> tuple[Rejecti
 
 def admit(event_type: str, role: str, holder: bool, key: str) -> Outcome:
     refused = refusal(event_type, role, holder, key)
-    return None if refused is None else (refused[0].status, refused[0].code)
+    return None if refused is None else (status_of(refused[0]), refused[0].code)
 
 
 MATRIX = list(itertools.product(EVENT_TYPES, ROLES, (True, False), KEYS))

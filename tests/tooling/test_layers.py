@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # Lowest first. A package may import its own modules and those of every layer below its own.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("ledger",),  # the package's own __init__ (its docstring)
+    ("ledger", "ledger.errors"),  # the package's own __init__; the error family every layer raises
     ("ledger.tlog",),  # transparency-log machinery (pure)
     ("ledger.lots", "ledger.qr"),  # the life of a lot; the URL a lot's label encodes (pure)
     ("ledger.verify", "ledger.demo", "ledger.config"),  # steps (pure); scenarios; settings

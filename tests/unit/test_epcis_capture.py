@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from rfc3986_validator import validate_rfc3986  # type: ignore[import-untyped]
 
+from api.errors import status_of
 from ledger.epcis.capture import read_events
 from ledger.epcis.export import LedgerEntry, epcis_document, epcis_event
 from ledger.epcis.hashid import event_hash_id
@@ -84,7 +85,7 @@ def test_event_that_differs_from_its_entry_is_refused_naming_it(
     event = document["epcisBody"]["eventList"][1]
     change(event)
     refused = _refused(document)
-    assert refused.status == 422 and refused.position == 1
+    assert status_of(refused) == 422 and refused.position == 1
     assert refused.field == f"epcisBody.eventList.1.{field}"
     assert (
         refused.detail.startswith(f"event 1 (eventID {event['eventID']}): ")
@@ -100,13 +101,13 @@ def test_forged_event_id_is_refused() -> None:
 
 def test_event_of_another_actor_is_refused() -> None:
     refused = _refused(_two_events(), submitter=PLANT.id)
-    assert refused.status == 403 and refused.code == "actor_not_submitter"
+    assert status_of(refused) == 403 and refused.code == "actor_not_submitter"
 
 
 def test_gs1_example_without_ledger_fields_names_them() -> None:
     path = vectors_dir() / "epcis" / "JSON" / "Example_9.6.1-ObjectEvent.jsonld"
     refused = _refused(json.loads(path.read_text(encoding="utf-8")))
-    assert refused.status == 422 and refused.code == "ledger_fields_missing"
+    assert status_of(refused) == 422 and refused.code == "ledger_fields_missing"
     for name in ("ree:envelope", "ree:type", "ree:id", "ree:actor", "ree:prev", "ree:eventHash"):
         assert name in refused.detail
     assert REE_NAMESPACE in refused.detail and refused.detail.startswith("event 0 (eventID ni:")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft7Validator
 
+from api.errors import status_of
 from ledger.epcis.schema import EpcisValidator, parse_document
 from ledger.lots.records import Rejection
 from ledger.service.epcis import load_validator
@@ -85,7 +86,7 @@ def test_openepcis_capture_document(validator: EpcisValidator, path: Path) -> No
 def test_openepcis_invalid_document_is_rejected(validator: EpcisValidator, path: Path) -> None:
     with pytest.raises(Rejection) as caught:
         validator.check(_load(path))
-    assert caught.value.status == 422 and caught.value.code == "epcis_schema_violation"
+    assert status_of(caught.value) == 422 and caught.value.code == "epcis_schema_violation"
 
 
 def test_minimal_document_is_valid(validator: EpcisValidator) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from api.errors import status_of
 from ledger.epcis.export import LedgerEntry, epcis_document, epcis_event
 from ledger.epcis.shape import MAX_CONTEXT, check_event, document_events
 from ledger.lots.records import Rejection
@@ -68,7 +69,11 @@ def test_document_members_of_epcis_2_are_taken(changes: dict[str, Any]) -> None:
 )  # fmt: skip
 def test_bad_document_member_is_named(changes: dict[str, Any], field: str, said: str) -> None:
     refused = _refused({**_document(), **changes})
-    assert (refused.status, refused.code, refused.field) == (422, "epcis_document_invalid", field)
+    assert (status_of(refused), refused.code, refused.field) == (
+        422,
+        "epcis_document_invalid",
+        field,
+    )
     assert said in refused.detail and refused.position is None
 
 
@@ -90,7 +95,7 @@ def test_event_type_the_ledger_does_not_map_is_refused(event_type: object, shown
     document = _document()
     document["epcisBody"]["eventList"][0]["type"] = event_type
     refused = _refused(document)
-    assert (refused.status, refused.code, refused.position) == (422, "unmapped_event_type", 0)
+    assert (status_of(refused), refused.code, refused.position) == (422, "unmapped_event_type", 0)
     assert refused.field == "epcisBody.eventList.0.type"
     assert shown in refused.detail and "ObjectEvent, TransactionEvent, TransformationEvent" in (
         refused.detail

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from api.errors import status_of
 from ledger.lots.events import CustomsDecide, parse_event, touched_lots
 from ledger.lots.memory import MemoryState
 from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
@@ -183,7 +184,7 @@ def refused(status: int, code: str, value: object) -> Iterator[None]:
     """The block is refused with `status` and `code`, and the detail names `value`."""
     with pytest.raises(Rejection) as info:
         yield
-    assert (info.value.status, info.value.code) == (status, code), info.value.detail
+    assert (status_of(info.value), info.value.code) == (status, code), info.value.detail
     assert str(value) in info.value.detail
 
 
@@ -457,7 +458,7 @@ def test_duplicate_event_id(ore: Chain) -> None:
     event = parse_event(canonical(body))
     with pytest.raises(Rejection) as info:
         apply_event(event, "ef" * 32, ore.index, ore.state, NOW)
-    assert (info.value.status, info.value.code) == (409, "duplicate_event_id")
+    assert (status_of(info.value), info.value.code) == (409, "duplicate_event_id")
     assert "'ev-1'" in info.value.detail and "entry 0" in info.value.detail
 
 
@@ -584,7 +585,7 @@ def test_time_in_future(ore: Chain) -> None:
     event = parse_event(canonical(body))
     with pytest.raises(Rejection) as info:
         apply_event(event, "ef" * 32, ore.index, ore.state, NOW)
-    assert (info.value.status, info.value.code) == (422, "time_in_future")
+    assert (status_of(info.value), info.value.code) == (422, "time_in_future")
     assert "2026-03-01T12:05:01Z" in info.value.detail
     # Exactly five minutes ahead is tolerated, and replay (now=None) never checks the clock.
     on_edge = parse_event(canonical(body | {"time": "2026-03-01T12:05:00Z"}))
@@ -598,7 +599,7 @@ def test_time_too_early_is_refused_at_ingest_and_on_replay(ore: Chain) -> None:
     for now in (NOW, None):
         with pytest.raises(Rejection) as info:
             apply_event(event, "ef" * 32, ore.index, ore.state, now)
-        assert (info.value.status, info.value.code, info.value.field) == (
+        assert (status_of(info.value), info.value.code, info.value.field) == (
             422,
             "time_too_early",
             "time",
