@@ -42,10 +42,8 @@ def get_bundle(
         )
     try:
         bundle = lot_bundle(db, lot, reader, tlog_proofs=proof_format == "tlog-proof")
-    except queries.NotFound as exc:
-        require_lot(request, lot)
-        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
-    except queries.Forbidden as exc:
-        raise ApiError(Kind.FORBIDDEN, "not_your_lot", str(exc)) from exc
+    except queries.NotFound:
+        require_lot(request, lot)  # 503 where a lagging replica lacks it, else the 404
+        raise
     response.headers["Content-Disposition"] = f'attachment; filename="{lot}.bundle.json"'
     return bundle

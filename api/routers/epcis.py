@@ -86,9 +86,9 @@ def _may_read(reader: ParticipantState, lot: LotState) -> None:
 def _lot(db: Database, request: Request, lot_id: str) -> LotState:
     try:
         return epcis.find_lot(db, lot_id)
-    except queries.NotFound as exc:
-        require_lot(request, lot_id)
-        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
+    except queries.NotFound:
+        require_lot(request, lot_id)  # 503 where a lagging replica lacks it, else the 404
+        raise
 
 
 @router.get("/v1/lots/{lot}/epcis", response_class=JSONResponse)
@@ -97,10 +97,7 @@ def get_lot_epcis(
 ) -> JSONResponse:
     """The lot's whole ancestry as an EPCISDocument (JSON-LD), events in log order."""
     _may_read(_reader(reader), _lot(db, request, lot))
-    try:
-        document = epcis.export_lot(db, lot, identity.origin, datetime.now(UTC))
-    except queries.NotFound as exc:
-        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
+    document = epcis.export_lot(db, lot, identity.origin, datetime.now(UTC))
     return JSONResponse(document, media_type=LD_JSON)
 
 

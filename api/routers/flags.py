@@ -65,8 +65,5 @@ def check_declaration(
     """The flags a declaration would raise against the record; nothing is written."""
     _oversight(reader, "the declaration check")
     declaration = declarations.parse_declaration(body)
-    try:
-        flags = declarations.check(db, declaration, tolerances)
-    except queries.NotFound as exc:
-        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
+    flags = declarations.check(db, declaration, tolerances)
     return DeclarationCheck(flags=[views.finding(flag) for flag in flags])

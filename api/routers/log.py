@@ -3,10 +3,8 @@
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from api.errors import ApiError
 from api.reads import ReadDbDep, require_size
 from api.schemas import ConsistencyProof, InclusionProof, LogOut
-from ledger.errors import Kind
 from ledger.service import queries, witnesses
 from ledger.tlog.encoding import b64encode
 
@@ -30,10 +28,7 @@ def get_checkpoint(
 ) -> PlainTextResponse:
     """The newest checkpoint a quorum of the log's witnesses cosigned, as one note with every
     signature line (the log's, then the witnesses'); with no witnesses, the newest one."""
-    try:
-        served = witnesses.served_checkpoint(db, unwitnessed=unwitnessed)
-    except queries.NotFound as exc:
-        raise ApiError(Kind.NOT_FOUND, "no_checkpoint", str(exc)) from exc
+    served = witnesses.served_checkpoint(db, unwitnessed=unwitnessed)
     return PlainTextResponse(served.note, media_type="text/plain; charset=utf-8")
 
 
@@ -43,9 +38,9 @@ def get_inclusion_proof(
 ) -> InclusionProof:
     try:
         hashes = queries.inclusion_proof(db, index, size)
-    except queries.BadRange as exc:
-        require_size(request, size)
-        raise ApiError(Kind.INVALID, "bad_range", str(exc)) from exc
+    except queries.BadRange:
+        require_size(request, size)  # 503 where a lagging replica lacks it, else the 422
+        raise
     return InclusionProof(index=index, size=size, hashes=[b64encode(h) for h in hashes])
 
 
@@ -55,7 +50,7 @@ def get_consistency_proof(
 ) -> ConsistencyProof:
     try:
         hashes = queries.consistency_proof(db, first, second)
-    except queries.BadRange as exc:
-        require_size(request, second)
-        raise ApiError(Kind.INVALID, "bad_range", str(exc)) from exc
+    except queries.BadRange:
+        require_size(request, second)  # 503 where a lagging replica lacks it, else the 422
+        raise
     return ConsistencyProof(first=first, second=second, hashes=[b64encode(h) for h in hashes])

@@ -41,9 +41,9 @@ def get_lot(
     """
     try:
         state, flags = queries.get_lot(db, lot)
-    except queries.NotFound as exc:
-        require_lot(request, lot)
-        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
+    except queries.NotFound:
+        require_lot(request, lot)  # 503 where a lagging replica lacks it, else the 404
+        raise
     if _may_read(reader, state):
         return views.lot_detail(state, flags)
     return views.lot_public(state, flags)
@@ -56,9 +56,9 @@ def get_provenance(
     """The ancestry back to the mines, every step verified, each mine's share, a verdict."""
     try:
         found = provenance(db, lot)
-    except queries.NotFound as exc:
-        require_lot(request, lot)
-        raise ApiError(Kind.NOT_FOUND, "unknown_lot", str(exc)) from exc
+    except queries.NotFound:
+        require_lot(request, lot)  # 503 where a lagging replica lacks it, else the 404
+        raise
     if _may_read(reader, found.lot):
         return views.provenance_detail(found)
     return views.provenance_public(found)

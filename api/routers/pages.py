@@ -21,7 +21,8 @@ from api.declaration_form import CheckForm, declaration_body, shown_again
 from api.deps import DbDep, TolerancesDep
 from api.errors import status_of
 from api.reads import BEHIND_RETRY_AFTER_S, ReadDbDep, ReplicaBehind, require_lot
-from ledger.lots.records import ParticipantState, Rejection
+from ledger.errors import LedgerError
+from ledger.lots.records import ParticipantState
 from ledger.lots.rules.flags import grams, percent
 from ledger.qr import is_lot_id
 from ledger.service import declarations, labels, queries
@@ -239,7 +240,6 @@ def check_page(
     try:
         declaration = declarations.parse_declaration(declaration_body(form))
         flags = declarations.check(db, declaration, tolerances)
-    except (Rejection, queries.NotFound) as exc:
-        status = status_of(exc) if isinstance(exc, Rejection) else 404
-        return render("check.html", status, **context, error=str(exc), findings=None)
+    except LedgerError as exc:
+        return render("check.html", status_of(exc), **context, error=str(exc), findings=None)
     return render("check.html", **context, error=None, findings=flags)

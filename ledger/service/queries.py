@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 # The read rule (DESIGN §6), which the routers reach through here.
+from ledger.errors import Kind, LedgerError
 from ledger.lots.access import OVERSIGHT_ROLES as OVERSIGHT_ROLES
 from ledger.lots.access import may_read_detail as may_read_detail
 from ledger.lots.state import LotState
@@ -14,16 +15,26 @@ from ledger.store.state import DbState
 from ledger.store.tables import EntryRow
 
 
-class NotFound(LookupError):
-    """The thing asked for does not exist; the message says which."""
+class NotFound(LedgerError):
+    """The thing asked for does not exist; the detail says which (`code`: unknown_lot unless
+    another thing is named)."""
+
+    def __init__(self, detail: str, code: str = "unknown_lot") -> None:
+        super().__init__(Kind.NOT_FOUND, code, detail)
 
 
-class Forbidden(PermissionError):
-    """The reader may not see this; the message says why."""
+class Forbidden(LedgerError):
+    """The reader may not see this lot; the detail says why."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(Kind.FORBIDDEN, "not_your_lot", detail)
 
 
-class BadRange(ValueError):
+class BadRange(LedgerError):
     """A proof or page was asked for outside the tree."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(Kind.INVALID, "bad_range", detail)
 
 
 @dataclass(frozen=True)
@@ -53,7 +64,8 @@ def get_entry(db: Database, index: int) -> EntryRow:
         if row is None:
             size = logstore.current_size(session)
             raise NotFound(
-                f"entry {index} does not exist: the log has {size} entries (0…{size - 1})"
+                f"entry {index} does not exist: the log has {size} entries (0…{size - 1})",
+                "unknown_entry",
             )
         session.expunge(row)
         return row

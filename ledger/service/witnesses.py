@@ -175,14 +175,17 @@ def served_checkpoint(db: Database, *, unwitnessed: bool = False) -> ServedCheck
         if unwitnessed or current.quorum == 0:
             row = logstore.latest_checkpoint(session)
             if row is None:
-                raise NotFound("the log is empty: no checkpoint has been signed yet")
+                raise NotFound(
+                    "the log is empty: no checkpoint has been signed yet", "no_checkpoint"
+                )
         else:
             found = witnessstore.newest_cosigned(session, current.vkeys, current.quorum)
             if found is None:
                 raise NotFound(
                     f"no checkpoint carries cosignatures of {current.quorum} of the "
                     f"{len(current.witnesses)} witnesses yet: GET /v1/checkpoint?unwitnessed=1 "
-                    "serves the newest one, signed by the log alone"
+                    "serves the newest one, signed by the log alone",
+                    "no_checkpoint",
                 )
             row = found
         return ServedCheckpoint(
