@@ -1,12 +1,14 @@
 """Request limits enforced before any handler runs: body size (413 problem+json)."""
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_response
+from ledger.errors import Kind, LedgerError
 
 
 class BodyTooLarge(Exception):
-    pass
+    """Raised into the app to stop its reading of a body past the limit (never answered as
+    such: the middleware answers 413 body_too_large)."""
 
 
 class BodySizeLimit:
@@ -22,7 +24,7 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
             return
         received = 0
         exceeded = started = False
@@ -53,26 +55,12 @@ class BodySizeLimit:
             if not exceeded:  # BodyTooLarge, or whatever the app raised on reading it
                 raise
         if exceeded and not started:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "https://ree-ledger.dev/problems/body-too-large",
-                "title": "Body too large",
-                "status": 413,
-                "detail": f"the request body exceeds {self.max_bytes} bytes: send smaller batches",
-                "code": "body_too_large",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused = LedgerError(
+            Kind.TOO_LARGE,
+            "body_too_large",
+            f"the request body exceeds {self.max_bytes} bytes: send smaller batches",
         )
-        await send({"type": "http.response.body", "body": body})
+        await error_response(refused)(scope, receive, send)

@@ -51,10 +51,11 @@ def get_validator(schema: EpcisSchemaDep) -> EpcisValidator | None:
         return schema.validator()
     except SchemaUnavailable as exc:
         # A schema the operator installed but that cannot be applied stops captures rather than
-        # being skipped. Why and where go to the server's log (epcis_schema.py), not to clients.
+        # being skipped. Why and where go to the server's log (epcis_schema.py), not to clients:
+        # the same kind and code, the operator's reason replaced by a sentence for the client.
         raise ApiError(
-            Kind.UNAVAILABLE,
-            "epcis_schema_unavailable",
+            exc.kind,
+            exc.code,
             "the EPCIS JSON Schema installed on this ledger cannot be applied, so captures are "
             "stopped until the operator replaces it (`ree-ledger epcis install-schema FILE`) or "
             "removes it; the server's log says why",

@@ -12,7 +12,7 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 
 from ledger.epcis import probe
-from ledger.errors import Kind
+from ledger.errors import Kind, LedgerError
 from ledger.lots.records import Rejection
 
 # The formats GS1's schema uses; without them the validator would let any string pass.
@@ -25,8 +25,13 @@ EVENT_LIST_PATHS = (
 )
 
 
-class SchemaUnavailable(RuntimeError):
-    """The schema is not one capture can apply; the message says why, in one line."""
+class SchemaUnavailable(LedgerError):
+    """The schema is not one capture can apply (kind unavailable: captures wait for the
+    operator); the detail says why, in one line, for the operator: the API answers clients
+    with its own sentence (api/routers/epcis.py), not with the path and reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(Kind.UNAVAILABLE, "epcis_schema_unavailable", reason)
 
 
 @dataclass(frozen=True)
