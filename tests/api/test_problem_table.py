@@ -3,6 +3,8 @@ error family's single mapping (api/errors.py) answers exactly as the routers did
 
 from typing import Any
 
+from api.errors import STATUS, status_of
+from ledger.errors import Kind, LedgerError
 from tests.api.conftest import Ledger
 from tests.support import Party, event, extract, transform
 
@@ -98,3 +100,17 @@ def test_each_refusal_keeps_its_status_code_and_type(
         assert body["title"] == body["code"].replace("_", " ").capitalize(), name
         got[name] = (response.status_code, body["code"])
     assert got == PINNED
+
+
+def test_every_kind_has_one_status() -> None:
+    assert set(STATUS) == set(Kind)
+    assert [status_of(LedgerError(kind, "x", "y")) for kind in Kind] == [
+        400,
+        422,
+        413,
+        401,
+        403,
+        404,
+        409,
+        503,
+    ]
