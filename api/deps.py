@@ -5,9 +5,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from api.errors import ApiError
 from ledger.config import Settings
-from ledger.errors import Kind
+from ledger.errors import Kind, LedgerError
 from ledger.lots.policy import CustodyPolicy
 from ledger.lots.state import ParticipantState
 from ledger.lots.tolerances import Tolerances
@@ -66,12 +65,12 @@ def get_reader(request: Request, db: DbDep) -> ParticipantState | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ApiError(
+        raise LedgerError(
             Kind.UNAUTHENTICATED, "bad_authorization", "use `Authorization: Bearer <read token>`"
         )
     reader = resolve_token(db, token.strip(), datetime.now(UTC))
     if reader is None:
-        raise ApiError(
+        raise LedgerError(
             Kind.UNAUTHENTICATED,
             "unknown_token",
             "the read token is unknown, expired or revoked: ask for a new one",
@@ -88,7 +87,7 @@ async def strict_json_body(request: Request) -> Any:
     try:
         return parse_json(raw)
     except EncodingError as exc:
-        raise ApiError(Kind.MALFORMED, "malformed_json", f"request body: {exc}") from exc
+        raise LedgerError(Kind.MALFORMED, "malformed_json", f"request body: {exc}") from exc
 
 
 JsonBody = Annotated[Any, Depends(strict_json_body)]

@@ -35,10 +35,6 @@ STATUS: dict[Kind, int] = {
 }
 
 
-class ApiError(LedgerError):
-    """A LedgerError raised by the API layer itself (auth, limits, lookups)."""
-
-
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),

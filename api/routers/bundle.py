@@ -5,10 +5,9 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import ReaderDep
-from api.errors import ApiError
 from api.reads import ReadDbDep, require_lot
 from api.routers.lots import LotPath
-from ledger.errors import Kind
+from ledger.errors import Kind, LedgerError
 from ledger.service import queries
 from ledger.service.bundle import lot_bundle
 from ledger.verify.bundle import Bundle
@@ -34,7 +33,7 @@ def get_bundle(
     `ree-ledger verify-bundle` (docs/audit.md). It holds commercial detail: customs, auditors
     and the lot's holder may read it."""
     if reader is None:
-        raise ApiError(
+        raise LedgerError(
             Kind.UNAUTHENTICATED,
             "token_required",
             "a bundle holds commercial detail: send the read token of customs, an auditor or "

@@ -15,7 +15,6 @@ from api.deps import (
     SettingsDep,
     TolerancesDep,
 )
-from api.errors import ApiError
 from api.reads import ReadDbDep, require_size
 from api.schemas import (
     BatchAccepted,
@@ -25,7 +24,7 @@ from api.schemas import (
     EnvelopeIn,
     request_body,
 )
-from ledger.errors import Kind
+from ledger.errors import Kind, LedgerError
 from ledger.service import queries
 from ledger.service.ingest import ingest
 from ledger.tlog.encoding import b64encode, parse_json
@@ -68,12 +67,12 @@ def post_batch(
         or set(body) != {"envelopes"}
         or not isinstance(body["envelopes"], list)
     ):
-        raise ApiError(
+        raise LedgerError(
             Kind.MALFORMED, "malformed_batch", 'a batch is {"envelopes": [envelope, ...]}'
         )
     envelopes = body["envelopes"]
     if len(envelopes) > settings.max_batch_envelopes:
-        raise ApiError(
+        raise LedgerError(
             Kind.TOO_LARGE,
             "batch_too_large",
             f"{len(envelopes)} envelopes > limit {settings.max_batch_envelopes}: split the batch",
@@ -87,7 +86,7 @@ def post_batch(
 def get_entry(index: EntryIndex, db: ReadDbDep, reader: ReaderDep, request: Request) -> EntryOut:
     """One entry; its payload holds commercial detail, so a read token is needed."""
     if reader is None:
-        raise ApiError(
+        raise LedgerError(
             Kind.UNAUTHENTICATED,
             "token_required",
             "entries hold commercial detail: send a read token",
@@ -98,7 +97,7 @@ def get_entry(index: EntryIndex, db: ReadDbDep, reader: ReaderDep, request: Requ
         require_size(request, index + 1)  # 503 where a lagging replica lacks it, else the 404
         raise
     if not (reader.roles & queries.OVERSIGHT_ROLES) and reader.id != row.actor:
-        raise ApiError(
+        raise LedgerError(
             Kind.FORBIDDEN, "not_your_entry", f"entry {index} was posted by another participant"
         )
     return EntryOut(

@@ -20,12 +20,11 @@ from api.deps import (
     SettingsDep,
     TolerancesDep,
 )
-from api.errors import ApiError
 from api.reads import ReadDbDep, require_lot
 from api.schemas import EntryAccepted, EnvelopeIn, request_body
 from ledger.epcis.schema import EpcisValidator, SchemaUnavailable
 from ledger.epcis.vocabulary import DOCUMENT_PAYLOAD_TYPE, EPCIS_EVENT_TYPES
-from ledger.errors import Kind
+from ledger.errors import Kind, LedgerError
 from ledger.lots.records import LotState, ParticipantState
 from ledger.service import epcis, queries
 from ledger.store.engine import Database
@@ -53,7 +52,7 @@ def get_validator(schema: EpcisSchemaDep) -> EpcisValidator | None:
         # A schema the operator installed but that cannot be applied stops captures rather than
         # being skipped. Why and where go to the server's log (epcis_schema.py), not to clients:
         # the same kind and code, the operator's reason replaced by a sentence for the client.
-        raise ApiError(
+        raise LedgerError(
             exc.kind,
             exc.code,
             "the EPCIS JSON Schema installed on this ledger cannot be applied, so captures are "
@@ -67,7 +66,7 @@ ValidatorDep = Annotated[EpcisValidator | None, Depends(get_validator)]
 
 def _reader(reader: ParticipantState | None) -> ParticipantState:
     if reader is None:
-        raise ApiError(
+        raise LedgerError(
             Kind.UNAUTHENTICATED,
             "token_required",
             "EPCIS events hold commercial detail: send a read token",
@@ -77,7 +76,7 @@ def _reader(reader: ParticipantState | None) -> ParticipantState:
 
 def _may_read(reader: ParticipantState, lot: LotState) -> None:
     if not queries.may_read_detail(reader, lot):
-        raise ApiError(
+        raise LedgerError(
             Kind.FORBIDDEN,
             "not_your_lot",
             f"{reader.id} may not read lot {lot.id!r}: only its holder, customs and auditors may",
@@ -109,18 +108,18 @@ def _check_query(
     if query.lot is not None:
         _may_read(reader, _lot(db, request, query.lot))
     elif not reader.roles & queries.OVERSIGHT_ROLES:
-        raise ApiError(
+        raise LedgerError(
             Kind.FORBIDDEN, "lot_required", "only customs and auditors query every lot: pass lot="
         )
     if query.event_type is not None and query.event_type not in EPCIS_EVENT_TYPES:
-        raise ApiError(
+        raise LedgerError(
             Kind.INVALID,
             "unknown_event_type",
             f"type {query.event_type!r} is not one of {sorted(EPCIS_EVENT_TYPES)}",
         )
     for name, moment in (("from", query.start), ("to", query.end)):
         if moment is not None and moment.tzinfo is None:
-            raise ApiError(
+            raise LedgerError(
                 Kind.INVALID, "naive_time", f"{name} needs a time zone, e.g. 2026-03-01T08:00:00Z"
             )
 

@@ -6,10 +6,9 @@ from fastapi import APIRouter, Query
 
 from api import views
 from api.deps import JsonBody, ReaderDep, TolerancesDep
-from api.errors import ApiError
 from api.reads import ReadDbDep
 from api.schemas import DeclarationCheck, FlagPage, request_body
-from ledger.errors import Kind
+from ledger.errors import Kind, LedgerError
 from ledger.lots.events import Declaration
 from ledger.lots.records import ParticipantState
 from ledger.lots.rules import FLAG_CODES
@@ -22,11 +21,11 @@ MAX_PAGE = 500
 
 def _oversight(reader: ParticipantState | None, what: str) -> ParticipantState:
     if reader is None:
-        raise ApiError(
+        raise LedgerError(
             Kind.UNAUTHENTICATED, "token_required", f"{what} needs a customs or auditor read token"
         )
     if not reader.roles & queries.OVERSIGHT_ROLES:
-        raise ApiError(Kind.FORBIDDEN, "oversight_only", f"{what} is for customs and auditors")
+        raise LedgerError(Kind.FORBIDDEN, "oversight_only", f"{what} is for customs and auditors")
     return reader
 
 
@@ -43,7 +42,7 @@ def get_flags(
     """Flags, newest first (customs and auditors)."""
     _oversight(reader, "the flag list")
     if code is not None and code not in FLAG_CODES:
-        raise ApiError(
+        raise LedgerError(
             Kind.INVALID, "unknown_flag_code", f"code {code!r} is not one of {FLAG_CODES}"
         )
     found = queries.list_flags(

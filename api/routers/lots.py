@@ -4,10 +4,9 @@ from fastapi import APIRouter, Path, Request
 
 from api import views
 from api.deps import ReaderDep
-from api.errors import ApiError
 from api.reads import ReadDbDep, require_lot
 from api.schemas import LotDetail, LotPublic, ProvenanceDetail, ProvenancePublic
-from ledger.errors import Kind
+from ledger.errors import Kind, LedgerError
 from ledger.lots.records import LotState, ParticipantState
 from ledger.service import queries
 from ledger.service.provenance import provenance
@@ -23,7 +22,7 @@ def _may_read(reader: ParticipantState | None, lot: LotState) -> bool:
     if reader is None:
         return False
     if not queries.may_read_detail(reader, lot):
-        raise ApiError(
+        raise LedgerError(
             Kind.FORBIDDEN,
             "not_your_lot",
             f"{reader.id} may not read lot {lot.id!r}: only its holder, customs and auditors may",

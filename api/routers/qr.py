@@ -11,12 +11,11 @@ from markupsafe import Markup
 
 from api import qr_render
 from api.deps import SettingsDep
-from api.errors import ApiError
 from api.reads import ReadDbDep, require_lot
 from api.routers.lots import LotPath
 from api.routers.pages import Visitor, VisitorDep, message, render
 from ledger.config import Settings
-from ledger.errors import Kind
+from ledger.errors import Kind, LedgerError
 from ledger.qr import is_lot_id, lot_page_url
 from ledger.service.labels import missing_lots
 from ledger.store.engine import Database
@@ -31,7 +30,7 @@ CACHE = {"Cache-Control": "public, max-age=3600"}
 def _page_url(db: Database, request: Request, settings: Settings, lot: str) -> str:
     if missing_lots(db, [lot]):
         require_lot(request, lot)
-        raise ApiError(
+        raise LedgerError(
             Kind.NOT_FOUND,
             "unknown_lot",
             f"lot {lot!r} is not in the ledger: check the code on the label",
