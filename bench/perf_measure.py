@@ -26,7 +26,7 @@ from ledger.store.tables import EntryRow, KeyRow
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64decode
 from ledger.tlog.keys import key_id
-from ledger.verify.log import VERIFIED, Prechecked
+from ledger.verify.stored import VERIFIED, Prechecked
 
 VERIFY_SECONDS = 2.0
 

@@ -14,7 +14,7 @@ from ledger.store.engine import Database
 from ledger.tlog.cosignature import WitnessKey, parse_witness_vkey
 from ledger.tlog.encoding import b64decode, b64encode, parse_json
 from ledger.tlog.errors import EncodingError
-from ledger.verify.log import AuditFailure
+from ledger.verify.stored import AuditFailure
 
 
 def _progress(done: int, total: int) -> None:

@@ -28,12 +28,8 @@ from ledger.store.tables import (
 )
 from ledger.tlog.encoding import b64encode
 from ledger.tlog.note import Checkpoint
-from ledger.verify.log import (
-    AuditFailure,
-    LogAuditor,
-    Prechecked,
-    StoredEntry,
-)
+from ledger.verify.log import LogAuditor
+from ledger.verify.stored import AuditFailure, Prechecked, StoredEntry
 
 PAGE = 2000
 Progress = Callable[[int, int], None]

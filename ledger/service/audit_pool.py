@@ -29,8 +29,9 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 from ledger.runtime import settle_collector
-from ledger.verify.log import LogAuditor, Prechecked, Row, precheck
+from ledger.verify.log import LogAuditor
 from ledger.verify.signatures import failed_signatures
+from ledger.verify.stored import Prechecked, Row, precheck
 
 # Entries per task of the pool, and pages handed to it ahead of the replay.
 CHUNK = 250
@@ -104,7 +105,7 @@ def _context() -> multiprocessing.context.BaseContext:
 
 # What the workers run (this module's `worker_precheck`, `precheck` and the signatures), and
 # the command line's module, which the `ree-ledger` script imports.
-_WORKER_MODULES = [__name__, "ledger.verify.log", "ledger.verify.signatures"]
+_WORKER_MODULES = [__name__, "ledger.verify.stored", "ledger.verify.signatures"]
 _MAIN_MODULES = ["ledger.cli.main"]
 
 

@@ -22,7 +22,8 @@ from ledger.store.tables import (
     ParticipantRow,
     QuotaRow,
 )
-from ledger.verify.log import AuditFailure, LogAuditor, check_node
+from ledger.verify.log import LogAuditor, check_node
+from ledger.verify.stored import AuditFailure
 
 
 def check_nodes(session: Session, completed: list[tuple[int, int, int, bytes]]) -> None:

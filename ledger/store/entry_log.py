@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 from ledger.lots.rules import Flag
 from ledger.store.bulk import driver_rows, insert_tuples, table
 from ledger.store.tables import EntryRow, FlagRow, LotEventRow, TreeNodeRow
-from ledger.verify.log import Row
+from ledger.verify.stored import Row
 
 Node = tuple[int, int, bytes]
 """(level, index, hash): a perfect subtree an entry completed (merkle.CompactRange.append)."""

@@ -8,7 +8,7 @@ from ledger.tlog.cosignature import WitnessKey, parse_witness_vkey, verify_cosig
 from ledger.tlog.encoding import b64encode
 from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.note import open_checkpoint
-from ledger.verify.log import AuditFailure
+from ledger.verify.stored import AuditFailure
 
 RootAt = Callable[[int], bytes]
 """The audited log's root at a size no larger than the log."""

@@ -26,18 +26,18 @@ from ledger.service.scenario_run import registrations
 from ledger.store.engine import Database
 from ledger.tlog import keys, merkle
 from ledger.tlog.encoding import b64decode, b64encode, canonical, sha256
-from ledger.verify.log import (
+from ledger.verify.log import LogAuditor
+from ledger.verify.signatures import failed_signatures
+from ledger.verify.stored import (
     REDO,
     UNTRIED,
     VERIFIED,
     AuditFailure,
-    LogAuditor,
     Row,
     StoredEntry,
     precheck,
     read_event,
 )
-from ledger.verify.signatures import failed_signatures
 from tests.support import Party, event, extract, register, transform
 
 ORIGIN = "pipeline.ree-ledger.local/log"

@@ -22,7 +22,7 @@ from ledger.store.rows import (
     stored_records,
 )
 from ledger.store.tables import DeclarationRow, KeyRow, LotRow, ParticipantRow
-from ledger.verify.log import AuditFailure
+from ledger.verify.stored import AuditFailure
 from tests.store.test_audit_pipeline import Ledger, ingested
 
 FIRST_LOT = "(SELECT min(id) FROM lots)"

@@ -18,7 +18,7 @@ from ledger.store.engine import Database
 from ledger.store.tables import EntryRow
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64encode, canonical
-from ledger.verify.log import AuditFailure
+from ledger.verify.stored import AuditFailure
 from tests.support import Party, extract, register
 
 ORIGIN = "audit.ree-ledger.local/log"

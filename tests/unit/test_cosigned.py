@@ -12,7 +12,7 @@ from ledger.verify.cosigned import (
     check_shown_checkpoint,
     check_stored_cosignature,
 )
-from ledger.verify.log import AuditFailure
+from ledger.verify.stored import AuditFailure
 
 ORIGIN = "cosigned.example/log"
 LOG_KEY = Ed25519PrivateKey.generate()
