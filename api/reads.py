@@ -17,8 +17,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
+from api.security_headers import ResponseHeaders
 from ledger.errors import Kind, LedgerError
 from ledger.service import queries
 from ledger.service.labels import missing_lots
@@ -103,23 +104,11 @@ def require_lot(request: Request, lot: str) -> None:
         )
 
 
-class TreeSizeHeader:
-    """Pure ASGI middleware: names the tree size a read was computed at in every answer of
-    a read route (`Ree-Ledger-Tree-Size`), errors included."""
+class TreeSizeHeader(ResponseHeaders):
+    """Names the tree size a read was computed at in every answer of a read route
+    (`Ree-Ledger-Tree-Size`), errors included."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_size(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                size = scope.get("state", {}).get("tree_size")
-                if size is not None:
-                    MutableHeaders(scope=message)[TREE_SIZE_HEADER] = str(size)
-            await send(message)
-
-        await self.app(scope, receive, send_with_size)
+    def edit(self, scope: Scope, headers: MutableHeaders) -> None:
+        size = scope.get("state", {}).get("tree_size")
+        if size is not None:
+            headers[TREE_SIZE_HEADER] = str(size)

@@ -27,26 +27,36 @@ BROWSER_HEADERS = {
 DOCUMENT_TYPES = ("text/html", "image/svg+xml")
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware: adds BROWSER_HEADERS to HTML and SVG responses, and
-    `X-Content-Type-Options: nosniff` to every response."""
+class ResponseHeaders:
+    """Pure ASGI middleware that edits the headers of every HTTP answer as it starts:
+    subclasses say how in `edit`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    def edit(self, scope: Scope, headers: MutableHeaders) -> None:
+        raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message: Message) -> None:
+        async def send_edited(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                if headers.get("content-type", "").startswith(DOCUMENT_TYPES):
-                    for name, value in BROWSER_HEADERS.items():
-                        headers[name] = value
-                else:
-                    headers["X-Content-Type-Options"] = "nosniff"
+                self.edit(scope, MutableHeaders(scope=message))
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_edited)
+
+
+class SecurityHeaders(ResponseHeaders):
+    """Adds BROWSER_HEADERS to HTML and SVG responses, and `X-Content-Type-Options: nosniff`
+    to every response."""
+
+    def edit(self, scope: Scope, headers: MutableHeaders) -> None:
+        if headers.get("content-type", "").startswith(DOCUMENT_TYPES):
+            for name, value in BROWSER_HEADERS.items():
+                headers[name] = value
+        else:
+            headers["X-Content-Type-Options"] = "nosniff"
