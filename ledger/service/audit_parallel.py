@@ -78,9 +78,10 @@ def audit_partitioned(
     # Started from the fork server the first pass's workers started: about as fast as forks.
     with part_pools(parts, auditor) as pools:
         _second_pass(session, auditor.size, pools, verdicts, dealt, page, total, progress)
-        state = _merged([pool.submit(final_state) for pool in pools])
-    audit_tables.check_no_rows_beyond(session, auditor.size)
-    lots = audit_tables.check_state(session, state)
+        states = [pool.submit(final_state) for pool in pools]
+        audit_tables.check_no_rows_beyond(session, auditor.size)
+        # The stored tables are read while the parts send their states.
+        lots = audit_tables.check_state(session, lambda: _merged(states))
     audit_tables.check_identity(
         session, auditor.origin, auditor.log_vkey, auditor.operator_public_key
     )

@@ -4,7 +4,7 @@ of them, a page at a time and at the end."""
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlmodel import Session
 
@@ -124,20 +124,22 @@ def check_no_rows_beyond(session: Session, size: int) -> None:
         )
 
 
-def check_state(session: Session, replay: MemoryState) -> int:
-    """(10): the stored state tables equal the state replayed from the entries."""
+def check_state(session: Session, replay_of: MemoryState | Callable[[], MemoryState]) -> int:
+    """(10): the stored state tables equal the state replayed from the entries: `replay_of`,
+    or what gives it once the tables are read (the parts' states, gathered meanwhile)."""
+    rows = (LotRow, ParticipantRow, KeyRow, DeclarationRow, LicenceRow, QuotaRow, LotEdgeRow)
+    lots, participants, keys, declarations, licences, quotas, edges = (
+        stored_records(session, row) for row in rows
+    )
+    replay = replay_of if isinstance(replay_of, MemoryState) else replay_of()
     tables: list[tuple[str, Mapping[str, object], Mapping[str, object]]] = [
-        ("lot", stored_records(session, LotRow), dict(replay.lots)),
-        ("participant", stored_records(session, ParticipantRow), dict(replay.participants)),
-        ("key", stored_records(session, KeyRow), dict(replay.keys)),
-        ("declaration", stored_records(session, DeclarationRow), dict(replay.declarations)),
-        ("licence", stored_records(session, LicenceRow), dict(replay.licences)),
-        ("quota", stored_records(session, QuotaRow), dict(replay.quota_records)),
-        (
-            "lot edge",
-            stored_records(session, LotEdgeRow),
-            {f"{e.parent}->{e.child}": e for e in replay.edges},
-        ),
+        ("lot", lots, dict(replay.lots)),
+        ("participant", participants, dict(replay.participants)),
+        ("key", keys, dict(replay.keys)),
+        ("declaration", declarations, dict(replay.declarations)),
+        ("licence", licences, dict(replay.licences)),
+        ("quota", quotas, dict(replay.quota_records)),
+        ("lot edge", edges, {f"{e.parent}->{e.child}": e for e in replay.edges}),
     ]
     for name, stored, replayed in tables:
         if stored == replayed:
