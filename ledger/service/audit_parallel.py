@@ -20,6 +20,7 @@ and flags, and at the end the union of the parts' states against the stored tabl
 """
 
 import heapq
+import itertools
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -38,7 +39,7 @@ from ledger.service.audit_partition import (
     replay_rows,
 )
 from ledger.service.audit_pool import prechecked_pages, worker_pool, worker_precheck_coupled
-from ledger.service.audit_tables import Raised
+from ledger.service.audit_tables import Raised, StoredState
 from ledger.store import log as logstore
 from ledger.store.entry_log import EntryLog
 from ledger.store.tables import CheckpointRow
@@ -70,7 +71,7 @@ def audit_partitioned(
     with worker_pool(parts, auditor.key_hints) as pool:
         if pool is None:
             raise Unpartitioned("no workers")
-        verdicts, anchors, parents, checkpoints = _first_pass(
+        verdicts, anchors, parents, checkpoints, stored = _first_pass(
             session, auditor, pool, page, total, progress
         )
     dealt = _deal(anchors, parents, parts)
@@ -80,8 +81,7 @@ def audit_partitioned(
         _second_pass(session, auditor.size, pools, verdicts, dealt, page, total, progress)
         states = [pool.submit(final_state) for pool in pools]
         audit_tables.check_no_rows_beyond(session, auditor.size)
-        # The stored tables are read while the parts send their states.
-        lots = audit_tables.check_state(session, lambda: _merged(states))
+        lots = audit_tables.check_state(session, _merged(states), stored)
     audit_tables.check_identity(
         session, auditor.origin, auditor.log_vkey, auditor.operator_public_key
     )
@@ -95,10 +95,10 @@ def _first_pass(
     page: int,
     total: int,
     progress: Progress | None,
-) -> tuple[bytearray, list[str | None], dict[str, str], int]:
+) -> tuple[bytearray, list[str | None], dict[str, str], int, StoredState]:
     """Steps (1)–(3) and (6)–(10) but the tables the replay makes: each entry's verdict, its
     anchor (one of its keys; None for a registry event), the keys joined (a union-find
-    forest, key -> parent), and the number of checkpoints."""
+    forest, key -> parent), the number of checkpoints, and the stored state tables."""
     checkpoints = logstore.checkpoint_stream(session, page)
     pending = next(checkpoints, None)
     previous: Checkpoint | None = None
@@ -108,7 +108,12 @@ def _first_pass(
     anchors: list[str | None] = []
     parents: dict[str, str] = {}
     pages = prechecked_pages(pool, EntryLog(session).pages(page), worker_precheck_coupled)
-    for chunks in pages:
+    # The first page starts the workers (in a thread): meanwhile, this process reads the
+    # stored state tables (in the snapshot, which the entries are read in too), which it
+    # would otherwise read at the end while the workers wait.
+    first = next(pages, None)
+    stored = audit_tables.stored_state(session)
+    for chunks in itertools.chain([first] if first else [], pages):
         completed: list[tuple[int, int, int, bytes]] = []
         reached: list[tuple[CheckpointRow, bytes]] = []
         for rows, future in chunks:
@@ -136,7 +141,7 @@ def _first_pass(
         if progress:
             progress(auditor.size // 2, total)
     audit_tables.finish(session, auditor, pending, previous)
-    return verdicts, anchors, parents, count
+    return verdicts, anchors, parents, count, stored
 
 
 def _root(parents: dict[str, str], key: str) -> str:

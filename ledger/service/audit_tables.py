@@ -4,7 +4,8 @@ of them, a page at a time and at the end."""
 
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlmodel import Session
 
@@ -124,14 +125,23 @@ def check_no_rows_beyond(session: Session, size: int) -> None:
         )
 
 
-def check_state(session: Session, replay_of: MemoryState | Callable[[], MemoryState]) -> int:
-    """(10): the stored state tables equal the state replayed from the entries: `replay_of`,
-    or what gives it once the tables are read (the parts' states, gathered meanwhile)."""
+# The stored state tables, each by id (stored_records): lots, participants, keys,
+# declarations, licences, quotas and lot edges.
+StoredState = tuple[dict[str, Any], ...]
+
+
+def stored_state(session: Session) -> StoredState:
+    """The stored state tables, as check_state compares them."""
     rows = (LotRow, ParticipantRow, KeyRow, DeclarationRow, LicenceRow, QuotaRow, LotEdgeRow)
+    return tuple(stored_records(session, row) for row in rows)
+
+
+def check_state(session: Session, replay: MemoryState, read: StoredState | None = None) -> int:
+    """(10): the stored state tables (`read` already, or read now) equal the state replayed
+    from the entries."""
     lots, participants, keys, declarations, licences, quotas, edges = (
-        stored_records(session, row) for row in rows
+        stored_state(session) if read is None else read
     )
-    replay = replay_of if isinstance(replay_of, MemoryState) else replay_of()
     tables: list[tuple[str, Mapping[str, object], Mapping[str, object]]] = [
         ("lot", lots, dict(replay.lots)),
         ("participant", participants, dict(replay.participants)),
