@@ -72,7 +72,7 @@ def audit_command(
         min=0,
         help=(
             "worker processes checking entries and signatures ahead of the replay, and "
-            "with two or more, replaying the log in as many parts (default: one per core; "
+            "with three or more, replaying the log in as many parts (default: one per core; "
             "0: none, all in this process)"
         ),
     ),

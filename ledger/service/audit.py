@@ -31,8 +31,10 @@ from ledger.verify.log import LogAuditor
 from ledger.verify.stored import AuditFailure, Prechecked, StoredEntry
 
 PAGE = 2000
-# Workers from which the replay runs in parts (ledger/service/audit_parallel.py).
-PARTS = 2
+# Workers from which the replay runs in parts (ledger/service/audit_parallel.py). Not two:
+# on two cores the pipelined audit keeps both busy already, and the parts, which spend the
+# same CPU in all, were no faster (docs/performance.md §5, lever 30).
+PARTS = 3
 Progress = Callable[[int, int], None]
 
 

@@ -1,8 +1,9 @@
-"""The audit's replay in parts (ledger/service/audit_parallel.py) is held to the sequential
-one: on ledgers of the demo's chains and frauds and of the adversary's campaigns (licences,
-quotas, seizures), both give the same report, the parts vouching for it alone; damage to
-the tables the replay makes (lot history, flags, state) is found by the parts, and the
-failure named is the sequential audit's. On both backends."""
+"""The audit's replay in parts (ledger/service/audit_parallel.py; two here, as it runs from
+audit.PARTS workers) is held to the sequential one: on ledgers of the demo's chains and
+frauds and of the adversary's campaigns (licences, quotas, seizures), both give the same
+report, the parts vouching for it alone; damage to the tables the replay makes (lot
+history, flags, state) is found by the parts, and the failure named is the sequential
+audit's. On both backends."""
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -88,6 +89,7 @@ def _agree(
     ledger: tuple[Database, TrustedKeys, str], monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
     db, trusted, url = ledger
+    monkeypatch.setattr(audit_service, "PARTS", 2)
     _sql(url, *DAMAGE[damage])
     sequential = _outcome(db, trusted, jobs=0)
     assert sequential.startswith("ok") == (damage == "clean"), sequential

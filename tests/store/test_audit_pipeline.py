@@ -254,13 +254,12 @@ def test_workers_name_the_same_first_failure_as_the_sequential_audit(
     scenario: str,
     replay: str,
 ) -> None:
-    """With workers, the replay is pipelined behind them (the audit's replay in parts is
-    off) or runs in parts first, which hands every failure to the sequential replay."""
+    """With two workers, the replay is pipelined behind them, or runs in parts first (as
+    it does from audit.PARTS workers), which hands every failure to the sequential replay."""
     db, trusted, url = ledger
     monkeypatch.setattr(audit_service, "PAGE", PAGE)
     monkeypatch.setattr(audit_pool, "CHUNK", CHUNK)
-    if replay == "pipelined":
-        monkeypatch.setattr(audit_service, "PARTS", 3)
+    monkeypatch.setattr(audit_service, "PARTS", 3 if replay == "pipelined" else 2)
     prechecked = counting_prechecks(monkeypatch)
     tamper, expected = SCENARIOS[scenario]
     tamper(url)
