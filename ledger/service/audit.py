@@ -32,8 +32,8 @@ from ledger.verify.stored import AuditFailure, Prechecked, StoredEntry
 
 PAGE = 2000
 # Workers from which the replay runs in parts (ledger/service/audit_parallel.py). Not two:
-# on two cores the pipelined audit keeps both busy already, and the parts, which spend the
-# same CPU in all, were no faster (docs/performance.md §5, lever 30).
+# on two cores the pipelined audit keeps both busy already, and the parts, which spend ~12 %
+# more CPU in all, were slower (docs/performance.md §5, lever 30).
 PARTS = 3
 Progress = Callable[[int, int], None]
 
