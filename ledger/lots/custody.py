@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from msgspec.structs import replace
+
 from ledger.errors import Kind
 from ledger.lots import licences, lineage
 from ledger.lots.events import LotAssay, LotExtract, LotReceive, LotShip, LotTransform, NewLot
@@ -25,8 +27,6 @@ from ledger.lots.records import (
     LotState,
     Rejection,
     StateReader,
-    build,
-    evolve,
 )
 
 _SPLIT_OR_BLEND = frozenset({"split", "blend"})
@@ -42,12 +42,7 @@ def _effects(
     edges: tuple[Edge, ...] = (),
     shares: tuple[lineage.Vector, ...] | None = None,
 ) -> Effects:
-    """Effects(lots=lots, edges=edges, lineage_shares=shares), without the dataclass's
-    field-by-field __init__."""
-    return build(Effects, {**_NO_EFFECTS, "lots": lots, "edges": edges, "lineage_shares": shares})
-
-
-_NO_EFFECTS = {"participants": (), "keys": (), "declarations": (), "licences": (), "quotas": ()}
+    return Effects(lots=lots, edges=edges, lineage_shares=shares)
 
 
 # Processes after which a lot still carries its deposit's REE pattern (separation destroys it).
@@ -74,7 +69,7 @@ def extract(event: LotExtract, event_hash: str, index: int, reader: StateReader)
     quotas = licences.quotas_for(reader, event.actor, int(event.time[:4]), event.deposit, use)
     if not quotas:
         return _effects((lot,))
-    return evolve(_effects((lot,)), quotas=licences.charge_quotas(quotas, use))
+    return replace(_effects((lot,)), quotas=licences.charge_quotas(quotas, use))
 
 
 def transform(event: LotTransform, event_hash: str, index: int, reader: StateReader) -> Effects:
@@ -105,9 +100,7 @@ def transform(event: LotTransform, event_hash: str, index: int, reader: StateRea
             _new_lot(new, event.actor, event_hash, index, origins, deposit, event.time, budget)
         )
     edges = tuple(
-        build(Edge, {"parent": ref.lot, "child": new.id, "mass_g": ref.mass_g, "index": index})
-        for ref in event.inputs
-        for new in event.outputs
+        Edge(ref.lot, new.id, ref.mass_g, index) for ref in event.inputs for new in event.outputs
     )
     return _effects((*consumed, *outputs), edges, None if shares is None else tuple(shares))
 
@@ -155,27 +148,24 @@ def _new_lot(
     time: str,
     budget: lineage.Budget | None,
 ) -> LotState:
-    return build(
-        LotState,
-        {
-            "id": new.id,
-            "product": new.product,
-            "spec": new.spec,
-            "mass_g": new.mass_g,
-            "composition_ppm": dict(new.composition_ppm),
-            "custodian": custodian,
-            "status": ACTIVE,
-            "head": event_hash,
-            "created_index": index,
-            "updated_index": index,
-            "pending_to": None,
-            "origins": origins,
-            "deposit": deposit,
-            "time": time,
-            "shipped_mass_g": None,
-            "lineage": budget,
-            "created_time": time,
-        },
+    return LotState(
+        id=new.id,
+        product=new.product,
+        spec=new.spec,
+        mass_g=new.mass_g,
+        composition_ppm=dict(new.composition_ppm),
+        custodian=custodian,
+        status=ACTIVE,
+        head=event_hash,
+        created_index=index,
+        updated_index=index,
+        pending_to=None,
+        origins=origins,
+        deposit=deposit,
+        time=time,
+        shipped_mass_g=None,
+        lineage=budget,
+        created_time=time,
     )
 
 

@@ -1,5 +1,7 @@
 """Export declarations and customs decisions: the last steps of a lot's custody."""
 
+from msgspec.structs import replace
+
 from ledger.errors import Kind
 from ledger.lots.events import CustomsDecide, ExportDeclare
 from ledger.lots.guards import (
@@ -28,7 +30,6 @@ from ledger.lots.records import (
     ParticipantState,
     Rejection,
     StateReader,
-    evolve,
 )
 
 _OPEN = frozenset({PENDING, HELD})
@@ -69,8 +70,8 @@ def declare(event: ExportDeclare, event_hash: str, index: int, reader: StateRead
         return Effects(lots=declared, declarations=(declaration,))
     # The holder's own licence counts this declaration from now on (ledger/lots/licences.py).
     grams = elemental_g(licence.elements, lots)
-    declaration = evolve(declaration, licence=licence.id, licence_g=grams)
-    drawn = evolve(licence, used_g=licence.used_g + grams)
+    declaration = replace(declaration, licence=licence.id, licence_g=grams)
+    drawn = replace(licence, used_g=licence.used_g + grams)
     return Effects(lots=declared, declarations=(declaration,), licences=(drawn,))
 
 
@@ -95,10 +96,10 @@ def decide(
     require_status(lots, refs, {DECLARED}, "lot_not_declared")
     declaration_status, lot_status = _OUTCOME[event.decision]
     decided = tuple(touch(lot, event_hash, index, status=lot_status) for lot in lots)
-    after = evolve(declaration, status=declaration_status)
+    after = replace(declaration, status=declaration_status)
     if declaration_status != SEIZED or not declaration.licence_g:
         return Effects(lots=decided, declarations=(after,))
-    return _give_back(reader, decided, evolve(after, licence_g=0), declaration)
+    return _give_back(reader, decided, replace(after, licence_g=0), declaration)
 
 
 def _give_back(
@@ -111,7 +112,7 @@ def _give_back(
     licence = reader.licence(declaration.licence or "")
     if licence is None:
         raise LookupError(f"licence {declaration.licence!r} of {declaration.id!r} is not stored")
-    back = evolve(licence, used_g=licence.used_g - declaration.licence_g)
+    back = replace(licence, used_g=licence.used_g - declaration.licence_g)
     return Effects(lots=decided, declarations=(after,), licences=(back,))
 
 

@@ -10,6 +10,8 @@ year, deposit-named quotas first, then by issue.
 
 from collections.abc import Iterable, Sequence
 
+from msgspec.structs import replace
+
 from ledger.errors import Kind
 from ledger.lots.composition import OXIDE_METAL_FRACTION, RARE_EARTHS
 from ledger.lots.events import LicenceIssue, LicenceRevoke, QuotaIssue
@@ -21,7 +23,6 @@ from ledger.lots.records import (
     QuotaState,
     Rejection,
     StateReader,
-    evolve,
 )
 
 AUTHORITY = "authority"
@@ -97,7 +98,7 @@ def revoke_licence(event: LicenceRevoke, index: int, reader: StateReader) -> Eff
             field="licence",
             value=event.licence,
         )
-    return Effects(licences=(evolve(licence, revoked_index=index),))
+    return Effects(licences=(replace(licence, revoked_index=index),))
 
 
 def issue_quota(event: QuotaIssue, index: int, reader: StateReader) -> Effects:
@@ -202,7 +203,7 @@ def charge_quotas(quotas: Sequence[QuotaState], use_g: int) -> tuple[QuotaState,
             continue  # used up: takes nothing (a mine's year may hold many)
         take = left if position == last else min(left, room)
         if take:
-            changed.append(evolve(quota, used_g=quota.used_g + take))
+            changed.append(replace(quota, used_g=quota.used_g + take))
         left -= take
         if not left:
             break

@@ -1,12 +1,16 @@
-"""The custody state records, the reader over them, and the Rejection that refuses an event."""
+"""The custody state records, the reader over them, and the Rejection that refuses an event.
+
+The records are frozen msgspec Structs, as the events are (ledger/lots/events.py): a new
+version of one is `msgspec.structs.replace(record, field=value)`. They are never decoded, so
+their annotations are not enforced; `gc=False`, since a record holds only strings, numbers,
+tuples, frozensets and dicts of those, never a cycle."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
+
+import msgspec
 
 from ledger.errors import Kind, LedgerError
-
-R = TypeVar("R")
 
 # Lot statuses; the last three are final.
 ACTIVE = "active"
@@ -22,8 +26,11 @@ HELD = "held"
 RELEASED = "released"
 
 
-@dataclass(frozen=True)
-class LotState:
+class Record(msgspec.Struct, frozen=True, gc=False):
+    """The base of the state records: frozen, compared and hashed by their fields in order."""
+
+
+class LotState(Record, frozen=True):
     id: str
     product: str
     spec: str | None
@@ -47,8 +54,7 @@ class LotState:
     created_time: str = ""  # the `time` of the event that created the lot
 
 
-@dataclass(frozen=True)
-class ParticipantState:
+class ParticipantState(Record, frozen=True):
     id: str
     name: str
     country: str
@@ -56,8 +62,7 @@ class ParticipantState:
     registered_index: int
 
 
-@dataclass(frozen=True)
-class KeyState:
+class KeyState(Record, frozen=True):
     keyid: str
     participant: str
     public_key: bytes
@@ -70,8 +75,7 @@ class KeyState:
         return self.valid_from < index and (self.revoked_at is None or index < self.revoked_at)
 
 
-@dataclass(frozen=True)
-class DeclarationState:
+class DeclarationState(Record, frozen=True):
     id: str
     exporter: str
     lots: tuple[str, ...]
@@ -86,8 +90,7 @@ class DeclarationState:
     licence_g: int = 0
 
 
-@dataclass(frozen=True)
-class LicenceState:
+class LicenceState(Record, frozen=True):
     """An export licence (DESIGN §9.1) and its running total."""
 
     id: str
@@ -106,8 +109,7 @@ class LicenceState:
     used_g: int
 
 
-@dataclass(frozen=True)
-class QuotaState:
+class QuotaState(Record, frozen=True):
     """A mining quota (DESIGN §9.1) and the REO-equivalent grams extracted against it."""
 
     id: str
@@ -120,8 +122,7 @@ class QuotaState:
     used_g: int
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(Record, frozen=True):
     """`mass_g` of `parent` consumed by the transform at `index` that made `child`."""
 
     parent: str
@@ -159,8 +160,7 @@ class StateReader(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Effects:
+class Effects(Record, frozen=True):
     """The new state an accepted event produces: full records, to insert or replace."""
 
     lots: tuple[LotState, ...] = ()
@@ -174,31 +174,6 @@ class Effects:
     # derived by the transition and judged by LINEAGE_IMBALANCE, which the caller hands it
     # (rules.check_event's `derived`) so that it is not derived twice; None: not derived.
     lineage_shares: tuple[Sequence[int], ...] | None = None
-
-
-def evolve(record: R, **changes: Any) -> R:
-    """`dataclasses.replace` for these frozen records (no __post_init__, no InitVar), without
-    its per-call field introspection: the custody replay makes several per entry."""
-    fields = vars(record)
-    new = object.__new__(type(record))
-    values = vars(new)
-    values.update(fields)
-    values.update(changes)
-    if len(values) != len(fields):
-        unknown = changes.keys() - fields.keys()
-        raise TypeError(f"{type(record).__name__} has no field {sorted(unknown)[0]!r}")
-    return new
-
-
-def build(cls: type[R], fields: dict[str, Any]) -> R:
-    """The frozen record `cls` whose fields are `fields`, every one of them given, without
-    its __init__ (which sets each field through object.__setattr__): equal to cls(**fields)."""
-    if len(fields) != len(cls.__dataclass_fields__):  # type: ignore[attr-defined]
-        missing = cls.__dataclass_fields__.keys() - fields.keys()  # type: ignore[attr-defined]
-        raise TypeError(f"{cls.__name__} needs every field: {sorted(missing) or 'too many'}")
-    new: R = object.__new__(cls)
-    vars(new).update(fields)
-    return new
 
 
 class Rejection(LedgerError):

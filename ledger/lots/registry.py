@@ -2,6 +2,8 @@
 
 from collections.abc import Collection
 
+from msgspec.structs import replace
+
 from ledger.errors import Kind
 from ledger.lots.events import (
     KeyRef,
@@ -10,7 +12,7 @@ from ledger.lots.events import (
     ParticipantRegister,
 )
 from ledger.lots.guards import check_prev, require_participant
-from ledger.lots.records import Effects, KeyState, ParticipantState, Rejection, StateReader, evolve
+from ledger.lots.records import Effects, KeyState, ParticipantState, Rejection, StateReader
 from ledger.tlog.keys import key_id
 
 
@@ -75,7 +77,7 @@ def revoke_key(event: ParticipantKeyRevoke, index: int, reader: StateReader) -> 
             field="keyid",
             value=event.keyid,
         )
-    return Effects(keys=(evolve(key, revoked_at=index),))
+    return Effects(keys=(replace(key, revoked_at=index),))
 
 
 def _new_key(

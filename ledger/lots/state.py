@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+from msgspec.structs import replace
+
 from ledger.errors import Kind
 from ledger.lots import custody, declarations, licences, registry
 from ledger.lots.events import (
@@ -34,7 +36,6 @@ from ledger.lots.records import (
     QuotaState,
     Rejection,
     StateReader,
-    evolve,
 )
 
 __all__ = [
@@ -145,9 +146,9 @@ def apply_event(
     for lot in effects.lots:
         if lot.time != time:
             dated = tuple(
-                lot if lot.time == time else evolve(lot, time=time) for lot in effects.lots
+                lot if lot.time == time else replace(lot, time=time) for lot in effects.lots
             )
-            return evolve(effects, lots=dated)
+            return replace(effects, lots=dated)
     return effects
 
 

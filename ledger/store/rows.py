@@ -3,14 +3,14 @@ in the order of its record's fields."""
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import fields
 from types import SimpleNamespace
 from typing import Any
 
+from msgspec.structs import fields
 from sqlmodel import Session, SQLModel
 
 from ledger.lots import lineage
-from ledger.lots.records import Edge, build
+from ledger.lots.records import Edge
 from ledger.lots.state import (
     DeclarationState,
     KeyState,
@@ -133,7 +133,7 @@ def lot_from_values(
         tuple(origins),
         budget,
     )
-    return build(LotState, dict(zip(LOT_FIELDS, changed, strict=True)))
+    return LotState(*changed)
 
 
 def lot_from_row(row: Any) -> LotState:
@@ -173,7 +173,7 @@ def _licence_from_values(values: tuple[Any, ...]) -> LicenceState:
 
 
 def quota_from_values(values: tuple[Any, ...]) -> QuotaState:
-    return build(QuotaState, dict(zip(QUOTA_FIELDS, values, strict=True)))
+    return QuotaState(*values)
 
 
 def _attributes(names: Sequence[str], values: Sequence[Any]) -> Any:

@@ -1,7 +1,9 @@
 """Steps (4), (12), (16) and (17): the bundle's custody and flags, replayed from an empty state."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec.structs import replace
 
 from ledger.lots.events import CustomsDecide, Event, LotExtract, LotReceive, LotShip, LotTransform
 from ledger.lots.memory import MemoryState

@@ -52,7 +52,7 @@ def _stored(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ..
     ).all()
     quotas = session.execute(select(QuotaRow).order_by(QuotaRow.id)).scalars().all()  # type: ignore[arg-type]
     return [tuple(row) for row in flags], [
-        tuple(vars(q)[n] for n in QuotaRow.model_fields) for q in quotas
+        tuple(getattr(q, n) for n in QuotaRow.model_fields) for q in quotas
     ]
 
 

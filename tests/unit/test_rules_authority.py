@@ -1,6 +1,5 @@
 """Authority events (DESIGN §9.1): licences and quotas, LICENCE_INVALID and QUOTA_EXCEEDED."""
 
-from dataclasses import replace
 from typing import Any
 
 import msgspec
@@ -62,7 +61,7 @@ class Ledger:
     def magnet(self, lot_id: str, owner: str = "ningbo-exp", mass_g: int = 100_000) -> None:
         """A magnet lot of `mass_g` at 0.9 % Dy (100 kg: 900 g of Dy)."""
         made = lot(lot_id, mass_g, NDFEB, "magnet")
-        self.state.lots[lot_id] = replace(made, custodian=owner, origins=(lot_id,))
+        self.state.lots[lot_id] = msgspec.structs.replace(made, custodian=owner, origins=(lot_id,))
 
     def declare(
         self, lot_id: str, dec: str, actor: str = "ningbo-exp", **changes: Any
@@ -288,7 +287,7 @@ def test_a_declaration_dated_back_into_the_licence_s_validity_does_not_renew_it(
     ledger = Ledger()
     ledger.licence(valid_until="2026-05-01T00:00:00Z")
     ledger.magnet("MAG-1")
-    ledger.state.lots["MAG-1"] = replace(ledger.state.lots["MAG-1"], time=lot_time)
+    ledger.state.lots["MAG-1"] = msgspec.structs.replace(ledger.state.lots["MAG-1"], time=lot_time)
     reasons = invalid(ledger.declare("MAG-1", "DEC-1", time="2026-04-30T23:59:00Z"))
     assert any("expired" in reason for reason in reasons) == expired
 
@@ -299,7 +298,7 @@ def test_a_late_certificate_does_not_set_the_lot_s_clock_back() -> None:
         "lab-1", "lab", "CN", frozenset({"lab"}), 0
     )
     ledger.magnet("MAG-1")
-    ledger.state.lots["MAG-1"] = replace(ledger.state.lots["MAG-1"], time=LATER)
+    ledger.state.lots["MAG-1"] = msgspec.structs.replace(ledger.state.lots["MAG-1"], time=LATER)
     head = ledger.state.lots["MAG-1"].head
     ledger.post(
         "lot.assay",

@@ -1,6 +1,6 @@
 """Each fraud pattern of DOMAIN §5 (1–5, 7–10) raises its flag, with DOMAIN's numbers."""
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from ledger.lots.composition import DEPOSIT_PROFILES
 from ledger.lots.rules import check_declaration, check_event

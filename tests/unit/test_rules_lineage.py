@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from ledger.lots import lineage
 from ledger.lots.records import LotState
@@ -206,7 +207,7 @@ def test_a_lot_whose_lineage_is_not_known_is_not_judged() -> None:
 
 def _dated(created: str, last: str) -> LotState:
     held = lot("L", 1_000_000, MP_ORE, time=last)
-    return held.__class__(**{**vars(held), "created_time": created})
+    return replace(held, created_time=created)
 
 
 @pytest.mark.parametrize(
