@@ -35,9 +35,12 @@ def parse_envelope(
     envelope_json: object, payload_type: str = EVENT_PAYLOAD_TYPE, carrier: str = "an entry"
 ) -> Envelope:
     """Step (1): a DSSE envelope of `payload_type` (an event's, unless told) with exactly one
-    signature; `carrier` names what the envelope is in the messages."""
+    signature; `carrier` names what the envelope is in the messages. `envelope_json` is a
+    parsed JSON value, a WireEnvelope, or an Envelope read already."""
     try:
-        envelope = Envelope.from_json(envelope_json)
+        envelope = (
+            envelope_json if type(envelope_json) is Envelope else Envelope.from_json(envelope_json)
+        )
     except EncodingError as exc:
         raise Rejection(
             Kind.MALFORMED, "malformed_envelope", f"envelope: {exc}", field="envelope"
