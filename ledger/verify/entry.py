@@ -1,6 +1,6 @@
 """Steps (1)–(4) for one entry: the envelope, its payload, its hashes and its signature."""
 
-from dataclasses import dataclass
+import msgspec
 
 from ledger.errors import Kind
 from ledger.lots.events import Event, InvalidEvent, parse_event
@@ -11,9 +11,9 @@ from ledger.tlog.envelope import EVENT_PAYLOAD_TYPE, Envelope, verify_envelope
 from ledger.tlog.errors import EncodingError, VerificationError
 
 
-@dataclass(frozen=True)
-class ParsedEntry:
-    """An envelope that passed steps (1)–(2), with the hashes of step (3)."""
+class ParsedEntry(msgspec.Struct, frozen=True):
+    """An envelope that passed steps (1)–(2), with the hashes of step (3). (A Struct: made
+    once an entry, it costs a fifth of a frozen dataclass's __init__.)"""
 
     envelope: Envelope
     event: Event
