@@ -199,19 +199,33 @@ def request_body(
     """`openapi_extra` declaring `model` (a wire model, or an event's part) as the JSON body of
     a route that parses its body itself (strictly, see api.deps.JsonBody), so that FastAPI
     does not."""
-    if issubclass(model, BaseModel):
-        schema = model.model_json_schema()
-    else:
-        schema = _ecma_patterns(msgspec.json.schema(model))
-    # Pydantic's "#/$defs/..." refs would point at the root of openapi.json: inline them.
-    schema = _inline(schema, schema.pop("$defs", {}))
     body: dict[str, object] = {
         "required": True,
-        "content": {"application/json": {"schema": schema}},
+        "content": {"application/json": {"schema": _schema(model)}},
     }
     if description:
         body["description"] = description
     return {"requestBody": body}
+
+
+def response_body(model: type[msgspec.Struct], description: str) -> dict[int | str, Any]:
+    """`responses` declaring `model` as the JSON answer (200) of a route that encodes its
+    answer itself (msgspec.json.encode), so that FastAPI does not."""
+    return {
+        200: {
+            "description": description,
+            "content": {"application/json": {"schema": _schema(model)}},
+        }
+    }
+
+
+def _schema(model: type[BaseModel] | type[msgspec.Struct]) -> Any:
+    if issubclass(model, BaseModel):
+        schema = model.model_json_schema()
+    else:
+        schema = _ecma_patterns(msgspec.json.schema(model))
+    # The "#/$defs/..." refs would point at the root of openapi.json: inline them.
+    return _inline(schema, schema.pop("$defs", {}))
 
 
 def _ecma_patterns(node: Any) -> Any:

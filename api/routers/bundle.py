@@ -2,11 +2,13 @@
 
 from typing import Literal
 
+import msgspec
 from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import ReaderDep
 from api.reads import ReadDbDep, require_lot
 from api.routers.lots import LotPath
+from api.schemas import response_body
 from ledger.errors import Kind, LedgerError
 from ledger.service import queries
 from ledger.service.bundle import lot_bundle
@@ -17,17 +19,16 @@ router = APIRouter(prefix="/v1/lots", tags=["lots"])
 ProofFormat = Literal["tlog-proof"]
 
 
-@router.get("/{lot}/bundle", response_model_exclude_none=True)
+@router.get("/{lot}/bundle", response_class=Response, responses=response_body(Bundle, "the bundle"))
 def get_bundle(
     db: ReadDbDep,
     reader: ReaderDep,
     request: Request,
-    response: Response,
     lot: str = LotPath,
     proof_format: ProofFormat | None = Query(
         None, description="`tlog-proof`: also give each entry's proof as c2sp.org/tlog-proof text"
     ),
-) -> Bundle:
+) -> Response:
     """Every entry behind the lot, the registry entries for their keys, inclusion proofs to
     the latest checkpoint, and the keys as the server states them: check it with
     `ree-ledger verify-bundle` (docs/audit.md). It holds commercial detail: customs, auditors
@@ -44,5 +45,9 @@ def get_bundle(
     except queries.NotFound:
         require_lot(request, lot)  # 503 where a lagging replica lacks it, else the 404
         raise
-    response.headers["Content-Disposition"] = f'attachment; filename="{lot}.bundle.json"'
-    return bundle
+    disposition = f'attachment; filename="{lot}.bundle.json"'
+    return Response(
+        msgspec.json.encode(bundle),
+        media_type="application/json",
+        headers={"Content-Disposition": disposition},
+    )

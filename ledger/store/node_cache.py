@@ -3,7 +3,6 @@
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import cast
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -20,9 +19,7 @@ NODE_CACHE_BYTES = 32 * 1024 * 1024
 # than a slice of the warm-up (30-70 ms here); a fresh process at 1M entries is warm after
 # 31 requests for proofs.
 NODE_CACHE_FILL_ROWS = 1 << 15
-_FOLDS_KEPT = 1024  # memoised right-edge hashes, (size, level) -> hash
-_NO_NODE: NodeId = (-1, -1)  # stands for the nodes of a right edge whose fold is memoised
-
+_TAILS_KEPT = 1024  # memoised proof tails, (size, len(lower), count) -> hashes (see _start)
 
 _caches: "weakref.WeakKeyDictionary[Engine, NodeCache]" = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
@@ -43,21 +40,23 @@ def node_cache(session: Session) -> "NodeCache":
     return cache
 
 
-_Pending = tuple[list[bytes | None], list[tuple[int, NodeId]], int, int]
+_TailKey = tuple[int, int, int]
+_Pending = tuple[list[bytes | None], list[tuple[int, NodeId]], int, int, _TailKey | None]
 """One proof under way: the hashes of its nodes (None: to read), (position, node) of those
-to read, and where its right edge sits: hashes[edge : edge + count] fold into one."""
+to read, where its right edge sits (hashes[edge : edge + count] fold into one), and the key
+to memoise its tail under (None: the tail came from the memo, or is not to be kept)."""
 
 
 class NodeCache:
     """The stored perfect-subtree hashes of one database, held in this process for proofs.
 
     What it holds: for every level from `lowest_level` up, the hashes of that level's nodes
-    0, 1, 2, ... of the tree of `size` (the log head it last synced with), kept in bytes
-    objects of 1,024 hashes, and the folded right edges of the last trees proofs were made
-    in. Levels are filled from the top down by range reads of `tree_nodes`, at most
-    `fill_rows` rows per request; the nodes it does not hold (the levels below
-    `lowest_level`, and all of a level not filled yet) are read from the database, in the
-    same query as the log head, one query per request.
+    0, 1, 2, ... of the tree of `size` (the log head it last synced with) (NodeLevels), and
+    the tails of the last proofs (a plan's upper part, its right edge folded: shared by the
+    leaves whose paths meet the edge at one level of one tree). Levels are filled from the
+    top down by range reads of `tree_nodes`, at most `fill_rows` rows per request; the nodes
+    it does not hold (the levels below `lowest_level`, and all of a level not filled yet) are
+    read from the database, in the same query as the log head, one query per request.
 
     Why it is sound: the log is append-only and the hash of a perfect subtree is a function
     of its leaves alone, so a stored node never changes once written: a node read once is
@@ -79,15 +78,16 @@ class NodeCache:
     this cache, so it names either. Provenance, bundles and ingest read their nodes with
     `find_nodes` / `load_nodes`, which do not use the cache either.
 
-    What it costs: at most `budget_bytes` (32 MiB) of hashes, plus about 40 bytes per 1,024
-    hashes. `lowest_level` is the lowest level from which the whole tree fits in the budget:
+    What it costs: at most `budget_bytes` (32 MiB) of hashes, plus ~40 bytes per 1,024 (~48
+    per hash of the top 14 levels: < 1.6 MB; NodeLevels) and the tails (< 1,024 x log2 size
+    hashes). `lowest_level` is the lowest level from which the whole tree fits in the budget:
     at 1,000,000 entries every level but the leaves (999,993 hashes, 30.5 MiB; the process's
     RSS grew by 43 MB in the benchmark, the allocator's slack from the reads included); at
     each doubling of the log past 2**20 entries one more level is left to the database and
-    the cache falls back to half its budget. Warming it at 1M entries reads ~1M rows (about
-    2 s here), at most `fill_rows` per request, so over 31 requests. Warm, a proof reads one
-    row (its leaf's sibling) with the head. The threads of a process share the cache (a
-    lock); every server process has its own.
+    the cache falls back to half its budget. Warming it at 1M entries reads ~1M rows (~2 s
+    here), at most `fill_rows` per request, so over 31 requests. Warm, a proof reads one row
+    (its leaf's sibling) with the head. The threads of a process share it (a lock); every
+    server process has its own.
     """
 
     def __init__(
@@ -122,7 +122,7 @@ class NodeCache:
     def get_node(self, level: int, idx: int) -> bytes:
         """The hash of stored node (level, idx) as held, for the tree of `size`: the cache as a
         merkle.NodeReader (LookupError for a node it does not hold). Proofs look the nodes of
-        merkle.inclusion_plan up all at once (NodeLevels.held, .lookup), to the same bytes."""
+        merkle.inclusion_path up all at once (NodeLevels.path, .find), to the same bytes."""
         with self._lock:
             return self._levels.node(level, idx)
 
@@ -172,22 +172,24 @@ class NodeCache:
         self, pending: list[_Pending], found: Mapping[NodeId, bytes], size: int, generation: int
     ) -> list[list[bytes]]:
         proofs: list[list[bytes]] = []
-        folds: dict[tuple[int, int], bytes] = {}
-        for hashes, misses, edge, count in pending:
+        tails: dict[_TailKey, tuple[bytes, ...]] = {}
+        for hashes, misses, edge, count, key in pending:
             for position, node in misses:
                 if (digest := found.get(node)) is None:
                     raise LookupError(f"stored tree nodes missing: {[node]}")
                 hashes[position] = digest
-            proof = merkle.inclusion_from_hashes(cast(list[bytes], hashes), edge, count)
+            proof: list[bytes] = hashes  # type: ignore[assignment]  # no None left
             if count > 1:
-                folds[(size, edge)] = proof[edge]
+                proof = merkle.inclusion_from_hashes(proof, edge, count)
+            if key is not None:
+                tails[key] = tuple(proof[edge:])
             proofs.append(proof)
-        if folds:
+        if tails:
             with self._lock:
                 if self._generation == generation:
-                    if len(self._folds) + len(folds) > _FOLDS_KEPT:
-                        self._folds.clear()
-                    self._folds.update(folds)
+                    if len(self._tails) + len(tails) > _TAILS_KEPT:
+                        self._tails.clear()
+                    self._tails.update(tails)
         return proofs
 
     # ---- the rest runs under the lock
@@ -199,30 +201,29 @@ class NodeCache:
         self._edge: list[bytes] = []  # the hashes of root_nodes(size), as stored
         self._levels = NodeLevels()
         self._complete = True
-        self._folds: dict[tuple[int, int], bytes] = {}
+        self._tails: dict[_TailKey, tuple[bytes, ...]] = {}
 
     def _start(self, index: int, size: int, use: bool) -> _Pending:
-        """The proof's plan (merkle.inclusion_plan) with the hashes the cache holds in place;
-        the right edge's nodes give way to their fold when it is memoised."""
-        nodes, edge, count = merkle.inclusion_plan(index, size)
+        """The proof's plan (merkle.inclusion_path) with the hashes the cache holds in place;
+        its upper part gives way to the memoised tail of the same (size, len(lower), count)."""
+        lower, upper, count = merkle.inclusion_path(index, size)
+        edge = len(lower)
         if not use:
-            return [None] * len(nodes), list(enumerate(nodes)), edge, count
-        folded = self._folds.get((size, edge)) if count > 1 else None
-        if folded is not None:
-            nodes[edge : edge + count] = [_NO_NODE]
-            count = 1
+            nodes = [*enumerate(lower), *upper]
+            return [None] * len(nodes), list(enumerate(nodes)), edge, count, None
         if self._complete and size <= self._size:
-            hashes, misses = self._levels.held(nodes)
+            hashes, misses = self._levels.path(lower)
         else:
-            hashes = self._levels.lookup(nodes)
-            misses = [
-                (at, node)
-                for at, node in enumerate(nodes)
-                if hashes[at] is None and node is not _NO_NODE
-            ]
-        if folded is not None:
-            hashes[edge] = folded
-        return hashes, misses, edge, count
+            hashes, misses = self._levels.find(list(enumerate(lower)))
+        key = (size, edge, count)
+        tail = self._tails.get(key)
+        if tail is not None:
+            hashes += tail
+            return hashes, misses, edge, 0, None
+        more, missing = self._levels.find(upper, edge)
+        hashes += more
+        misses += missing
+        return hashes, misses, edge, count, key
 
     def _sync(self, session: Session, head: Head) -> bool:
         """Follow the log head; False if the cache cannot be used for this request."""
@@ -296,4 +297,4 @@ class NodeCache:
 
 
 def _missing(pending: list[_Pending]) -> list[NodeId]:
-    return [node for _, misses, _, _ in pending for _, node in misses]
+    return [node for _, misses, _, _, _ in pending for _, node in misses]

@@ -1,13 +1,21 @@
-"""The node cache's store of hashes: a tree's levels, each in bytes objects of 1,024 hashes,
-looked up by the node ids of merkle's plans (see ledger.store.node_cache)."""
+"""The node cache's store of hashes: a tree's levels, looked up by the node ids and paths of
+merkle's plans (see ledger.store.node_cache)."""
 
 from collections.abc import Sequence
+from operator import getitem
 
 from ledger.tlog.merkle import HASH_SIZE, NodeId
 
-_CHUNK_BITS = 10  # a level's hashes are kept in bytes objects of 1024 hashes (32 KiB)
+_CHUNK_BITS = 10  # a large level's hashes are kept in bytes objects of 1024 hashes (32 KiB)
 _CHUNK_MASK = (1 << _CHUNK_BITS) - 1
 _CHUNK_BYTES = HASH_SIZE << _CHUNK_BITS
+# The levels of at most 2**_LISTED_BITS nodes (the top 14 of a tree) keep a bytes object per
+# hash: about 2**15 hashes, ~80 bytes each instead of 32 (~1.5 MB more at most, whatever the
+# size), and a lookup there is an index, not a slice (docs/performance.md, lever 9).
+_LISTED_BITS = 14
+
+Found = tuple[list[bytes | None], list[tuple[int, NodeId]]]
+"""The hashes of some nodes in order (None: not held), and (position, node) of those None."""
 
 
 def lowest_level(size: int, budget_bytes: int) -> int:
@@ -24,14 +32,18 @@ def lowest_level(size: int, budget_bytes: int) -> int:
 class NodeLevels:
     """The hashes of nodes 0, 1, 2, ... of every level from `low` up: `count(level)` of each.
 
-    A level's hashes are joined into bytes objects of 1,024 (32 KiB), so that a million
-    hashes cost 32 MB and about a thousand objects, not a million; a lookup slices one out.
+    A level below `split` has its hashes joined into bytes objects of 1,024 (32 KiB), so that
+    a million hashes cost 32 MB and about a thousand objects, not a million; a lookup slices
+    one out. The levels from `split` up, the top `_LISTED_BITS` of the tree, are small: they
+    hold each hash as it was read, and a lookup only indexes.
     """
 
     def __init__(self) -> None:
         self.low = 0
-        self._chunks: list[list[bytes]] = []  # per level
+        self.split = 0
+        self._store: list[list[bytes]] = []  # per level: chunks below split, hashes above
         self._counts: list[int] = []  # per level: nodes 0 .. count - 1 are held
+        self._listed: list[list[bytes]] = []  # self._store[split:]
 
     @property
     def top(self) -> int:
@@ -48,24 +60,32 @@ class NodeLevels:
     def resize(self, levels: int, low: int) -> None:
         """Make room for `levels` levels, keep those from `low` up, and drop those below."""
         while len(self._counts) < levels:
-            self._chunks.append([])
+            self._store.append([])
             self._counts.append(0)
         for level in range(low):
-            self._chunks[level], self._counts[level] = [], 0
-        self.low = low
+            self._store[level], self._counts[level] = [], 0
+        split = max(low, levels - _LISTED_BITS)
+        for level in range(max(low, min(split, self.split)), max(split, self.split)):
+            data = b"".join(self._store[level])  # a level that passes split: the other form
+            self._store[level] = _chunked(data) if level < split else _split(data, HASH_SIZE)
+        self.low, self.split = low, split
+        self._listed = self._store[split:]
 
     def append(self, level: int, hashes: list[bytes]) -> None:
         """Hold `hashes` as the next nodes of `level`."""
         if not hashes:
             return
-        chunks = self._chunks[level]
-        data = b"".join(hashes)
-        if chunks and len(chunks[-1]) < _CHUNK_BYTES:
-            room = _CHUNK_BYTES - len(chunks[-1])
-            chunks[-1] += data[:room]
-            data = data[room:]
-        chunks.extend(data[at : at + _CHUNK_BYTES] for at in range(0, len(data), _CHUNK_BYTES))
+        store = self._store[level]
         self._counts[level] += len(hashes)
+        if level >= self.split:
+            store += hashes
+            return
+        data = b"".join(hashes)
+        if store and len(store[-1]) < _CHUNK_BYTES:
+            room = _CHUNK_BYTES - len(store[-1])
+            store[-1] += data[:room]
+            data = data[room:]
+        store += _chunked(data)
 
     def node(self, level: int, idx: int) -> bytes:
         """The hash of node (level, idx) (LookupError if not held): a merkle.NodeReader."""
@@ -76,33 +96,46 @@ class NodeLevels:
 
     def lookup(self, nodes: Sequence[NodeId]) -> list[bytes | None]:
         """The hashes of `nodes` (None for one not held)."""
-        chunks, counts, low = self._chunks, self._counts, self.low
-        top = len(counts)
-        hashes: list[bytes | None] = []
-        for level, idx in nodes:
-            if low <= level < top and idx < counts[level]:
-                offset = (idx & _CHUNK_MASK) * HASH_SIZE
-                hashes.append(chunks[level][idx >> _CHUNK_BITS][offset : offset + HASH_SIZE])
-            else:
-                hashes.append(None)
-        return hashes
+        counts, low, top = self._counts, self.low, len(self._counts)
+        return [
+            self._get(level, idx) if low <= level < top and idx < counts[level] else None
+            for level, idx in nodes
+        ]
 
-    def held(self, nodes: list[NodeId]) -> tuple[list[bytes | None], list[tuple[int, NodeId]]]:
-        """`lookup` when every node from `low` up is held (the caller knows: the nodes are of
-        a tree all of whose levels are held), and (position, node) of those below `low`; a
-        node of a negative level is left None and out of them. The byte lookups alone: the
-        loop a warm proof spends its time in (docs/performance.md)."""
-        chunks, low, mask, bits, step = self._chunks, self.low, _CHUNK_MASK, _CHUNK_BITS, HASH_SIZE
+    def path(self, indices: list[int]) -> Found:
+        """`find` of the nodes (level, indices[level]) of levels 0, 1, ... (the lower part of a
+        merkle.inclusion_path) when every node from `low` up is held (the caller knows: they
+        are of a tree all of whose levels are held). The loop a warm proof spends its time in:
+        no node ids to build or unpack, one level after the other (docs/performance.md)."""
+        low, split, mask, bits, step = self.low, self.split, _CHUNK_MASK, _CHUNK_BITS, HASH_SIZE
         hashes: list[bytes | None] = []
         misses: list[tuple[int, NodeId]] = []
-        append = hashes.append
-        for node in nodes:
-            level, idx = node
-            if level >= low:
-                offset = (idx & mask) * step
-                append(chunks[level][idx >> bits][offset : offset + step])
-            else:
-                if level >= 0:
-                    misses.append((len(hashes), node))
-                append(None)
+        if low:
+            hashes = [None] * min(low, len(indices))
+            misses = [(level, (level, indices[level])) for level in range(len(hashes))]
+        if split > low:
+            append = hashes.append
+            for chunks, idx in zip(self._store[low:split], indices[low:split]):  # noqa: B905
+                offset = (idx & mask) * step  # (zip's strict= costs ~0.3 us a call)
+                append(chunks[idx >> bits][offset : offset + step])
+        hashes += map(getitem, self._listed, indices[split:] if split else indices)
         return hashes, misses
+
+    def find(self, nodes: Sequence[NodeId], start: int = 0) -> Found:
+        """`lookup`, and (start + position, node) of the nodes not held."""
+        hashes = self.lookup(nodes)
+        return hashes, [(start + at, node) for at, node in enumerate(nodes) if hashes[at] is None]
+
+    def _get(self, level: int, idx: int) -> bytes:
+        if level >= self.split:
+            return self._store[level][idx]
+        offset = (idx & _CHUNK_MASK) * HASH_SIZE
+        return self._store[level][idx >> _CHUNK_BITS][offset : offset + HASH_SIZE]
+
+
+def _chunked(data: bytes) -> list[bytes]:
+    return _split(data, _CHUNK_BYTES)
+
+
+def _split(data: bytes, step: int) -> list[bytes]:
+    return [data[at : at + step] for at in range(0, len(data), step)]

@@ -20,6 +20,12 @@ NodeReader = Callable[[int, int], bytes]
 InclusionPlan = tuple[list[NodeId], int, int]
 """(nodes, edge, count): the stored nodes an inclusion proof reads, bottom-up, and where the
 right edge of the tree sits among them: nodes[edge : edge + count] fold into one proof hash."""
+InclusionPath = tuple[list[int], tuple[NodeId, ...], int]
+"""(lower, upper, count): an `InclusionPlan` in two parts, nodes == [*enumerate(lower),
+*upper] and edge == len(lower). lower[level] is the index of the leaf's sibling at each level
+below the tree's right edge; upper, the right edge's `count` nodes then the left siblings
+above. upper is the same for every leaf of the tree whose path has the same len(lower) and
+count: one tuple, shared by the proofs of many leaves."""
 
 _sha256 = hashlib.sha256
 _NODE_PREFIX = bytes([NODE_HASH_PREFIX])
@@ -71,35 +77,46 @@ def inclusion_proof(index: int, size: int, get_node: NodeReader) -> list[bytes]:
 
 
 def inclusion_plan(index: int, size: int) -> InclusionPlan:
-    """Return the stored nodes of the inclusion proof of leaf `index` in `size`, bottom-up.
+    """Return the stored nodes of the inclusion proof of leaf `index` in `size`, bottom-up."""
+    lower, upper, count = inclusion_path(index, size)
+    return [*enumerate(lower), *upper], len(lower), count
+
+
+def inclusion_path(index: int, size: int) -> InclusionPath:
+    """Return the inclusion plan of leaf `index` in `size` as (lower, upper, count).
 
     The leaf's path parts from the last leaf's at level `inner`, the bit length of
     index ^ (size - 1) (as `merkle_verify` splits a proof):
-    - below `inner - 1` every sibling is a perfect subtree: one stored node each;
+    - below `inner - 1` every sibling is a perfect subtree: node (level, lower[level]);
     - at `inner - 1` the sibling is on the right and is the last subtree of its level,
       `right_edge(inner - 1, size)`: one node, or several that fold into one proof hash;
     - from `inner` up the leaf's subtree is the last of its level, so a sibling exists only
-      on the left (a one bit of the index), and is perfect.
-    Plain integer arithmetic, no lists of groups: proofs are made often (docs/performance.md).
+      on the left (a one bit of the index, which there equals size - 1), and is perfect.
+    The two last depend on (inner, size) alone and are memoised. Plain integer arithmetic
+    and one list of integers a leaf: proofs are made often (docs/performance.md).
     """
     if not 0 <= index < size:
         raise ValueError(f"leaf index {index} is outside a tree of size {size}")
     inner = (index ^ (size - 1)).bit_length()
-    edge = count = 0
-    if inner:
-        edge = inner - 1
-        nodes = [(level, (index >> level) ^ 1) for level in range(edge)]
-        right = _right_edge(edge, size)
-        nodes += right
-        count = len(right)
-    else:
-        nodes = []
-    level, high = inner, index >> inner
+    upper, count = _upper_path(inner, size)
+    lower: list[int] = []
+    append = lower.append
+    for level in range(inner - 1):
+        append((index >> level) ^ 1)
+    return lower, upper, count
+
+
+@functools.lru_cache(maxsize=1024)
+def _upper_path(inner: int, size: int) -> tuple[tuple[NodeId, ...], int]:
+    """The nodes of `inclusion_path` from level `inner - 1` up, and how many are the edge's."""
+    nodes = right_edge(inner - 1, size) if inner else []
+    count = len(nodes)
+    level, high = inner, (size - 1) >> inner
     while high:
         if high & 1:
             nodes.append((level, high ^ 1))
         level, high = level + 1, high >> 1
-    return nodes, edge, count
+    return tuple(nodes), count
 
 
 def right_edge(level: int, size: int) -> list[NodeId]:
@@ -109,13 +126,7 @@ def right_edge(level: int, size: int) -> list[NodeId]:
     to 2**level: one stored node when it is perfect, else the aligned perfect subtrees of
     the one bits of size - begin, largest first (RFC 9162's MTH of D[begin:size]).
     """
-    return list(_right_edge(level, size))
-
-
-@functools.lru_cache(maxsize=1024)
-def _right_edge(level: int, size: int) -> tuple[NodeId, ...]:
-    """`right_edge`, memoised: the proofs made in one tree share its few right edges."""
-    return tuple(_range_nodes(((size - 1) >> level) << level, size))
+    return _range_nodes(((size - 1) >> level) << level, size)
 
 
 def range_inclusion_proofs(start: int, size: int, get_node: NodeReader) -> list[list[bytes]]:

@@ -105,3 +105,19 @@ def test_no_interactive_docs_pages_that_the_csp_would_break(ledger: Ledger) -> N
     assert ledger.client.get("/openapi.json").status_code == 200
     for path in ("/docs", "/redoc"):
         assert ledger.client.get(path).status_code == 404, path
+
+
+def test_the_bundle_answer_is_declared_in_openapi(ledger: Ledger) -> None:
+    # The route encodes its msgspec struct itself; the page still says what it answers.
+    answer = ledger.client.get("/openapi.json").json()["paths"]["/v1/lots/{lot}/bundle"]["get"]
+    schema = answer["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["properties"]["format"]["enum"] == ["ree-ledger.bundle.v1"]
+    entry = schema["properties"]["entries"]["items"]
+    assert set(entry["required"]) == {
+        "index",
+        "envelope",
+        "event_hash",
+        "leaf_hash",
+        "inclusion_proof",
+    }
+    assert set(entry["properties"]["inclusion_proof"]["properties"]) == {"index", "size", "hashes"}

@@ -13,6 +13,7 @@ from ledger.tlog.merkle import (
     consistency_proof,
     inclusion_from_hashes,
     inclusion_nodes,
+    inclusion_path,
     inclusion_plan,
     inclusion_proof,
     range_inclusion_proofs,
@@ -124,6 +125,18 @@ def test_every_inclusion_plan_up_to_256_reads_each_node_once_and_folds_to_the_rf
             got = inclusion_from_hashes([_get(*node) for node in nodes], edge, count)
             assert got == path(index, range(size)), (index, size)
             assert len(got) == len(nodes) - max(count - 1, 0)
+
+
+def test_every_inclusion_path_up_to_256_is_the_plan_and_shares_its_upper_part() -> None:
+    # The node cache reads the plan as (lower, upper, count) and memoises the hashes of
+    # upper per (size, len(lower), count): upper must be the same for all those leaves.
+    for size in range(1, MAX_SIZE + 1):
+        uppers: dict[tuple[int, int], tuple[NodeId, ...]] = {}
+        for index in range(size):
+            lower, upper, count = inclusion_path(index, size)
+            assert ([*enumerate(lower), *upper], len(lower), count) == inclusion_plan(index, size)
+            assert uppers.setdefault((len(lower), count), upper) == upper, (index, size)
+        assert len(uppers) <= size.bit_length() + 1
 
 
 def test_range_inclusion_proofs_are_the_rfc_paths_from_the_right_edge_and_new_nodes() -> None:

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from ledger.store import log as logstore
-from ledger.store import nodes
+from ledger.store import node_levels, nodes
 from ledger.store.engine import Database
 from ledger.store.entry_log import EntryLog
 from ledger.tlog import merkle, merkle_verify
@@ -55,6 +55,15 @@ class Log:
         return merkle.root_from_leaves(self.leaves[:size])
 
 
+@pytest.fixture(params=[14, 2], ids=["top-14-listed", "top-2-listed"])
+def listed_bits(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The top levels the cache keeps a bytes object per hash for, the others joined in
+    chunks: with 2, the trees here have both, and levels move from one to the other as they
+    grow. The default, 14, lists every level of them."""
+    monkeypatch.setattr(node_levels, "_LISTED_BITS", request.param)
+    return int(request.param)
+
+
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
@@ -83,7 +92,7 @@ def _check(log: Log, cache: logstore.NodeCache, size: int, indices: Sequence[int
         merkle_verify.verify_inclusion(index, size, log.leaves[index], proof, root)
 
 
-def test_cached_proofs_equal_stored_ones_as_the_log_grows(db: Database) -> None:
+def test_cached_proofs_equal_stored_ones_as_the_log_grows(db: Database, listed_bits: int) -> None:
     log = Log(db)
     # A small budget (the top levels of a ~100-leaf tree) and small fills: every request
     # finds the cache partly filled, some levels left to the database, a memoised right edge.
@@ -140,9 +149,11 @@ def test_the_module_functions_use_one_cache_per_database(db: Database) -> None:
         other.dispose()
 
 
-def test_the_warm_lookups_equal_merkle_reading_the_cache_as_a_node_reader(db: Database) -> None:
-    """The warm path (merkle's plan, then byte lookups, memoised right edges) gives the proof
-    merkle.inclusion_proof gives reading the cache through get_node (a merkle.NodeReader)."""
+def test_the_warm_lookups_equal_merkle_reading_the_cache_as_a_node_reader(
+    db: Database, listed_bits: int
+) -> None:
+    """The warm path (merkle's inclusion_path, then the lookups, memoised tails) gives the
+    proof merkle.inclusion_proof gives reading the cache through get_node (a NodeReader)."""
     log = Log(db)
     log.append(333)
     cache = logstore.NodeCache()
@@ -150,7 +161,7 @@ def test_the_warm_lookups_equal_merkle_reading_the_cache_as_a_node_reader(db: Da
         cache.warm(session)
         assert (cache.complete, cache.lowest_level) == (True, 0)
         for size in (333, 332, 256, 200, 1):
-            for rounds in range(2):  # the second round finds the right edges memoised
+            for rounds in range(2):  # the second round finds the tails memoised
                 proofs = cache.inclusion_proofs(session, range(size), size)
                 for index, proof in enumerate(proofs):
                     assert proof == merkle.inclusion_proof(index, size, cache.get_node), rounds
@@ -160,7 +171,7 @@ def test_the_warm_lookups_equal_merkle_reading_the_cache_as_a_node_reader(db: Da
 
 
 def test_a_warm_cache_reads_only_the_head_and_the_levels_it_does_not_keep(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database, monkeypatch: pytest.MonkeyPatch, listed_bits: int
 ) -> None:
     log = Log(db)
     log.append(1000)
@@ -261,7 +272,7 @@ def test_a_missing_node_stops_the_fill_and_fails_only_the_proofs_that_need_it(
         _check(log, cache, 64, [0, 30, 63])
 
 
-def test_memory_stays_within_the_budget_as_the_log_grows(db: Database) -> None:
+def test_memory_stays_within_the_budget_as_the_log_grows(db: Database, listed_bits: int) -> None:
     log = Log(db)
     cache = logstore.NodeCache(budget_bytes=256 * HASH, fill_rows=1 << 20)
     for size, lowest in ((100, 0), (129, 0), (130, 1), (256, 1), (300, 2), (600, 3)):
@@ -300,3 +311,44 @@ def test_threads_share_one_cache_while_the_log_grows(db: Database) -> None:
     for thread in threads:
         thread.join()
     assert not errors, errors
+
+
+@pytest.mark.parametrize("listed", [14, 3, 0])
+def test_node_levels_hold_what_was_appended_in_chunks_and_lists(
+    monkeypatch: pytest.MonkeyPatch, listed: int
+) -> None:
+    """NodeLevels' lookups (lookup, find, its fast path `path`, node) against a plain dict of
+    what was appended, over chunk boundaries and as levels pass from listed to joined."""
+    monkeypatch.setattr(node_levels, "_LISTED_BITS", listed)
+    rng = random.Random(listed)
+    levels, plain = node_levels.NodeLevels(), {}
+    for size in (700, 2100, 2600, 5000):
+        low = 1 if size > 3000 else 0
+        levels.resize(size.bit_length(), low)
+        assert levels.split == max(low, size.bit_length() - listed)
+        plain = {node: h for node, h in plain.items() if node[0] >= low}
+        for level in range(low, size.bit_length()):
+            have = levels.count(level)
+            while have < size >> level:  # in uneven pieces, across the 1,024-hash chunks
+                count = min(rng.randrange(1, 900), (size >> level) - have)
+                more = [rng.randbytes(HASH) for _ in range(count)]
+                levels.append(level, more)
+                plain.update({(level, have + at): h for at, h in enumerate(more)})
+                have += len(more)
+        assert levels.nbytes == len(plain) * HASH
+        ids = [*plain, (0, size), (low - 1, 0)]
+        assert levels.lookup(ids) == [plain.get(node) for node in ids]
+        for index in rng.sample(range(size), 50):
+            lower, upper, _ = merkle.inclusion_path(index, size)
+            hashes, misses = levels.path(lower)
+            nodes = list(enumerate(lower))
+            assert hashes == [plain.get(node) for node in nodes]
+            assert misses == [(at, node) for at, node in enumerate(nodes) if node[0] < low]
+            assert levels.find(nodes) == (hashes, misses)
+            hashes, misses = levels.find(upper, 7)
+            assert hashes == [plain.get(node) for node in upper]
+            assert misses == [(7 + at, node) for at, node in enumerate(upper) if node[0] < low]
+        assert levels.node(low, 3) == plain[(low, 3)]
+    levels.resize(8, 1)  # fewer levels than held (not done by the cache): more of them listed
+    assert levels.split == max(1, 8 - listed)
+    assert levels.lookup(list(plain)) == list(plain.values())
