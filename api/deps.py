@@ -1,4 +1,5 @@
-"""Dependencies: the database, the log identity, the reader behind a token, strict JSON bodies."""
+"""Dependencies: the database, the log identity, the reader behind a token, strict JSON bodies
+(envelopes read typed)."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from ledger.service.tokens import resolve_token
 from ledger.store.engine import Database
 from ledger.store.identity import LogIdentity
 from ledger.tlog.encoding import parse_json
+from ledger.tlog.envelope import batch_envelopes, envelope_json
 from ledger.tlog.errors import EncodingError
 
 
@@ -91,3 +93,31 @@ async def strict_json_body(request: Request) -> Any:
 
 
 JsonBody = Annotated[Any, Depends(strict_json_body)]
+
+
+async def envelope_body(request: Request) -> object:
+    """The body as one envelope's JSON, as strictly as JsonBody (ledger.tlog.envelope reads
+    it typed where it can)."""
+    raw = await request.body()
+    try:
+        return envelope_json(raw)
+    except EncodingError as exc:
+        raise LedgerError(Kind.MALFORMED, "malformed_json", f"request body: {exc}") from exc
+
+
+async def batch_body(request: Request) -> list[object]:
+    """The envelopes of a batch body `{"envelopes": [...]}`, each as EnvelopeBody gives one."""
+    raw = await request.body()
+    try:
+        envelopes = batch_envelopes(raw)
+    except EncodingError as exc:
+        raise LedgerError(Kind.MALFORMED, "malformed_json", f"request body: {exc}") from exc
+    if envelopes is None:
+        raise LedgerError(
+            Kind.MALFORMED, "malformed_batch", 'a batch is {"envelopes": [envelope, ...]}'
+        )
+    return envelopes
+
+
+EnvelopeBody = Annotated[object, Depends(envelope_body)]
+BatchBody = Annotated[list[object], Depends(batch_body)]

@@ -3,27 +3,14 @@
 from typing import Any, Literal
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from ledger.tlog.envelope import WireBatch, WireEnvelope
 
-class SignatureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    keyid: str
-    sig: str = Field(description="standard base64 of the Ed25519 signature over PAE")
-
-
-class EnvelopeIn(BaseModel):
-    """A DSSE envelope; its payload is base64 of the RFC 8785 bytes of one event."""
-
-    model_config = ConfigDict(extra="forbid")
-    payloadType: str  # the DSSE field name
-    payload: str
-    signatures: list[SignatureIn]
-
-
-class BatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    envelopes: list[EnvelopeIn]
+# The input wire models are the types the ledger reads envelopes with (ledger.tlog.envelope),
+# so that the OpenAPI page shows what is read.
+EnvelopeIn = WireEnvelope
+BatchIn = WireBatch
 
 
 class FlagPublic(BaseModel):

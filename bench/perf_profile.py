@@ -2,8 +2,9 @@
 
     .venv/bin/python -m bench.perf_profile [--entries 20000] [--what ingest|audit|all] [--plain]
 
-`ingest` calls ledger.service.ingest.ingest on the parsed batch bodies (no HTTP: profile the
-server itself with py-spy for that, see docs/performance.md); `audit` runs
+`ingest` calls ledger.service.ingest.ingest on the batch bodies read as the batch route reads
+them (`batch_envelopes`; no HTTP: profile the server itself with py-spy for that, see
+docs/performance.md); `audit` runs
 ledger.service.audit.audit.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import pstats
 import tempfile
 import time
@@ -27,6 +27,7 @@ from ledger.service.audit import TrustedKeys, audit
 from ledger.service.ingest import ingest
 from ledger.store.engine import Database
 from ledger.tlog.encoding import b64decode
+from ledger.tlog.envelope import batch_envelopes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,7 +54,9 @@ def _ingest(home: Home, url: str, workload: object) -> None:
     db = Database(url)
     identity = home.identity("ree-ledger.local/log")
     for _, _, body in workload.batches_of():  # type: ignore[attr-defined]
-        ingest(db, identity, json.loads(body)["envelopes"], datetime.now(UTC), Tolerances())
+        envelopes = batch_envelopes(body)
+        assert envelopes is not None
+        ingest(db, identity, envelopes, datetime.now(UTC), Tolerances())
     db.dispose()
 
 

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Path, Request, Response
 
 from api import views
 from api.deps import (
+    BatchBody,
     DbDep,
+    EnvelopeBody,
     IdentityDep,
-    JsonBody,
     PolicyDep,
     ReaderDep,
     SettingsDep,
@@ -36,7 +37,7 @@ EntryIndex = Annotated[int, Path(ge=0, le=2**63 - 1)]
 
 @router.post("", status_code=201, openapi_extra=request_body(EnvelopeIn))
 def post_entry(
-    body: JsonBody,
+    body: EnvelopeBody,
     db: DbDep,
     identity: IdentityDep,
     tolerances: TolerancesDep,
@@ -54,7 +55,7 @@ def post_entry(
     openapi_extra=request_body(BatchIn),
 )
 def post_batch(
-    body: JsonBody,
+    envelopes: BatchBody,
     db: DbDep,
     identity: IdentityDep,
     settings: SettingsDep,
@@ -62,15 +63,6 @@ def post_batch(
     policy: PolicyDep,
 ) -> Response:
     """Append envelopes in order, all or nothing; later ones may depend on earlier ones."""
-    if (
-        not isinstance(body, dict)
-        or set(body) != {"envelopes"}
-        or not isinstance(body["envelopes"], list)
-    ):
-        raise LedgerError(
-            Kind.MALFORMED, "malformed_batch", 'a batch is {"envelopes": [envelope, ...]}'
-        )
-    envelopes = body["envelopes"]
     if len(envelopes) > settings.max_batch_envelopes:
         raise LedgerError(
             Kind.TOO_LARGE,

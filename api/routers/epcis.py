@@ -12,9 +12,9 @@ from pydantic import BaseModel
 from api import views
 from api.deps import (
     DbDep,
+    EnvelopeBody,
     EpcisSchemaDep,
     IdentityDep,
-    JsonBody,
     PolicyDep,
     ReaderDep,
     SettingsDep,
@@ -161,7 +161,7 @@ def get_events(
     openapi_extra=request_body(EnvelopeIn, f"DSSE envelope; payloadType {DOCUMENT_PAYLOAD_TYPE}"),
 )
 def post_capture(
-    body: JsonBody,
+    body: EnvelopeBody,
     db: DbDep,
     identity: IdentityDep,
     settings: SettingsDep,

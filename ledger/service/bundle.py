@@ -17,7 +17,7 @@ from ledger.store.state import DbState
 from ledger.store.tables import EntryRow, KeyRow, LicenceRow, ParticipantRow
 from ledger.tlog import merkle
 from ledger.tlog.encoding import b64decode, b64encode, parse_json
-from ledger.tlog.envelope import Envelope
+from ledger.tlog.envelope import Envelope, envelope_json
 from ledger.tlog.errors import EncodingError
 from ledger.tlog.keys import key_id
 from ledger.tlog.proof import TlogProof, format_tlog_proof
@@ -105,7 +105,7 @@ def _licence_indices(session: Session, rows: Iterable[EntryRow]) -> set[int]:
 
 def _event(row: EntryRow) -> Event | None:
     try:
-        return parse_event(Envelope.from_json(parse_json(row.envelope)).payload)
+        return parse_event(Envelope.from_json(envelope_json(row.envelope)).payload)
     except (EncodingError, InvalidEvent):
         return None  # a damaged entry: the verifier will say so
 

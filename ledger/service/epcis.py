@@ -169,7 +169,7 @@ def capture(
     captured = read_events(document, identity.origin, submitter)
     try:
         accepted = ingest(
-            db, identity, [c.entry.envelope.to_json() for c in captured], now, tolerances, policy
+            db, identity, [c.entry.envelope for c in captured], now, tolerances, policy
         )
     except Rejection as exc:
         position = exc.position if exc.position is not None else 0

@@ -1,9 +1,9 @@
 """Ingest: parse and verify a batch, then authorise, apply and append it under the lock."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
 from sqlmodel import Session
 
 from ledger.errors import Kind
@@ -42,8 +42,7 @@ from ledger.verify.entry import ParsedEntry, check_signature
 DEFAULT_TOLERANCES = Tolerances()
 
 
-@dataclass(frozen=True)
-class Accepted:
+class Accepted(msgspec.Struct, frozen=True):
     """An acknowledged entry: committed, and covered by `checkpoint`, of tree size `size`.
     `flags` are as its sender may read them (ledger.lots.access.as_answered)."""
 

@@ -23,7 +23,8 @@ from ledger.lots.state import Rejection
 from ledger.store.engine import Database
 from ledger.store.identity import LogIdentity
 from ledger.store.tables import KeyRow
-from ledger.tlog.envelope import pae
+from ledger.tlog.envelope import Envelope, pae
+from ledger.tlog.errors import EncodingError
 from ledger.verify.entry import ParsedEntry, parse_entry
 from ledger.verify.signatures import failed_signatures
 
@@ -51,30 +52,35 @@ class Preverified:
 
 def preverify(db: Database, identity: LogIdentity, envelopes: Sequence[object]) -> Preverified:
     """Steps (1)–(3) for every envelope, in order, and (4) with the keys as they look now;
-    returns once every signature is checked.
+    returns once every signature is checked. An envelope is a parsed JSON value, a
+    WireEnvelope or an Envelope (ledger.verify.entry.parse_envelope).
 
     Raises Rejection with `position` for the first envelope that does not parse.
     """
-    stored = _stored_keys(db, identity, envelopes)
+    read = [_read(envelope) for envelope in envelopes]
+    stored = _stored_keys(db, identity, read)
     in_batch: dict[str, bytes] = {}
     parsed: list[ParsedEntry] = []
     candidates: list[bytes | None] = []
     chunks: list[Future[list[int]] | list[int]] = []
-    pool = _pool() if len(envelopes) > CHUNK else None
+    pool = _pool() if len(read) > CHUNK else None
     operator_keyid = identity.operator_keyid  # a property that hashes: read once a batch
-    for start in range(0, len(envelopes), CHUNK):
+    for start in range(0, len(read), CHUNK):
         items: list[Item] = []
-        for position in range(start, min(start + CHUNK, len(envelopes))):
-            entry = _parse(envelopes[position], position)
-            if entry.keyid == operator_keyid:
+        for position in range(start, min(start + CHUNK, len(read))):
+            entry = _parse(read[position], position)
+            keyid = entry.keyid
+            if keyid == operator_keyid:
                 key: bytes | None = identity.operator_public_key
             else:
-                key = stored.get(entry.keyid, in_batch.get(entry.keyid))
+                key = stored.get(keyid, in_batch.get(keyid))
             in_batch.update(_registered_keys(entry.event))
             parsed.append(entry)
             candidates.append(key)
             if key is not None:
-                items.append((position, key, entry.envelope.signatures[0].sig, _signed(entry)))
+                envelope = entry.envelope
+                signed = pae(envelope.payload_type, envelope.payload)
+                items.append((position, key, envelope.signatures[0].sig, signed))
         chunks.append(
             failed_signatures(items) if pool is None else pool.submit(failed_signatures, items)
         )
@@ -82,6 +88,15 @@ def preverify(db: Database, identity: LogIdentity, envelopes: Sequence[object]) 
     for chunk in chunks:
         refused.update(chunk if isinstance(chunk, list) else chunk.result())
     return Preverified(parsed, candidates, refused)
+
+
+def _read(envelope: object) -> object:
+    """The Envelope `envelope` reads as, or `envelope` itself where it does not read: parsing
+    it in its turn refuses it then, at its position (an earlier entry may be refused first)."""
+    try:
+        return envelope if type(envelope) is Envelope else Envelope.from_json(envelope)
+    except EncodingError:
+        return envelope
 
 
 def _parse(envelope: object, position: int) -> ParsedEntry:
@@ -92,35 +107,23 @@ def _parse(envelope: object, position: int) -> ParsedEntry:
         raise
 
 
-def _signed(entry: ParsedEntry) -> bytes:
-    return pae(entry.envelope.payload_type, entry.envelope.payload)
-
-
-def _stored_keys(
-    db: Database, identity: LogIdentity, envelopes: Sequence[object]
-) -> dict[str, bytes]:
+def _stored_keys(db: Database, identity: LogIdentity, read: Sequence[object]) -> dict[str, bytes]:
     """The stored keys of the key ids the envelopes name, read before they are parsed (a
     malformed envelope names none here and is refused when parsed)."""
-    wanted = {_keyid(envelope) for envelope in envelopes} - {None, identity.operator_keyid}
+    wanted = {
+        envelope.signatures[0].keyid
+        for envelope in read
+        if type(envelope) is Envelope and envelope.signatures
+    } - {identity.operator_keyid}
     if not wanted:
         return {}
     with db.read_session() as session:
         rows = session.execute(
             select(col(KeyRow.keyid), col(KeyRow.public_key)).where(
-                col(KeyRow.keyid).in_(sorted(k for k in wanted if k is not None))
+                col(KeyRow.keyid).in_(sorted(wanted))
             )
         )
         return {str(keyid): bytes(public_key) for keyid, public_key in rows}
-
-
-def _keyid(envelope: object) -> str | None:
-    if not isinstance(envelope, dict):
-        return None
-    signatures = envelope.get("signatures")
-    if not isinstance(signatures, list) or not signatures or not isinstance(signatures[0], dict):
-        return None
-    keyid = signatures[0].get("keyid")
-    return keyid if isinstance(keyid, str) else None
 
 
 def _registered_keys(event: Event) -> dict[str, bytes]:

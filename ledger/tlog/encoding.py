@@ -2,7 +2,6 @@
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import json
 import re
@@ -30,9 +29,11 @@ def canonical(obj: object, *, plain: bool = False) -> bytes:
     """Return the RFC 8785 (JCS) encoding of `obj`, a JSON value or a msgspec Struct: the one
     writer of canonical JSON. `plain`: the caller vouches that `obj` holds only what the fast
     path writes exactly (below), as a Struct whose field types admit nothing else does."""
-    with contextlib.suppress(ValueError):  # an unpaired surrogate: rfc8785 words the refusal
-        if plain:
+    if plain:
+        try:  # not contextlib.suppress, which costs a fifth of the encoding's time
             return _ENCODE_SORTED(obj)
+        except ValueError:  # an unpaired surrogate: rfc8785 words the refusal
+            pass
     if isinstance(obj, msgspec.Struct):
         obj = msgspec.to_builtins(obj)
     fast = _canonical_fast(obj)
@@ -88,9 +89,8 @@ def _parse_json_fast(data: bytes, max_depth: int) -> dict[str, Any] | list[Any] 
         return None
     if type(obj) is not dict and type(obj) is not list:
         return None
-    # Each ":" in the text is a member written or sits in a string, and members parsed are
-    # fewer than written iff a key repeats: equal counts mean no repeated key (nor ":" in a
-    # string), so the parsed nesting is the text's.
+    # A ":" is a member written or sits in a string, and fewer members are parsed than written
+    # iff a key repeats: equal counts mean neither, so the parsed nesting is the text's.
     return obj if _safe_members(obj, max_depth) == data.count(b":") else None
 
 

@@ -1,31 +1,60 @@
-"""DSSE envelopes: pre-authentication encoding, signing and verification."""
+"""DSSE envelopes: the one reader of their JSON, pre-authentication encoding, signing and
+verification.
 
-from dataclasses import dataclass
-from typing import Any
+An envelope's JSON is described once, by `WireEnvelope` (a msgspec Struct, also what the API's
+OpenAPI page shows); every envelope read, from a request body, a stored entry, a bundle or a
+parsed value, goes through it into an `Envelope` (`Envelope.from_json`, `envelope_json`,
+`batch_envelopes`).
+"""
 
+import re
+from typing import Annotated, Any
+
+import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.tlog.encoding import b64decode, b64encode, canonical
+from ledger.tlog.encoding import b64decode, canonical, parse_json
 from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.keys import verify
 
 EVENT_PAYLOAD_TYPE = "application/vnd.ree-ledger.event.v1+json"
 
-_ENVELOPE_KEYS = frozenset({"payloadType", "payload", "signatures"})
-_SIGNATURE_KEYS = frozenset({"keyid", "sig"})
+_BASE64 = "standard base64, padded"
 
 
-@dataclass(frozen=True)
-class Signature:
+class WireSignature(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One DSSE signature as JSON carries it."""
+
+    keyid: str
+    sig: Annotated[str, msgspec.Meta(description=f"{_BASE64}, of the Ed25519 signature over PAE")]
+
+
+class WireEnvelope(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, rename={"payload_type": "payloadType"}
+):
+    """A DSSE envelope; its payload is base64 of the RFC 8785 bytes of one event."""
+
+    payload_type: str
+    payload: Annotated[str, msgspec.Meta(description=f"{_BASE64}, of the payload bytes")]
+    signatures: Annotated[list[WireSignature], msgspec.Meta(min_length=1)]
+
+
+class WireBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Envelopes to append in order, all or nothing."""
+
+    envelopes: list[WireEnvelope]
+
+
+class Signature(msgspec.Struct, frozen=True):
     """One DSSE signature: the signer's key id and the raw Ed25519 signature."""
 
     keyid: str
     sig: bytes
 
 
-@dataclass(frozen=True)
-class Envelope:
-    """A DSSE envelope: typed payload bytes and their signatures."""
+class Envelope(msgspec.Struct, frozen=True, rename={"payload_type": "payloadType"}):
+    """A DSSE envelope: typed payload bytes and their signatures. Encoded by msgspec, it is
+    the envelope's JSON (binary fields in padded standard base64)."""
 
     payload_type: str
     payload: bytes
@@ -33,31 +62,30 @@ class Envelope:
 
     def to_json(self) -> dict[str, Any]:
         """Return the envelope's JSON object, binary fields in padded standard base64."""
-        return {
-            "payloadType": self.payload_type,
-            "payload": b64encode(self.payload),
-            "signatures": [{"keyid": s.keyid, "sig": b64encode(s.sig)} for s in self.signatures],
-        }
+        obj: dict[str, Any] = msgspec.to_builtins(self)
+        obj["signatures"] = list(obj["signatures"])  # a JSON array, as parse_json gives it
+        return obj
 
     @classmethod
     def from_json(cls, obj: object) -> "Envelope":
-        """Read an envelope object strictly: exact keys, right types, strict base64."""
-        fields = _object_with_keys(obj, _ENVELOPE_KEYS, "envelope")
-        payload_type = fields["payloadType"]
-        if not isinstance(payload_type, str):
-            raise EncodingError("envelope payloadType must be a string")
-        signatures = fields["signatures"]
-        if not isinstance(signatures, list) or not signatures:
-            raise EncodingError("envelope signatures must be a non-empty list")
+        """Read an envelope strictly (exact keys, right types, strict base64) from a parsed
+        JSON value or a WireEnvelope; raises EncodingError naming what is wrong."""
+        if type(obj) is not WireEnvelope:
+            try:
+                obj = msgspec.convert(obj, WireEnvelope)
+            except msgspec.ValidationError as exc:
+                raise EncodingError(_worded(str(exc))) from exc
         return cls(
-            payload_type=payload_type,
-            payload=_base64_field(fields["payload"], "envelope payload"),
-            signatures=tuple(_signature_from_json(s) for s in signatures),
+            obj.payload_type,
+            _base64_field(obj.payload, "envelope payload"),
+            tuple(
+                Signature(s.keyid, _base64_field(s.sig, "signature sig")) for s in obj.signatures
+            ),
         )
 
     def leaf_bytes(self) -> bytes:
         """Return the bytes the log hashes as this envelope's leaf: its RFC 8785 encoding."""
-        return canonical(self.to_json())
+        return canonical(self, plain=True)  # strings, and bytes written as base64: plain
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -89,31 +117,83 @@ def verify_envelope(envelope: Envelope, public_key: bytes) -> None:
         raise VerificationError(f"envelope signature by {keyid!r} does not verify") from exc
 
 
-def _signature_from_json(obj: object) -> Signature:
-    fields = _object_with_keys(obj, _SIGNATURE_KEYS, "signature")
-    keyid = fields["keyid"]
-    if not isinstance(keyid, str):
-        raise EncodingError("signature keyid must be a string")
-    return Signature(keyid=keyid, sig=_base64_field(fields["sig"], "signature sig"))
+def envelope_json(data: bytes) -> object:
+    """The JSON value of one envelope's bytes as `parse_json` reads it, for
+    `Envelope.from_json`: a WireEnvelope where the typed decoder is sure of it, else the
+    parsed value (raises EncodingError where `data` is not strict JSON)."""
+    if _plain(data):
+        try:
+            wire = _DECODE_ENVELOPE(data)
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+            pass
+        else:
+            if data.count(b":") == _members(wire):
+                return wire
+    return parse_json(data)
 
 
-def _object_with_keys(obj: object, keys: frozenset[str], what: str) -> dict[str, Any]:
-    if type(obj) is dict and obj.keys() == keys:
-        return obj
-    if not isinstance(obj, dict):
-        raise EncodingError(f"{what} must be a JSON object, got {type(obj).__name__}")
-    unknown = sorted(str(k) for k in obj if k not in keys)
-    if unknown:
-        raise EncodingError(f"{what} has unknown key {unknown[0]!r}")
-    missing = sorted(keys - set(obj))
-    if missing:
-        raise EncodingError(f"{what} is missing key {missing[0]!r}")
-    return obj
+def batch_envelopes(data: bytes) -> list[object] | None:
+    """The envelopes of a batch body `{"envelopes": [...]}`, each as `envelope_json` gives it;
+    None when `data` is not a batch (raises EncodingError where it is not strict JSON)."""
+    if _plain(data):
+        try:
+            batch = _DECODE_BATCH(data)
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+            pass
+        else:
+            if data.count(b":") == 1 + sum(map(_members, batch.envelopes)):
+                return list(batch.envelopes)
+    body = parse_json(data)
+    if type(body) is not dict or body.keys() != {"envelopes"}:
+        return None
+    envelopes = body["envelopes"]
+    return envelopes if type(envelopes) is list else None
 
 
-def _base64_field(value: object, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise EncodingError(f"{what} must be a base64 string")
+# The typed decoders read what parse_json's own fast path reads (ASCII, no \u escape) and
+# refuse anything the wire types do not admit: numbers, other nesting, unknown or missing
+# keys. A repeated key is the one thing they let through (the last one wins): each ":" of the
+# text is a member written or sits in a string, so the count of ":" equals the members
+# decoded exactly when no key repeats (and no string holds a ":"). Anything else takes
+# parse_json; tests/property/test_envelope_reader.py holds the two to each other.
+_DECODE_ENVELOPE = msgspec.json.Decoder(WireEnvelope).decode
+_DECODE_BATCH = msgspec.json.Decoder(WireBatch).decode
+
+
+def _plain(data: bytes) -> bool:
+    return data.isascii() and not (b"\\" in data and b"\\u" in data)
+
+
+def _members(wire: WireEnvelope) -> int:
+    return 3 + 2 * len(wire.signatures)
+
+
+# msgspec's words for what the wire types refuse, in the ledger's words.
+_UNKNOWN = re.compile(r"Object contains unknown field `(.*)`")
+_MISSING = re.compile(r"Object missing required field `(.*)`")
+_EXPECTED = re.compile(r"Expected `(.*?)`(?: of length >= 1)?, got `(.*)`|Expected `(.*?)`")
+_NAMES = {"object": "a JSON object", "str": "a string", "array": "a list"}
+
+
+def _worded(message: str) -> str:
+    problem, at, path = message.rpartition(" - at `")
+    if not at:
+        problem, path = message, "$`"
+    what = "envelope" + (path[1:-1] if path[:1] == "$" else " key")
+    if found := _UNKNOWN.fullmatch(problem):
+        return f"{what} has unknown key {found[1]!r}"
+    if found := _MISSING.fullmatch(problem):
+        return f"{what} is missing key {found[1]!r}"
+    if problem == "Expected `array` of length >= 1":
+        return f"{what} must be a non-empty list"
+    if found := _EXPECTED.fullmatch(problem):
+        expected = found[1] or found[3]
+        got = f", got {found[2]}" if found[2] else ""
+        return f"{what} must be {_NAMES.get(expected, expected)}{got}"
+    return f"{what}: {problem}"
+
+
+def _base64_field(value: str, what: str) -> bytes:
     try:
         return b64decode(value)
     except EncodingError as exc:

@@ -1,6 +1,6 @@
 """Steps (1)–(4) for one entry: the envelope, its payload, its hashes and its signature."""
 
-from dataclasses import dataclass
+import msgspec
 
 from ledger.errors import Kind
 from ledger.lots.events import Event, InvalidEvent, parse_event
@@ -11,9 +11,9 @@ from ledger.tlog.envelope import EVENT_PAYLOAD_TYPE, Envelope, verify_envelope
 from ledger.tlog.errors import EncodingError, VerificationError
 
 
-@dataclass(frozen=True)
-class ParsedEntry:
-    """An envelope that passed steps (1)–(2), with the hashes of step (3)."""
+class ParsedEntry(msgspec.Struct, frozen=True):
+    """An envelope that passed steps (1)–(2), with the hashes of step (3). (A Struct: made
+    once an entry, it costs a fifth of a frozen dataclass's __init__.)"""
 
     envelope: Envelope
     event: Event
@@ -35,9 +35,12 @@ def parse_envelope(
     envelope_json: object, payload_type: str = EVENT_PAYLOAD_TYPE, carrier: str = "an entry"
 ) -> Envelope:
     """Step (1): a DSSE envelope of `payload_type` (an event's, unless told) with exactly one
-    signature; `carrier` names what the envelope is in the messages."""
+    signature; `carrier` names what the envelope is in the messages. `envelope_json` is a
+    parsed JSON value, a WireEnvelope, or an Envelope read already."""
     try:
-        envelope = Envelope.from_json(envelope_json)
+        envelope = (
+            envelope_json if type(envelope_json) is Envelope else Envelope.from_json(envelope_json)
+        )
     except EncodingError as exc:
         raise Rejection(
             Kind.MALFORMED, "malformed_envelope", f"envelope: {exc}", field="envelope"

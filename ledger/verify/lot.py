@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from ledger.lots.events import Event
 from ledger.lots.records import KeyState, Rejection
 from ledger.tlog import merkle_verify
-from ledger.tlog.encoding import parse_json
-from ledger.tlog.envelope import pae
+from ledger.tlog.envelope import envelope_json, pae
 from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.tlog.note import Checkpoint
 from ledger.verify.entry import ParsedEntry, check_signature, parse_entry
@@ -103,7 +102,7 @@ def _parse(entry: ProvenEntry, memo: VerifiedEntries, problems: list[str]) -> Pa
     if known is not None:
         return known
     try:
-        found = parse_entry(parse_json(entry.envelope))
+        found = parse_entry(envelope_json(entry.envelope))
     except (EncodingError, Rejection) as exc:
         problems.append(f"(1) envelope: {getattr(exc, 'detail', exc)}")
         return None

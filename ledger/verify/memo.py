@@ -40,7 +40,7 @@ class VerifiedEntries:
     a hit), it holds for each envelope that parsed and was canonical its `ParsedEntry`, and
     the public keys with which the signature in those bytes verified.
 
-    Why it is sound: parsing (steps 1–3: `parse_json`, `parse_entry`, the canonical form and
+    Why it is sound: parsing (steps 1–3: `envelope_json`, `parse_entry`, the canonical form and
     the hashes) is a deterministic function of the bytes alone, and the signature's verdict
     is a deterministic function of the bytes (payload type, payload, signature) and the
     public key. A hit therefore returns exactly what recomputing would. Nothing is keyed by

@@ -9,8 +9,8 @@ from typing import NamedTuple
 from ledger.lots.coupling import coupling_keys
 from ledger.lots.events import Event, InvalidEvent, parse_event
 from ledger.lots.state import Rejection
-from ledger.tlog.encoding import b64encode, parse_json
-from ledger.tlog.envelope import pae
+from ledger.tlog.encoding import b64encode
+from ledger.tlog.envelope import envelope_json, pae
 from ledger.tlog.errors import EncodingError, VerificationError
 from ledger.verify.entry import ParsedEntry, parse_envelope, parse_payload
 from ledger.verify.signatures import signature_verifies
@@ -155,7 +155,7 @@ def check_stored(stored: StoredEntry) -> ParsedEntry:
     index = stored.index
     # (1): the stored bytes are the canonical form of a well-formed envelope.
     try:
-        envelope = parse_envelope(parse_json(stored.envelope))
+        envelope = parse_envelope(envelope_json(stored.envelope))
     except (EncodingError, Rejection) as exc:
         raise audit_failure(1, exc, index) from exc
     # (2): the payload is a canonical, valid event. parse_payload encodes the envelope
