@@ -8,6 +8,7 @@ connection's dialect, so the stored bytes are exactly those SQLAlchemy would hav
 
 import json
 import json.encoder
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
@@ -130,15 +131,16 @@ def driver_rows(session: Session, sql: str, params: Sequence[object]) -> Sequenc
     conversion only: integers, strings, binary (which a driver may give as a memoryview).
     """
     # The driver connection of the session's transaction, kept while that transaction lasts
-    # (session.connection() costs ~1 us of SQLAlchemy: a third of a warm proof's read).
+    # (session.connection() costs ~1 us of SQLAlchemy: a third of a warm proof's read). The
+    # transaction is held weakly: it holds the session, whose info this is (no cycle).
     transaction = session.get_transaction()
     held = session.info.get(_DRIVER_KEY)
-    if held is None or held[0] is not transaction or not transaction.is_active:
+    if held is None or held[0]() is not transaction or not transaction.is_active:
         connection = session.connection()  # begins the session's transaction if need be
         driver = connection.connection.driver_connection
         assert driver is not None  # a live connection: the session has just checked it out
         held = session.info[_DRIVER_KEY] = (
-            session.get_transaction(),
+            weakref.ref(session.get_transaction()),
             driver,
             connection.dialect.paramstyle == "qmark",
         )
