@@ -71,8 +71,9 @@ def audit_command(
         "--jobs",
         min=0,
         help=(
-            "worker processes checking entries and signatures ahead of the replay "
-            "(default: one per core; 0: none, all in this process)"
+            "worker processes checking entries and signatures ahead of the replay, and "
+            "with three or more, replaying the log in as many parts (default: one per core; "
+            "0: none, all in this process)"
         ),
     ),
 ) -> None:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.service import audit_tables
+from ledger.service.audit_parallel import audit_partitioned
 from ledger.service.audit_pool import (
     SIGNATURE_CHUNK,
     PageSignatures,
@@ -24,14 +25,16 @@ from ledger.store.entry_log import EntryLog
 from ledger.store.tables import (
     CheckpointRow,
     KeyRow,
-    LogHead,
 )
-from ledger.tlog.encoding import b64encode
 from ledger.tlog.note import Checkpoint
 from ledger.verify.log import LogAuditor
 from ledger.verify.stored import AuditFailure, Prechecked, StoredEntry
 
 PAGE = 2000
+# Workers from which the replay runs in parts (ledger/service/audit_parallel.py). Not two:
+# on two cores the pipelined audit keeps both busy already, and the parts, which spend ~12 %
+# more CPU in all, were slower (docs/performance.md §5, lever 30).
+PARTS = 3
 Progress = Callable[[int, int], None]
 
 
@@ -66,11 +69,37 @@ def audit(
     signatures (`ledger.service.audit_pool`); the replay takes their verdicts entry by entry
     and judges a page only once every signature of it is in, so the first failure named is
     the one the sequential audit (`jobs=0`: everything in this process) names.
+
+    With PARTS or more workers, the replay itself is first run in parallel, in as many
+    parts as workers (`ledger.service.audit_parallel`); if that finds anything wrong, or
+    cannot split the log, the audit above decides, and names the failure.
     """
-    auditor = LogAuditor(
-        trusted.origin, trusted.log_vkey, trusted.operator_public_key, policy=policy
-    )
     workers = (os.cpu_count() or 1) if jobs is None else jobs
+    if workers >= PARTS:
+        auditor = _auditor(trusted, policy)
+        try:
+            with db.snapshot_session() as session:
+                _hint_keys(session, auditor)
+                count, lots = audit_partitioned(session, auditor, workers, PAGE, progress)
+            return AuditReport(auditor.size, count, lots, auditor.tree.root())
+        except Exception:  # the sequential audit names what is wrong, exactly as it does
+            pass
+    return _audit(db, trusted, progress, workers, policy)
+
+
+def _auditor(trusted: TrustedKeys, policy: CustodyPolicy) -> LogAuditor:
+    return LogAuditor(trusted.origin, trusted.log_vkey, trusted.operator_public_key, policy=policy)
+
+
+def _audit(
+    db: Database,
+    trusted: TrustedKeys,
+    progress: Progress | None,
+    workers: int,
+    policy: CustodyPolicy,
+) -> AuditReport:
+    """The audit with a sequential replay."""
+    auditor = _auditor(trusted, policy)
     with db.snapshot_session() as session, _workers(session, auditor, workers) as pool:
         total = logstore.entry_count(session)
         checkpoints = logstore.checkpoint_stream(session, PAGE)
@@ -113,93 +142,36 @@ def audit(
             signatures.settle()
             first, last = chunks[0].rows[0][0], chunks[-1].rows[-1][0]
             audit_tables.check_nodes(session, completed)
-            audit_tables.check_history(session, auditor, first, last)
-            audit_tables.check_flags(session, auditor, first, last)
+            audit_tables.check_history(session, auditor.touched, first, last)
+            audit_tables.check_flags(session, auditor.flags, first, last)
             for checkpoint_row, root in reached:
-                previous = _check_checkpoint(session, auditor, checkpoint_row, root, previous)
+                previous = audit_tables.check_checkpoint(
+                    session, auditor, checkpoint_row, root, previous
+                )
                 count += 1
             if progress:
                 progress(auditor.size, total)
-        _finish(session, auditor, pending, previous)
+        audit_tables.finish(session, auditor, pending, previous)
         audit_tables.check_no_rows_beyond(session, auditor.size)
-        lots = audit_tables.check_state(session, auditor)
-        _check_identity(session, trusted)
+        lots = audit_tables.check_state(session, auditor.state)
+        audit_tables.check_identity(
+            session, trusted.origin, trusted.log_vkey, trusted.operator_public_key
+        )
     return AuditReport(auditor.size, count, lots, auditor.tree.root())
 
 
 def _workers(
     session: Session, auditor: LogAuditor, workers: int
 ) -> ContextManager[Executor | None]:
-    """The worker pool, given the keys to try on the signatures: the stored participant
-    keys. Only a guess: a verdict counts only for the key the replay names (step (4))."""
+    """The worker pool, given the keys to try on the signatures (`_hint_keys`)."""
     if workers > 0:
-        rows = session.execute(select(col(KeyRow.keyid), col(KeyRow.public_key))).all()
-        for keyid, public_key in rows:
-            auditor.key_hints.setdefault(str(keyid), bytes(public_key))
+        _hint_keys(session, auditor)
     return worker_pool(workers, auditor.key_hints)
 
 
-def _check_checkpoint(
-    session: Session,
-    auditor: LogAuditor,
-    row: CheckpointRow,
-    root: bytes,
-    previous: Checkpoint | None,
-) -> Checkpoint:
-    checkpoint = auditor.check_checkpoint(row.size, row.note, root)
-    if bytes(row.root) != checkpoint.root:
-        raise AuditFailure(8, f"checkpoint row {row.size}: root column differs from its note")
-    if previous is not None:
-        proof = logstore.consistency_proof(session, previous.size, checkpoint.size)
-        auditor.check_consistency(previous, checkpoint, proof)
-    return checkpoint
-
-
-def _finish(
-    session: Session,
-    auditor: LogAuditor,
-    pending: CheckpointRow | None,
-    previous: Checkpoint | None,
-) -> None:
-    # (10): the log head, the last checkpoint and the entries all agree on the size and root.
-    if pending is not None:
-        raise AuditFailure(
-            10,
-            f"checkpoint at size {pending.size} but the log has only {auditor.size} entries: "
-            f"entries from index {auditor.size} are missing",
-            auditor.size,
-        )
-    head = session.get(LogHead, logstore.HEAD_ROW_ID)
-    if head is None:
-        raise AuditFailure(10, "the log_head row is missing", auditor.size)
-    if head.size != auditor.size:
-        raise AuditFailure(
-            10, f"log head says size {head.size}, the entries give {auditor.size}", auditor.size
-        )
-    if bytes(head.root) != auditor.tree.root():
-        raise AuditFailure(
-            10,
-            f"log head says root {b64encode(bytes(head.root))}, the entries give "
-            f"{b64encode(auditor.tree.root())}",
-            auditor.size,
-        )
-    if auditor.size > 0 and (previous is None or previous.size != auditor.size):
-        last = previous.size if previous else 0
-        raise AuditFailure(
-            10, f"entries after index {last - 1} are not covered by any checkpoint", last
-        )
-
-
-def _check_identity(session: Session, trusted: TrustedKeys) -> None:
-    """(10): ledger_meta names the trusted keys: /v1/log serves it and servers bind to it."""
-    meta = logstore.read_meta(session)
-    expected = {
-        "origin": trusted.origin,
-        "log_key": trusted.log_vkey,
-        "operator_key": b64encode(trusted.operator_public_key),
-    }
-    for name, value in expected.items():
-        if meta.get(name) != value:
-            raise AuditFailure(
-                10, f"ledger_meta {name} is {meta.get(name)!r}, the trusted value is {value!r}"
-            )
+def _hint_keys(session: Session, auditor: LogAuditor) -> None:
+    """The stored participant keys as the keys the workers try on the signatures. Only a
+    guess: a verdict counts only for the key the replay names (step (4))."""
+    rows = session.execute(select(col(KeyRow.keyid), col(KeyRow.public_key))).all()
+    for keyid, public_key in rows:
+        auditor.key_hints.setdefault(str(keyid), bytes(public_key))

@@ -23,15 +23,15 @@ import multiprocessing
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ledger.runtime import settle_collector
 from ledger.verify.log import LogAuditor
 from ledger.verify.signatures import failed_signatures
-from ledger.verify.stored import Prechecked, Row, precheck
+from ledger.verify.stored import Coupled, Prechecked, Row, precheck, precheck_coupled
 
 # Entries per task of the pool, and pages handed to it ahead of the replay.
 CHUNK = 250
@@ -44,10 +44,10 @@ SIGNATURE_CHUNK = 250
 
 class Chunk(NamedTuple):
     """Consecutive rows of a page and what the workers found about them (None: the replay
-    checks the rows itself)."""
+    checks the rows itself): a Prechecked, or what the task given to `prechecked_pages` gives."""
 
     rows: list[Row]
-    found: "Future[Prechecked] | None"
+    found: "Future[Any] | None"
 
 
 @contextmanager
@@ -58,7 +58,7 @@ def worker_pool(workers: int, keys: Mapping[str, bytes]) -> Iterator[Executor | 
         yield None
         return
     pool = ProcessPoolExecutor(
-        workers, mp_context=_context(), initializer=_start_worker, initargs=(dict(keys),)
+        workers, mp_context=worker_context(), initializer=_start_worker, initargs=(dict(keys),)
     )
     try:
         yield pool
@@ -83,7 +83,12 @@ def worker_precheck(rows: list[Row]) -> Prechecked:
     return precheck(rows, _KEYS)
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def worker_precheck_coupled(rows: list[Row]) -> Coupled:
+    """`precheck_coupled` in a worker of `worker_pool`, likewise."""
+    return precheck_coupled(rows, _KEYS)
+
+
+def worker_context() -> multiprocessing.context.BaseContext:
     """How the workers start: never forked from this process (they need nothing of it, least
     of all its database connection).
 
@@ -103,17 +108,27 @@ def _context() -> multiprocessing.context.BaseContext:
     return context
 
 
-# What the workers run (this module's `worker_precheck`, `precheck` and the signatures), and
-# the command line's module, which the `ree-ledger` script imports.
-_WORKER_MODULES = [__name__, "ledger.verify.stored", "ledger.verify.signatures"]
+# What the workers run (this module's `worker_precheck`, `precheck` and the signatures; the
+# partitioned replay's parts), and the command line's module, which the `ree-ledger` script
+# imports.
+_WORKER_MODULES = [
+    __name__,
+    "ledger.verify.stored",
+    "ledger.verify.signatures",
+    "ledger.service.audit_partition",
+]
 _MAIN_MODULES = ["ledger.cli.main"]
 
 
-def prechecked_pages(pool: Executor, pages: Iterator[list[Row]]) -> Iterator[list[Chunk]]:
-    """The pages in order, as chunks whose rows the workers precheck, LOOKAHEAD pages ahead
-    of the caller's replay. The first page's first INLINE rows come back unchecked, for the
-    caller to check itself while the workers start (starting them takes about as long); its
-    other rows are the workers' first tasks.
+def prechecked_pages(
+    pool: Executor,
+    pages: Iterator[list[Row]],
+    task: Callable[[list[Row]], object] = worker_precheck,
+) -> Iterator[list[Chunk]]:
+    """The pages in order, as chunks whose rows the workers precheck (`task`: by default
+    `worker_precheck`), LOOKAHEAD pages ahead of the caller's replay. The first page's first
+    INLINE rows come back unchecked, for the caller to check itself while the workers start
+    (starting them takes about as long); its other rows are the workers' first tasks.
 
     The tasks of the first pages are submitted from a thread: the first submission starts
     the workers and waits until they are up, which the caller's replay need not wait for.
@@ -123,8 +138,7 @@ def prechecked_pages(pool: Executor, pages: Iterator[list[Row]]) -> Iterator[lis
     def chunked(page: list[Row]) -> list[Chunk]:
         starts = range(0, len(page), CHUNK)
         return [
-            Chunk(page[at : at + CHUNK], pool.submit(worker_precheck, page[at : at + CHUNK]))
-            for at in starts
+            Chunk(page[at : at + CHUNK], pool.submit(task, page[at : at + CHUNK])) for at in starts
         ]
 
     def hand_out() -> None:
@@ -140,17 +154,17 @@ def prechecked_pages(pool: Executor, pages: Iterator[list[Row]]) -> Iterator[lis
         first[INLINE:],
         *(page for page in (next(pages, None) for _ in range(LOOKAHEAD)) if page),
     ]
-    tasks: list[tuple[list[Row], Future[Prechecked]]] = []
+    tasks: list[tuple[list[Row], Future[Any]]] = []
     pending: list[list[Chunk]] = []
     for page in early:
         chunks = []
         for at in range(0, len(page), CHUNK):
             rows: list[Row] = page[at : at + CHUNK]
-            found: Future[Prechecked] = Future()
+            found: Future[Any] = Future()
             tasks.append((rows, found))
             chunks.append(Chunk(rows, found))
         pending.append(chunks)
-    starter = threading.Thread(target=_submit_all, args=(pool, tasks), daemon=True)
+    starter = threading.Thread(target=_submit_all, args=(pool, task, tasks), daemon=True)
     starter.start()
     window.extend(pending[1:])
     try:
@@ -164,19 +178,23 @@ def prechecked_pages(pool: Executor, pages: Iterator[list[Row]]) -> Iterator[lis
         starter.join()
 
 
-def _submit_all(pool: Executor, tasks: list[tuple[list[Row], "Future[Prechecked]"]]) -> None:
-    """Submit `precheck` of each task's rows to `pool`, each result (or exception) passed on
-    to the task's own future."""
+def _submit_all(
+    pool: Executor,
+    task: Callable[[list[Row]], object],
+    tasks: list[tuple[list[Row], "Future[Any]"]],
+) -> None:
+    """Submit `task` of each task's rows to `pool`, each result (or exception) passed on to
+    the task's own future."""
     for rows, found in tasks:
         try:
-            submitted = pool.submit(worker_precheck, rows)
+            submitted = pool.submit(task, rows)
         except BaseException as exc:  # the pool is shut down: the replay has stopped
             found.set_exception(exc)
             continue
         submitted.add_done_callback(functools.partial(_pass_on, found))
 
 
-def _pass_on(found: "Future[Prechecked]", done: "Future[Prechecked]") -> None:
+def _pass_on(found: "Future[Any]", done: "Future[Any]") -> None:
     try:
         found.set_result(done.result())
     except BaseException as exc:  # cancelled, or the pool broke: the replay meets it

@@ -1,29 +1,38 @@
-"""The audit's step (10) and the node checks of step (7): the stored tables, compared with what
-the replay of the log (ledger.verify.log.LogAuditor) made of them, a page at a time and at
-the end."""
+"""The audit's checks of the stored tables: the nodes of step (7), the checkpoints of (8)–(9)
+and step (10), compared with what the replay of the log (ledger.verify.log.LogAuditor) made
+of them, a page at a time and at the end."""
 
 import json
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
 from sqlmodel import Session
 
+from ledger.lots.memory import MemoryState
 from ledger.lots.rules import Flag
 from ledger.store import log as logstore
 from ledger.store.entry_log import EntryLog, NewFlag
 from ledger.store.nodes import find_node_ranges
 from ledger.store.rows import stored_records
 from ledger.store.tables import (
+    CheckpointRow,
     DeclarationRow,
     KeyRow,
     LicenceRow,
+    LogHead,
     LotEdgeRow,
     LotRow,
     ParticipantRow,
     QuotaRow,
 )
+from ledger.tlog.encoding import b64encode
+from ledger.tlog.note import Checkpoint
 from ledger.verify.log import LogAuditor, check_node
 from ledger.verify.stored import AuditFailure
+
+# A flag the rules raised on the replay: (index, event_hash, flag).
+Raised = tuple[int, str, Flag]
 
 
 def check_nodes(session: Session, completed: list[tuple[int, int, int, bytes]]) -> None:
@@ -49,15 +58,14 @@ def check_nodes(session: Session, completed: list[tuple[int, int, int, bytes]]) 
         check_node(level, idx, digest, found.get((level, idx)), index)
 
 
-def check_flags(session: Session, auditor: LogAuditor, first: int, last: int) -> None:
-    """(10) for a page: the flags table holds exactly the flags the rules raise on the replay.
+def check_flags(session: Session, flags: list[Raised], first: int, last: int) -> None:
+    """(10) for a page: the flags table holds exactly the flags the rules raised on the replay
+    of its entries, (index, event_hash, flag) each (LogAuditor.flags); `flags` is emptied.
 
     Flags are recomputed with the auditor's tolerances (the defaults, as the server uses).
     """
-    expected = Counter(
-        _flag_key(index, event_hash, flag) for index, event_hash, flag in auditor.flags
-    )
-    auditor.flags.clear()
+    expected = Counter(_flag_key(index, event_hash, flag) for index, event_hash, flag in flags)
+    flags.clear()
     stored = Counter(
         _flag_key(row.idx, row.event_hash, row) for row in EntryLog(session).flags(first, last)
     )
@@ -79,10 +87,11 @@ def _flag_key(
     return (index, flag.lot, flag.code, event_hash, flag.severity, flag.message, evidence)
 
 
-def check_history(session: Session, auditor: LogAuditor, first: int, last: int) -> None:
-    """(10) for a page: lot_events holds exactly the (lot, entry) pairs the replay touched."""
-    expected = set(auditor.touched)
-    auditor.touched.clear()
+def check_history(session: Session, touched: list[tuple[str, int]], first: int, last: int) -> None:
+    """(10) for a page: lot_events holds exactly the (lot, entry) pairs the replay of its
+    entries touched (LogAuditor.touched); `touched` is emptied."""
+    expected = set(touched)
+    touched.clear()
     stored = EntryLog(session).history(first, last)
     if stored != expected:
         lot, index = min(stored ^ expected, key=lambda pair: pair[1])
@@ -116,21 +125,31 @@ def check_no_rows_beyond(session: Session, size: int) -> None:
         )
 
 
-def check_state(session: Session, auditor: LogAuditor) -> int:
-    """(10): the stored state tables equal the state replayed from the entries."""
-    replay = auditor.state
+# The stored state tables, each by id (stored_records): lots, participants, keys,
+# declarations, licences, quotas and lot edges.
+StoredState = tuple[dict[str, Any], ...]
+
+
+def stored_state(session: Session) -> StoredState:
+    """The stored state tables, as check_state compares them."""
+    rows = (LotRow, ParticipantRow, KeyRow, DeclarationRow, LicenceRow, QuotaRow, LotEdgeRow)
+    return tuple(stored_records(session, row) for row in rows)
+
+
+def check_state(session: Session, replay: MemoryState, read: StoredState | None = None) -> int:
+    """(10): the stored state tables (`read` already, or read now) equal the state replayed
+    from the entries."""
+    lots, participants, keys, declarations, licences, quotas, edges = (
+        stored_state(session) if read is None else read
+    )
     tables: list[tuple[str, Mapping[str, object], Mapping[str, object]]] = [
-        ("lot", stored_records(session, LotRow), dict(replay.lots)),
-        ("participant", stored_records(session, ParticipantRow), dict(replay.participants)),
-        ("key", stored_records(session, KeyRow), dict(replay.keys)),
-        ("declaration", stored_records(session, DeclarationRow), dict(replay.declarations)),
-        ("licence", stored_records(session, LicenceRow), dict(replay.licences)),
-        ("quota", stored_records(session, QuotaRow), dict(replay.quota_records)),
-        (
-            "lot edge",
-            stored_records(session, LotEdgeRow),
-            {f"{e.parent}->{e.child}": e for e in replay.edges},
-        ),
+        ("lot", lots, dict(replay.lots)),
+        ("participant", participants, dict(replay.participants)),
+        ("key", keys, dict(replay.keys)),
+        ("declaration", declarations, dict(replay.declarations)),
+        ("licence", licences, dict(replay.licences)),
+        ("quota", quotas, dict(replay.quota_records)),
+        ("lot edge", edges, {f"{e.parent}->{e.child}": e for e in replay.edges}),
     ]
     for name, stored, replayed in tables:
         if stored == replayed:
@@ -140,3 +159,65 @@ def check_state(session: Session, auditor: LogAuditor) -> int:
                 state = "is missing" if key not in stored else "differs from the replayed log"
                 raise AuditFailure(10, f"stored {name} {key!r} {state}")
     return len(replay.lots)
+
+
+def check_checkpoint(
+    session: Session,
+    auditor: LogAuditor,
+    row: CheckpointRow,
+    root: bytes,
+    previous: Checkpoint | None,
+) -> Checkpoint:
+    checkpoint = auditor.check_checkpoint(row.size, row.note, root)
+    if bytes(row.root) != checkpoint.root:
+        raise AuditFailure(8, f"checkpoint row {row.size}: root column differs from its note")
+    if previous is not None:
+        proof = logstore.consistency_proof(session, previous.size, checkpoint.size)
+        auditor.check_consistency(previous, checkpoint, proof)
+    return checkpoint
+
+
+def finish(
+    session: Session,
+    auditor: LogAuditor,
+    pending: CheckpointRow | None,
+    previous: Checkpoint | None,
+) -> None:
+    # (10): the log head, the last checkpoint and the entries all agree on the size and root.
+    if pending is not None:
+        raise AuditFailure(
+            10,
+            f"checkpoint at size {pending.size} but the log has only {auditor.size} entries: "
+            f"entries from index {auditor.size} are missing",
+            auditor.size,
+        )
+    head = session.get(LogHead, logstore.HEAD_ROW_ID)
+    if head is None:
+        raise AuditFailure(10, "the log_head row is missing", auditor.size)
+    if head.size != auditor.size:
+        raise AuditFailure(
+            10, f"log head says size {head.size}, the entries give {auditor.size}", auditor.size
+        )
+    if bytes(head.root) != auditor.tree.root():
+        raise AuditFailure(
+            10,
+            f"log head says root {b64encode(bytes(head.root))}, the entries give "
+            f"{b64encode(auditor.tree.root())}",
+            auditor.size,
+        )
+    if auditor.size > 0 and (previous is None or previous.size != auditor.size):
+        last = previous.size if previous else 0
+        raise AuditFailure(
+            10, f"entries after index {last - 1} are not covered by any checkpoint", last
+        )
+
+
+def check_identity(session: Session, origin: str, log_vkey: str, operator_key: bytes) -> None:
+    """(10): ledger_meta names the trusted keys: /v1/log serves it and servers bind to it."""
+    meta = logstore.read_meta(session)
+    expected = {"origin": origin, "log_key": log_vkey, "operator_key": b64encode(operator_key)}
+    for name, value in expected.items():
+        if meta.get(name) != value:
+            raise AuditFailure(
+                10, f"ledger_meta {name} is {meta.get(name)!r}, the trusted value is {value!r}"
+            )

@@ -25,6 +25,7 @@ from ledger.verify.stored import (
     StoredEntry,
     audit_failure,
     check_stored,
+    payload_of,
     read_event,
     signature_of,
 )
@@ -132,9 +133,32 @@ class LogAuditor:
             raise audit_failure(4, exc, index) from exc
         return self.operator_public_key if key is None else key
 
+    def replay_part(self, row: Row, verdict: int) -> None:
+        """(4), (5) and the rules for a row of one part of the log (the audit's partitioned
+        replay, ledger/service/audit_parallel.py): a first pass found (1)–(3) good
+        (`verdict`, as `precheck` gave it, not FAILED or REDO) and built the tree. The key
+        is taken, and the signature trusted, exactly as in `entry_prechecked`."""
+        index, envelope = row[0], row[1]
+        payload = payload_of(envelope)
+        event = read_event(payload)
+        if event is None:
+            raise AuditFailure(2, "the payload no longer reads as the first pass read it", index)
+        keyid = row[7]
+        public_key = self._authorised_key(keyid, event.actor, index)
+        if verdict == UNTRIED or self.key_hints.get(keyid) != public_key:
+            message = pae(EVENT_PAYLOAD_TYPE, payload)
+            self._signature(index, StoredEntry(*row), public_key, signature_of(envelope), message)
+        elif verdict == REFUSED:
+            _verify_signature(index, check_stored(StoredEntry(*row)), public_key)
+        self._apply(index, event, row[3])
+
     def _replay(
         self, index: int, event: Event, event_hash: str, leaf_hash: bytes
     ) -> list[tuple[int, int, bytes]]:
+        self._apply(index, event, event_hash)
+        return self.tree.append(leaf_hash)
+
+    def _apply(self, index: int, event: Event, event_hash: str) -> None:
         # (5): the event applies to the replayed state: custody rules and per-lot prev links.
         state = self.state
         try:
@@ -147,7 +171,6 @@ class LogAuditor:
             self.flags.extend((index, event_hash, flag) for flag in raised)
         state.apply(effects, event.id, index)
         self.touched.extend((lot.id, index) for lot in effects.lots)
-        return self.tree.append(leaf_hash)
 
     def _signature(
         self,

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ledger.lots.coupling import coupling_keys
 from ledger.lots.events import Event, InvalidEvent, parse_event
 from ledger.lots.state import Rejection
 from ledger.tlog.encoding import b64encode, parse_json
@@ -34,7 +35,16 @@ class Prechecked(NamedTuple):
     failures: dict[int, "AuditFailure"]  # where they fail
 
 
+class Coupled(NamedTuple):
+    """What `precheck_coupled` found about consecutive rows, by offset."""
+
+    verdicts: bytes  # as Prechecked's
+    keys: list[tuple[str, ...] | None]  # coupling_keys of the event (None: GLOBAL or failed)
+    failures: dict[int, "AuditFailure"]
+
+
 _SIGNATURE_START = b'"sig":"'
+_PAYLOAD_START = b'{"payload":"'
 
 
 class AuditFailure(VerificationError):
@@ -78,30 +88,56 @@ def precheck(rows: Sequence[Row], keys: Mapping[str, bytes]) -> Prechecked:
     payloads: list[bytes | None] = [None] * len(rows)
     failures: dict[int, AuditFailure] = {}
     for offset, row in enumerate(rows):
-        try:
-            parsed = check_stored(StoredEntry(*row))
-        except AuditFailure as exc:
-            verdicts[offset] = FAILED
-            failures[offset] = exc
-            continue
-        except Exception:  # the replay meets it again, in its order
-            verdicts[offset] = REDO
-            continue
-        envelope = parsed.envelope
-        payloads[offset] = envelope.payload
-        key = keys.get(parsed.keyid)
-        if key is None:
-            verdicts[offset] = UNTRIED
-            continue
-        message = pae(envelope.payload_type, envelope.payload)
-        good = signature_verifies(key, envelope.signatures[0].sig, message)
-        verdicts[offset] = VERIFIED if good else REFUSED
+        verdicts[offset], parsed = _precheck_row(row, keys, failures, offset)
+        if parsed is not None:
+            payloads[offset] = parsed.envelope.payload
     return Prechecked(bytes(verdicts), payloads, failures)
+
+
+def precheck_coupled(rows: Sequence[Row], keys: Mapping[str, bytes]) -> Coupled:
+    """`precheck`, giving each row's coupling keys (ledger/lots/coupling.py) instead of its
+    payload: the first pass of the audit's partitioned replay."""
+    verdicts = bytearray(len(rows))
+    coupled: list[tuple[str, ...] | None] = [None] * len(rows)
+    failures: dict[int, AuditFailure] = {}
+    for offset, row in enumerate(rows):
+        verdicts[offset], parsed = _precheck_row(row, keys, failures, offset)
+        if parsed is not None:
+            coupled[offset] = coupling_keys(parsed.event)
+    return Coupled(bytes(verdicts), coupled, failures)
+
+
+def _precheck_row(
+    row: Row, keys: Mapping[str, bytes], failures: dict[int, "AuditFailure"], offset: int
+) -> tuple[int, ParsedEntry | None]:
+    """`precheck` of one row: its verdict, and the parsed entry where (1)–(3) pass."""
+    try:
+        parsed = check_stored(StoredEntry(*row))
+    except AuditFailure as exc:
+        failures[offset] = exc
+        return FAILED, None
+    except Exception:  # the replay meets it again, in its order
+        return REDO, None
+    envelope = parsed.envelope
+    key = keys.get(parsed.keyid)
+    if key is None:
+        return UNTRIED, parsed
+    message = pae(envelope.payload_type, envelope.payload)
+    good = signature_verifies(key, envelope.signatures[0].sig, message)
+    return (VERIFIED if good else REFUSED), parsed
 
 
 def signature_of(envelope: bytes) -> bytes:
     """The signature of canonical one-signature envelope bytes: its last member."""
     start = envelope.rindex(_SIGNATURE_START) + len(_SIGNATURE_START)
+    return base64.b64decode(envelope[start : envelope.index(b'"', start)])
+
+
+def payload_of(envelope: bytes) -> bytes:
+    """The payload of canonical envelope bytes: its first member."""
+    if not envelope.startswith(_PAYLOAD_START):
+        raise AuditFailure(1, "stored envelope bytes are not in canonical form")
+    start = len(_PAYLOAD_START)
     return base64.b64decode(envelope[start : envelope.index(b'"', start)])
 
 

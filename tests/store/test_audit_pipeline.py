@@ -19,7 +19,7 @@ from ledger.demo import generate
 from ledger.home import Home, init_home
 from ledger.lots.events import EVENT_TYPES, InvalidEvent, parse_event
 from ledger.service import audit as audit_service
-from ledger.service import audit_pool
+from ledger.service import audit_parallel, audit_pool
 from ledger.service.audit import TrustedKeys, audit
 from ledger.service.ingest import ingest
 from ledger.service.scenario_run import registrations
@@ -90,15 +90,19 @@ def ingested(tmp_path: Path, database_url: str, **sizes: int) -> Iterator[Ledger
 
 
 def counting_prechecks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The sizes of the chunks the audit hands to its workers, as it hands them out."""
+    """The sizes of the chunks the audit hands to its workers, as it hands them out (ahead
+    of the pipelined replay, or in the first pass of the replay in parts)."""
     handed_out: list[int] = []
 
-    def counted(pool: Any, pages: Iterator[list[Row]]) -> Iterator[list[audit_pool.Chunk]]:
-        for chunks in audit_pool.prechecked_pages(pool, pages):
+    def counted(
+        pool: Any, pages: Iterator[list[Row]], *task: Any
+    ) -> Iterator[list[audit_pool.Chunk]]:
+        for chunks in audit_pool.prechecked_pages(pool, pages, *task):
             handed_out.extend(len(chunk.rows) for chunk in chunks if chunk.found is not None)
             yield chunks
 
     monkeypatch.setattr(audit_service, "prechecked_pages", counted)
+    monkeypatch.setattr(audit_parallel, "prechecked_pages", counted)
     return handed_out
 
 
@@ -228,19 +232,44 @@ def _outcome(db: Database, trusted: TrustedKeys, jobs: int) -> str:
     return f"ok {report.entries} {report.checkpoints} {report.lots} {b64encode(report.root)}"
 
 
+def replays_in_this_process(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The worker counts of the audits with their replay in this process (the audit's
+    sequential replay, which decides whenever the replay in parts does not vouch)."""
+    calls: list[int] = []
+    sequential = audit_service._audit
+
+    def counted(db: Database, trusted: TrustedKeys, *args: Any) -> audit_service.AuditReport:
+        calls.append(args[1])
+        return sequential(db, trusted, *args)
+
+    monkeypatch.setattr(audit_service, "_audit", counted)
+    return calls
+
+
+@pytest.mark.parametrize("replay", ["pipelined", "in parts"])
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_workers_name_the_same_first_failure_as_the_sequential_audit(
-    ledger: tuple[Database, TrustedKeys, str], monkeypatch: pytest.MonkeyPatch, scenario: str
+    ledger: tuple[Database, TrustedKeys, str],
+    monkeypatch: pytest.MonkeyPatch,
+    scenario: str,
+    replay: str,
 ) -> None:
+    """With two workers, the replay is pipelined behind them, or runs in parts first (as
+    it does from audit.PARTS workers), which hands every failure to the sequential replay."""
     db, trusted, url = ledger
     monkeypatch.setattr(audit_service, "PAGE", PAGE)
     monkeypatch.setattr(audit_pool, "CHUNK", CHUNK)
+    monkeypatch.setattr(audit_service, "PARTS", 3 if replay == "pipelined" else 2)
     prechecked = counting_prechecks(monkeypatch)
     tamper, expected = SCENARIOS[scenario]
     tamper(url)
     sequential = _outcome(db, trusted, jobs=0)
     assert sequential.startswith(expected), sequential
+    in_this_process = replays_in_this_process(monkeypatch)
     assert _outcome(db, trusted, jobs=2) == sequential
+    if replay == "in parts":
+        # The parts vouch for a clean log; a damaged one goes to the sequential replay.
+        assert in_this_process == ([] if scenario == "clean" else [2])
     if scenario == "clean":
         assert sum(prechecked) == 242 - PAGE  # all but the first page went to the workers
 
