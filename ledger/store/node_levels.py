@@ -11,7 +11,7 @@ _CHUNK_MASK = (1 << _CHUNK_BITS) - 1
 _CHUNK_BYTES = HASH_SIZE << _CHUNK_BITS
 # The levels of at most 2**_LISTED_BITS nodes (the top 14 of a tree) keep a bytes object per
 # hash: about 2**15 hashes, ~80 bytes each instead of 32 (~1.5 MB more at most, whatever the
-# size), and a lookup there is an index, not a slice (docs/performance.md, lever 9).
+# size), and a lookup there is an index, not a slice (docs/performance.md, lever 33).
 _LISTED_BITS = 14
 
 Found = tuple[list[bytes | None], list[tuple[int, NodeId]]]

@@ -317,7 +317,9 @@ def test_find_nodes_reads_nodes_of_many_levels_and_leaves_out_absent_ones(
             single = {n: logstore.find_nodes(session, [n]).get(n) for n in wanted}
             size = logstore.current_size(session)
             proof = logstore.inclusion_proof(session, 5, size)
-            root = logstore.head(session).root
+            head = session.get(LogHead, logstore.HEAD_ROW_ID)
+            assert head is not None
+            root = head.root
             leaf = logstore.entry(session, 5)
             assert leaf is not None
             merkle_verify.verify_inclusion(5, size, bytes(leaf.leaf_hash), proof, bytes(root))

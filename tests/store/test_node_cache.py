@@ -3,8 +3,10 @@ as the log grows, when it is not the log the cache holds, and within its memory 
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -352,3 +354,21 @@ def test_node_levels_hold_what_was_appended_in_chunks_and_lists(
     levels.resize(8, 1)  # fewer levels than held (not done by the cache): more of them listed
     assert levels.split == max(1, 8 - listed)
     assert levels.lookup(list(plain)) == list(plain.values())
+
+
+def test_a_proof_request_leaves_no_garbage_cycle(db: Database) -> None:
+    """The driver connection a session keeps (store.bulk.driver_rows) holds its transaction
+    weakly: a read session, with its proof, is freed by reference counting alone."""
+    log = Log(db)
+    log.append(40)
+    gc.collect()
+    gc.disable()
+    try:
+        with db.read_session() as session:
+            size = logstore.current_size(session)
+            assert logstore.inclusion_proof(session, 7, size) == _uncached(session, 7, size)
+            freed = weakref.ref(session)
+        del session
+        assert freed() is None
+    finally:
+        gc.enable()
