@@ -143,7 +143,10 @@ def _assert_scans_alike(data: bytes) -> None:
         return
     assert repr(new) == repr(old), data  # repr: key order, and True is not 1
     if new is not None and old is not None:
-        assert (encoding._canonical_fast(new) == data) == _json_encodes_to(old, data), data
+        # None: the fast writer declines (an integer beyond ±(2**53 - 1)), and rfc8785 decides.
+        fast = encoding._canonical_fast(new)
+        if fast is not None:
+            assert (fast == data) == _json_encodes_to(old, data), data
 
 
 # Each template takes any one ASCII character where "%s" stands.
