@@ -117,7 +117,7 @@ def _audit(
                 # Unchecked rows (the first page, while the workers start; or no workers):
                 # their signatures are verified here, as the replay reaches them.
                 auditor.defer_signatures = found is not None
-                verdicts, payloads, failures = found or Prechecked(b"", [], {})
+                verdicts, events, failures = found or Prechecked(b"", [], {})
                 for offset, row in enumerate(rows):
                     index = row[0]
                     try:
@@ -125,7 +125,7 @@ def _audit(
                             nodes = auditor.entry(StoredEntry(*row))
                         else:
                             nodes = auditor.entry_prechecked(
-                                row, verdicts[offset], payloads[offset], failures.get(offset)
+                                row, verdicts[offset], events[offset], failures.get(offset)
                             )
                     except AuditFailure:
                         # An earlier entry's bad signature is the first failure, and so is

@@ -88,12 +88,12 @@ class LogAuditor:
         self,
         row: Row,
         verdict: int,
-        payload: bytes | None,
+        event: Event | None,
         failure: AuditFailure | None,
     ) -> list[tuple[int, int, bytes]]:
         """`entry` for a row on which `precheck` (in a worker) already ran steps (1)–(3), and
-        (4)'s arithmetic with the key `key_hints` gives its keyid: `verdict`, `payload` and
-        `failure` are what it found.
+        (4)'s arithmetic with the key `key_hints` gives its keyid: `verdict`, `event` (the
+        payload's, as parse_event read it there) and `failure` are what it found.
 
         Every check is made, in the order `entry` makes them, so the failure raised is the
         one `entry` raises: (6) here; (1)–(3) as the worker found; (4) the key, here, and the
@@ -103,15 +103,14 @@ class LogAuditor:
         self._check_next(index)
         if verdict == FAILED and failure is not None:
             raise failure
-        event = None if payload is None or verdict >= FAILED else read_event(payload)
-        if payload is None or event is None:
+        if event is None or verdict >= FAILED:
             # Not vouched for by the worker (it could not tell): the whole entry here.
             return self.entry(StoredEntry(*row))
         # (4): step (3) found the keyid column equal to the envelope's.
         keyid = row[7]
         public_key = self._authorised_key(keyid, event.actor, index)
         if verdict == UNTRIED or self.key_hints.get(keyid) != public_key:
-            message = pae(EVENT_PAYLOAD_TYPE, payload)
+            message = pae(EVENT_PAYLOAD_TYPE, payload_of(row[1]))
             self._signature(index, StoredEntry(*row), public_key, signature_of(row[1]), message)
         elif verdict == REFUSED:
             # libsodium refused it with this key: pyca/cryptography's verdict decides.

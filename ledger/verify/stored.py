@@ -31,7 +31,9 @@ class Prechecked(NamedTuple):
     """What `precheck` found about consecutive rows, by offset."""
 
     verdicts: bytes  # VERIFIED, REFUSED, UNTRIED, FAILED or REDO
-    payloads: list[bytes | None]  # the envelope's payload where steps (1)–(3) pass
+    # The event where steps (1)–(3) pass: sent pickled, it reads back in a third of the time
+    # parse_event takes on its payload (docs/performance.md §5, lever 34).
+    events: list[Event | None]
     failures: dict[int, "AuditFailure"]  # where they fail
 
 
@@ -82,16 +84,16 @@ def precheck(rows: Sequence[Row], keys: Mapping[str, bytes]) -> Prechecked:
     Which key is the right one is the replay's call.
 
     A top-level function, for a process pool; what it returns is small: a verdict byte per
-    row, the payloads of the rows that passed (1)–(3), the failures of those that did not.
+    row, the events of the rows that passed (1)–(3), the failures of those that did not.
     """
     verdicts = bytearray(len(rows))
-    payloads: list[bytes | None] = [None] * len(rows)
+    events: list[Event | None] = [None] * len(rows)
     failures: dict[int, AuditFailure] = {}
     for offset, row in enumerate(rows):
         verdicts[offset], parsed = _precheck_row(row, keys, failures, offset)
         if parsed is not None:
-            payloads[offset] = parsed.envelope.payload
-    return Prechecked(bytes(verdicts), payloads, failures)
+            events[offset] = parsed.event
+    return Prechecked(bytes(verdicts), events, failures)
 
 
 def precheck_coupled(rows: Sequence[Row], keys: Mapping[str, bytes]) -> Coupled:
