@@ -8,7 +8,8 @@ parsed value, goes through it into an `Envelope` (`Envelope.from_json`, `envelop
 """
 
 import re
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -20,6 +21,7 @@ from ledger.tlog.keys import verify
 EVENT_PAYLOAD_TYPE = "application/vnd.ree-ledger.event.v1+json"
 
 _BASE64 = "standard base64, padded"
+W = TypeVar("W")
 
 
 class WireSignature(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -121,28 +123,16 @@ def envelope_json(data: bytes) -> object:
     """The JSON value of one envelope's bytes as `parse_json` reads it, for
     `Envelope.from_json`: a WireEnvelope where the typed decoder is sure of it, else the
     parsed value (raises EncodingError where `data` is not strict JSON)."""
-    if _plain(data):
-        try:
-            wire = _DECODE_ENVELOPE(data)
-        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
-            pass
-        else:
-            if data.count(b":") == _members(wire):
-                return wire
-    return parse_json(data)
+    wire = _typed(_DECODE_ENVELOPE, data, _members)
+    return wire if wire is not None else parse_json(data)
 
 
 def batch_envelopes(data: bytes) -> list[object] | None:
     """The envelopes of a batch body `{"envelopes": [...]}`, each as `envelope_json` gives it;
     None when `data` is not a batch (raises EncodingError where it is not strict JSON)."""
-    if _plain(data):
-        try:
-            batch = _DECODE_BATCH(data)
-        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
-            pass
-        else:
-            if data.count(b":") == 1 + sum(map(_members, batch.envelopes)):
-                return list(batch.envelopes)
+    batch = _typed(_DECODE_BATCH, data, lambda b: 1 + sum(map(_members, b.envelopes)))
+    if batch is not None:
+        return list(batch.envelopes)
     body = parse_json(data)
     if type(body) is not dict or body.keys() != {"envelopes"}:
         return None
@@ -160,8 +150,15 @@ _DECODE_ENVELOPE = msgspec.json.Decoder(WireEnvelope).decode
 _DECODE_BATCH = msgspec.json.Decoder(WireBatch).decode
 
 
-def _plain(data: bytes) -> bool:
-    return data.isascii() and not (b"\\" in data and b"\\u" in data)
+def _typed(decode: Callable[[bytes], W], data: bytes, members: Callable[[W], int]) -> W | None:
+    """`data` decoded by `decode` where that is sure to be what parse_json reads, else None."""
+    if not data.isascii() or (b"\\" in data and b"\\u" in data):  # as parse_json's fast path
+        return None
+    try:
+        wire = decode(data)
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
+        return None
+    return wire if data.count(b":") == members(wire) else None
 
 
 def _members(wire: WireEnvelope) -> int:
