@@ -1,7 +1,6 @@
 """The full audit: stream the stored log through the pure auditor, page by page."""
 
 import os
-from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from sqlmodel import Session, col
 
 from ledger.lots.policy import DEFAULT_POLICY, CustodyPolicy
 from ledger.service import audit_tables
-from ledger.service.audit_parallel import audit_partitioned
+from ledger.service.audit_parallel import Progress, audit_partitioned
 from ledger.service.audit_pool import (
     SIGNATURE_CHUNK,
     PageSignatures,
@@ -35,7 +34,6 @@ PAGE = 2000
 # on two cores the pipelined audit keeps both busy already, and the parts, which spend ~12 %
 # more CPU in all, were slower (docs/performance.md §5, lever 30).
 PARTS = 3
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ LOOKAHEAD = 2
 # The part of an entry replayed by every part (a registry event).
 EVERY = 255
 
+# Called after each page with (progress, total), both counted in entries.
 Progress = Callable[[int, int], None]
 Replayed = tuple[list[Raised], list[tuple[str, int]]]
 
